@@ -1,0 +1,2 @@
+/* placeholder until the libocispec work lands */
+#include "oci_spec.h"

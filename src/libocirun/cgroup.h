@@ -1,0 +1,56 @@
+/* cgroups behind one small ops table (DESIGN.md, style 5): the container side
+ * only sees this interface; cgroup_v1.c and cgroup_v2.c implement it and
+ * cgroup.c detects the host's layout (v1, v2, hybrid) once, at run time. */
+#ifndef OCIRUN_CGROUP_H
+#define OCIRUN_CGROUP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "error.h"
+#include "oci_spec.h"
+
+typedef struct ocirun_cgroup ocirun_cgroup;
+
+/* Parent, before the container's process exists: create the cgroup for
+ * container `id` at linux.cgroupsPath (absolute, relative to the runtime's
+ * own cgroup, or the default "/ocirun/<id>" when absent) in every hierarchy,
+ * and apply linux.resources (+ the device rules derived from linux.devices)
+ * to it.  Errors name the resource field.  On failure nothing is left. */
+int ocirun_cgroup_create (const char *id, const oci_linux *lnx, bool rootless, ocirun_cgroup **out,
+                          ocirun_error_t *err);
+/* O_DIRECTORY fd of the unified (v2) cgroup for clone3(CLONE_INTO_CGROUP),
+ * -1 when that is not usable (v1-only controllers in play). */
+int ocirun_cgroup_clone_fd (ocirun_cgroup *cg);
+/* Move `pid` into the container's cgroup in every hierarchy.  `sub` is an
+ * optional sub-cgroup (exec --cgroup), NULL for the container's own. */
+int ocirun_cgroup_enter (ocirun_cgroup *cg, pid_t pid, const char *sub, ocirun_error_t *err);
+/* Serialise what later verbs need (paths, which dirs we created) into a
+ * malloc()ed string kept in the state dir; load it back. */
+char *ocirun_cgroup_save (ocirun_cgroup *cg);
+int ocirun_cgroup_load (const char *saved, ocirun_cgroup **out, ocirun_error_t *err);
+
+int ocirun_cgroup_update (ocirun_cgroup *cg, const oci_resources *r, ocirun_error_t *err);
+int ocirun_cgroup_freeze (ocirun_cgroup *cg, bool freeze, ocirun_error_t *err);
+int ocirun_cgroup_is_frozen (ocirun_cgroup *cg, bool *frozen, ocirun_error_t *err);
+/* Every pid in the container's cgroup (and its sub-cgroups). */
+int ocirun_cgroup_pids (ocirun_cgroup *cg, pid_t **pids, size_t *n, ocirun_error_t *err);
+/* Signal every process in the cgroup (cgroup.kill for SIGKILL on v2). */
+int ocirun_cgroup_kill (ocirun_cgroup *cg, int signo, ocirun_error_t *err);
+/* runc's `events --stats` "data" object as a malloc()ed JSON string. */
+int ocirun_cgroup_stats_json (ocirun_cgroup *cg, char **json, ocirun_error_t *err);
+/* Remove the directories create made (never one it did not create).
+ * Waits briefly for the cgroup to empty. */
+int ocirun_cgroup_destroy (ocirun_cgroup *cg, ocirun_error_t *err);
+void ocirun_cgroup_free (ocirun_cgroup *cg);
+
+/* Child, in the container's mount namespace before pivot_root: mount the
+ * cgroup filesystem(s) for a mounts[] entry of type "cgroup"/"cgroup2" on
+ * `target_fd` (an O_PATH fd of the destination inside the rootfs).
+ * `flags` are the MS_* flags of the entry (MS_RDONLY ...); `cgroupns` tells
+ * whether the container has its own cgroup namespace. */
+int ocirun_cgroup_mount (ocirun_cgroup *cg, int target_fd, const char *dest, unsigned long flags, bool cgroupns,
+                         ocirun_error_t *err);
+
+#endif

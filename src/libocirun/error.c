@@ -1,0 +1,172 @@
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "error.h"
+
+int ocirun_log_verbosity = OCIRUN_LOG_WARNING;
+static int log_fd = -1;
+static bool log_json;
+
+static int
+verror (ocirun_error_t *err, int errno_, const char *fmt, va_list ap)
+{
+  char *msg = NULL;
+  if (err == NULL || *err != NULL)
+    return -1;
+  if (vasprintf (&msg, fmt, ap) < 0)
+    msg = NULL;
+  if (msg && errno_)
+    {
+      char *full = NULL;
+      if (asprintf (&full, "%s: %s", msg, strerror (errno_)) >= 0)
+        {
+          free (msg);
+          msg = full;
+        }
+    }
+  *err = calloc (1, sizeof (**err));
+  if (*err == NULL)
+    {
+      free (msg);
+      return -1;
+    }
+  (*err)->status = errno_;
+  (*err)->msg = msg ? msg : strdup ("out of memory");
+  return -1;
+}
+
+int
+ocirun_make_error (ocirun_error_t *err, int errno_, const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  verror (err, errno_, fmt, ap);
+  va_end (ap);
+  return -1;
+}
+
+int
+ocirun_error_prefix (ocirun_error_t *err, const char *fmt, ...)
+{
+  char *prefix = NULL, *full = NULL;
+  va_list ap;
+  if (err == NULL || *err == NULL)
+    return -1;
+  va_start (ap, fmt);
+  if (vasprintf (&prefix, fmt, ap) < 0)
+    prefix = NULL;
+  va_end (ap);
+  if (prefix && asprintf (&full, "%s: %s", prefix, (*err)->msg) >= 0)
+    {
+      free ((*err)->msg);
+      (*err)->msg = full;
+    }
+  free (prefix);
+  return -1;
+}
+
+void
+ocirun_error_release (ocirun_error_t *err)
+{
+  if (err == NULL || *err == NULL)
+    return;
+  free ((*err)->msg);
+  free (*err);
+  *err = NULL;
+}
+
+void
+ocirun_log_init (const char *log_file, bool json, bool debug)
+{
+  log_json = json;
+  if (debug)
+    ocirun_log_verbosity = OCIRUN_LOG_DEBUG;
+  if (log_file && *log_file)
+    {
+      int fd = open (log_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+      if (fd >= 0)
+        log_fd = fd;
+    }
+}
+
+int
+ocirun_log_fd (void)
+{
+  return log_fd;
+}
+
+static void
+json_escape (FILE *f, const char *s)
+{
+  for (; *s; s++)
+    {
+      unsigned char c = (unsigned char) *s;
+      if (c == '"' || c == '\\')
+        fprintf (f, "\\%c", c);
+      else if (c == '\n')
+        fputs ("\\n", f);
+      else if (c == '\t')
+        fputs ("\\t", f);
+      else if (c < 0x20)
+        fprintf (f, "\\u%04x", c);
+      else
+        fputc (c, f);
+    }
+}
+
+void
+ocirun_log (enum ocirun_log_level level, const char *fmt, ...)
+{
+  static const char *names[] = { "error", "warning", "info", "debug" };
+  char *msg = NULL, *line = NULL;
+  size_t line_len = 0;
+  FILE *f;
+  va_list ap;
+
+  if ((int) level > ocirun_log_verbosity)
+    return;
+  va_start (ap, fmt);
+  if (vasprintf (&msg, fmt, ap) < 0)
+    msg = NULL;
+  va_end (ap);
+  if (msg == NULL)
+    return;
+
+  f = open_memstream (&line, &line_len);
+  if (f == NULL)
+    {
+      free (msg);
+      return;
+    }
+  if (log_json)
+    {
+      struct timespec ts;
+      struct tm tm;
+      char tbuf[64];
+      clock_gettime (CLOCK_REALTIME, &ts);
+      gmtime_r (&ts.tv_sec, &tm);
+      strftime (tbuf, sizeof tbuf, "%Y-%m-%dT%H:%M:%S", &tm);
+      fprintf (f, "{\"level\":\"%s\",\"msg\":\"", names[level]);
+      json_escape (f, msg);
+      fprintf (f, "\",\"time\":\"%s.%09ldZ\"}\n", tbuf, ts.tv_nsec);
+    }
+  else if (log_fd >= 0)
+    fprintf (f, "%s: %s\n", names[level], msg);
+  else
+    fprintf (f, "ocirun: %s%s\n", level == OCIRUN_LOG_ERROR ? "" : level == OCIRUN_LOG_WARNING ? "warning: " : "debug: ",
+             msg);
+  fclose (f);
+  if (write (log_fd >= 0 ? log_fd : 2, line, line_len) < 0)
+    {
+      /* nowhere left to report it */
+    }
+  free (line);
+  free (msg);
+}

@@ -1,0 +1,94 @@
+#ifndef OCIRUN_UTILS_H
+#define OCIRUN_UTILS_H
+
+#include <dirent.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "error.h"
+
+/* Ownership helpers (DESIGN.md, style 3). */
+static inline void
+cleanup_freep (void *p)
+{
+  free (*(void **) p);
+}
+static inline void
+cleanup_closep (int *fd)
+{
+  if (*fd >= 0)
+    close (*fd);
+}
+static inline void
+cleanup_dirp (DIR **d)
+{
+  if (*d)
+    closedir (*d);
+}
+static inline void
+cleanup_filep (FILE **f)
+{
+  if (*f)
+    fclose (*f);
+}
+#define cleanup_free __attribute__ ((cleanup (cleanup_freep)))
+#define cleanup_close __attribute__ ((cleanup (cleanup_closep)))
+#define cleanup_dir __attribute__ ((cleanup (cleanup_dirp)))
+#define cleanup_file __attribute__ ((cleanup (cleanup_filep)))
+
+static inline void *
+steal_ptr_ (void *pp)
+{
+  void **p = pp;
+  void *r = *p;
+  *p = NULL;
+  return r;
+}
+#define steal_pointer(pp) steal_ptr_ (pp)
+static inline int
+steal_fd (int *fd)
+{
+  int r = *fd;
+  *fd = -1;
+  return r;
+}
+
+#define ARRAY_SIZE(a) (sizeof (a) / sizeof ((a)[0]))
+
+void *xmalloc0 (size_t n);
+char *xstrdup (const char *s);
+int xasprintf (char **out, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+
+/* Read a whole file (NUL-terminated); *len may be NULL. */
+int read_all_file (const char *path, char **out, size_t *len, ocirun_error_t *err);
+int read_all_fd (int fd, const char *description, char **out, size_t *len, ocirun_error_t *err);
+/* Write `len` bytes to path (O_CREAT|O_TRUNC, mode 0600 unless it exists). */
+int write_file (const char *path, const void *data, size_t len, ocirun_error_t *err);
+/* Write data to path at dirfd (no O_CREAT): used for /proc and /sys knobs. */
+int write_file_at (int dirfd, const char *path, const void *data, size_t len, ocirun_error_t *err);
+/* Atomically replace dirfd/name with data (write temp + fsync-less rename). */
+int write_file_atomic_at (int dirfd, const char *name, const void *data, size_t len, ocirun_error_t *err);
+int write_all (int fd, const void *data, size_t len);
+/* mkdir -p (mode), on the host. */
+int mkdir_p (const char *path, mode_t mode, ocirun_error_t *err);
+/* Recursively remove a directory tree (host side; does not cross mounts). */
+int rm_rf (const char *path, ocirun_error_t *err);
+
+/* Signals: "KILL", "SIGKILL", "9" -> 9; -1 when unknown. */
+int signal_parse (const char *s);
+
+/* Process start time (field 22 of /proc/PID/stat), 0 when the pid is gone. */
+unsigned long long process_start_time (pid_t pid);
+
+/* Close every fd >= first that is not in keep[] (sorted or not). */
+int close_fds_from (int first, ocirun_error_t *err);
+int mark_fds_cloexec_from (int first, ocirun_error_t *err);
+
+/* Safe-ish strtoll with full-string check.  Returns 0 on success. */
+int parse_int64 (const char *s, long long *out);
+
+#endif
