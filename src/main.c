@@ -1,2 +1,175 @@
 #include "config.h"
-int main (void) { return 0; }
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ocirun.h"
+#include "utils.h"
+
+static const struct
+{
+  const char *name;
+  ocirun_verb_fn fn;
+  const char *summary;
+} verbs[] = {
+  { "create", cmd_create, "create a container from a bundle" },
+  { "start", cmd_start, "run the user process of a created container" },
+  { "run", cmd_run, "create and start a container" },
+  { "state", cmd_state, "print the state of a container" },
+  { "kill", cmd_kill, "send a signal to the container's init process" },
+  { "delete", cmd_delete, "delete a container" },
+  { "list", cmd_list, "list containers" },
+  { "spec", cmd_spec, "write a default config.json" },
+  { "features", cmd_features, "print the features of this runtime (JSON)" },
+};
+
+static void
+usage (FILE *f)
+{
+  size_t i;
+  fprintf (f, "usage: ocirun [global options] COMMAND [options] [ARGS]\n\n"
+              "An OCI runtime (runtime-spec " OCI_SPEC_VERSION ").\n\ncommands:\n");
+  for (i = 0; i < ARRAY_SIZE (verbs); i++)
+    fprintf (f, "  %-10s %s\n", verbs[i].name, verbs[i].summary);
+  fprintf (f, "\nglobal options:\n"
+              "  --root DIR            state directory (default /run/ocirun)\n"
+              "  --log FILE            write the log to FILE\n"
+              "  --log-format FORMAT   text or json\n"
+              "  --debug               debug logging\n"
+              "  --systemd-cgroup      use the systemd cgroup driver (not supported yet)\n"
+              "  --rootless [BOOL]     rootless mode\n"
+              "  --version, -v         print the version\n"
+              "  --help, -h            this help\n");
+}
+
+static void
+version (void)
+{
+  printf ("ocirun version %s\nspec: %s\n", PACKAGE_VERSION, OCI_SPEC_VERSION);
+  printf ("features: +CAP +OPENAT2 +MOUNT_API +CLONE3 +PIDFD"
+#ifdef HAVE_SECCOMP
+          " +SECCOMP"
+#else
+          " -SECCOMP"
+#endif
+#ifdef HAVE_SELINUX
+          " +SELINUX"
+#else
+          " -SELINUX"
+#endif
+          " -APPARMOR -SYSTEMD -CRIU\n");
+}
+
+int
+main (int argc, char **argv)
+{
+  static const struct option opts[] = {
+    { "root", required_argument, NULL, 'r' },
+    { "log", required_argument, NULL, 'l' },
+    { "log-format", required_argument, NULL, 'f' },
+    { "debug", no_argument, NULL, 'd' },
+    { "systemd-cgroup", no_argument, NULL, 's' },
+    { "rootless", optional_argument, NULL, 'R' },
+    { "criu", required_argument, NULL, 'C' },
+    { "version", no_argument, NULL, 'v' },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+  };
+  struct ocirun_global g = { .root = NULL, .log_format = "text" };
+  ocirun_error_t err = NULL;
+  const char *verb;
+  size_t i;
+  int c, ret;
+
+  opterr = 0;
+  while ((c = getopt_long (argc, argv, "+vh", opts, NULL)) != -1)
+    {
+      switch (c)
+        {
+        case 'r':
+          g.root = optarg;
+          break;
+        case 'l':
+          g.log = optarg;
+          break;
+        case 'f':
+          if (strcmp (optarg, "text") != 0 && strcmp (optarg, "json") != 0)
+            {
+              fprintf (stderr, "ocirun: --log-format: unknown format `%s` (text or json)\n", optarg);
+              return 1;
+            }
+          g.log_format = optarg;
+          break;
+        case 'd':
+          g.debug = true;
+          break;
+        case 's':
+          g.systemd_cgroup = true;
+          break;
+        case 'R':
+          g.rootless = cli_bool (optarg);
+          break;
+        case 'C':
+          break;
+        case 'v':
+          version ();
+          return 0;
+        case 'h':
+          usage (stdout);
+          return 0;
+        default:
+          fprintf (stderr, "ocirun: unknown global option `%s`\n", argv[optind - 1]);
+          return 1;
+        }
+    }
+  ocirun_log_init (g.log, strcmp (g.log_format, "json") == 0, g.debug);
+  if (g.root == NULL)
+    {
+      const char *xdg = getenv ("XDG_RUNTIME_DIR");
+      static char buf[4096];
+      if (geteuid () != 0 && xdg && *xdg)
+        {
+          snprintf (buf, sizeof buf, "%s/ocirun", xdg);
+          g.root = buf;
+        }
+      else
+        g.root = "/run/ocirun";
+    }
+  if (optind >= argc)
+    {
+      usage (stderr);
+      return 1;
+    }
+  verb = argv[optind];
+  for (i = 0; i < ARRAY_SIZE (verbs); i++)
+    if (strcmp (verb, verbs[i].name) == 0)
+      break;
+  if (i == ARRAY_SIZE (verbs))
+    {
+      if (strcmp (verb, "help") == 0)
+        {
+          usage (stdout);
+          return 0;
+        }
+      fprintf (stderr, "ocirun: unknown command `%s` (see ocirun --help)\n", verb);
+      return 1;
+    }
+  argc -= optind;
+  argv += optind;
+  optind = 0;
+  ret = verbs[i].fn (&g, argc, argv, &err);
+  if (ret < 0)
+    {
+      const char *msg = err && err->msg ? err->msg : "failed";
+      /* stderr for the person at the shell, the log for containerd/podman */
+      fprintf (stderr, "ocirun: %s\n", msg);
+      if (ocirun_log_fd () >= 0)
+        ocirun_log (OCIRUN_LOG_ERROR, "%s", msg);
+      ocirun_error_release (&err);
+      return 1;
+    }
+  return ret;
+}

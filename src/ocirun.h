@@ -1,0 +1,42 @@
+/* The command line: main.c parses the global options and dispatches to one
+ * function per verb (one file each).  Verbs print; the library does not. */
+#ifndef OCIRUN_CLI_H
+#define OCIRUN_CLI_H
+
+#include <stdbool.h>
+
+#include "container.h"
+#include "error.h"
+
+struct ocirun_global
+{
+  const char *root;
+  const char *log;
+  const char *log_format;
+  bool debug;
+  bool systemd_cgroup;
+  bool rootless;
+};
+
+typedef int (*ocirun_verb_fn) (struct ocirun_global *g, int argc, char **argv, ocirun_error_t *err);
+
+int cmd_create (struct ocirun_global *g, int argc, char **argv, ocirun_error_t *err);
+int cmd_start (struct ocirun_global *g, int argc, char **argv, ocirun_error_t *err);
+int cmd_run (struct ocirun_global *g, int argc, char **argv, ocirun_error_t *err);
+int cmd_state (struct ocirun_global *g, int argc, char **argv, ocirun_error_t *err);
+int cmd_kill (struct ocirun_global *g, int argc, char **argv, ocirun_error_t *err);
+int cmd_delete (struct ocirun_global *g, int argc, char **argv, ocirun_error_t *err);
+int cmd_list (struct ocirun_global *g, int argc, char **argv, ocirun_error_t *err);
+int cmd_spec (struct ocirun_global *g, int argc, char **argv, ocirun_error_t *err);
+int cmd_features (struct ocirun_global *g, int argc, char **argv, ocirun_error_t *err);
+
+/* helpers shared by the verbs */
+void cli_context_init (struct ocirun_global *g, struct ocirun_context *ctx);
+/* exactly `want` positional arguments after the options, else an error naming the verb */
+int cli_positional (const char *verb, const char *usage, int argc, char **argv, int want, ocirun_error_t *err);
+/* --help output of a verb, printed when -h/--help is given */
+void cli_usage (const char *verb, const char *usage, const char *options);
+/* For verbs that take a single boolean flag value form (--flag, --flag=true). */
+bool cli_bool (const char *optarg_or_null);
+
+#endif

@@ -1,0 +1,929 @@
+/* The `parent` stage and the operations of runtime.md#operations:
+ * create, start, state, kill, delete (and run = create + start + wait). */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "job.h"
+#include "status.h"
+#include "sync.h"
+#include "utils.h"
+
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
+struct clone_args_
+{
+  uint64_t flags;
+  uint64_t pidfd;
+  uint64_t child_tid;
+  uint64_t parent_tid;
+  uint64_t exit_signal;
+  uint64_t stack;
+  uint64_t stack_size;
+  uint64_t tls;
+  uint64_t set_tid;
+  uint64_t set_tid_size;
+  uint64_t cgroup;
+};
+
+int
+ocirun_validate_id (const char *id, ocirun_error_t *err)
+{
+  const char *p;
+  if (id == NULL || *id == '\0')
+    return ocirun_make_error (err, 0, "container id: must not be empty");
+  if (strlen (id) > 1024)
+    return ocirun_make_error (err, 0, "container id: longer than 1024 characters");
+  if (strcmp (id, ".") == 0 || strcmp (id, "..") == 0)
+    return ocirun_make_error (err, 0, "container id `%s`: invalid", id);
+  for (p = id; *p; p++)
+    if (!(isalnum ((unsigned char) *p) || *p == '_' || *p == '+' || *p == '-' || *p == '.'))
+      return ocirun_make_error (err, 0,
+                                "container id `%s`: invalid character `%c` (allowed: letters, digits, `_+-.`)", id,
+                                isprint ((unsigned char) *p) ? *p : '?');
+  return 0;
+}
+
+static char *
+now_rfc3339 (void)
+{
+  struct timespec ts;
+  struct tm tm;
+  char buf[64];
+  char *out;
+  clock_gettime (CLOCK_REALTIME, &ts);
+  gmtime_r (&ts.tv_sec, &tm);
+  strftime (buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  xasprintf (&out, "%s.%09ldZ", buf, ts.tv_nsec);
+  return out;
+}
+
+static oci_config *
+load_config (const char *path, char **raw, size_t *raw_len, ocirun_error_t *err)
+{
+  char *perr = NULL;
+  oci_config *c;
+  if (read_all_file (path, raw, raw_len, err) < 0)
+    return NULL;
+  c = oci_config_parse_data (*raw, *raw_len, "config.json", &perr);
+  if (c == NULL)
+    {
+      ocirun_make_error (err, 0, "%s", perr ? perr : "config.json: invalid");
+      free (perr);
+      free (*raw);
+      *raw = NULL;
+    }
+  return c;
+}
+
+/* the state JSON a hook or `state` sees */
+static char *
+state_json (struct ocirun_status *st, const char *status)
+{
+  oci_state s = *st->state;
+  s.status = (char *) status;
+  if (strcmp (status, "stopped") == 0)
+    s.has_pid = false;
+  return oci_state_generate (&s, false);
+}
+
+static void
+kill_and_reap (pid_t pid)
+{
+  int status;
+  if (pid <= 0)
+    return;
+  kill (pid, SIGKILL);
+  while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
+    ;
+}
+
+static int
+write_pid_file (const char *path, pid_t pid, ocirun_error_t *err)
+{
+  cleanup_free char *tmp = NULL;
+  char buf[32];
+  int n = snprintf (buf, sizeof buf, "%d", pid);
+  xasprintf (&tmp, "%s.ocirun-tmp", path);
+  if (write_file (tmp, buf, (size_t) n, err) < 0)
+    return ocirun_error_prefix (err, "--pid-file");
+  if (rename (tmp, path) < 0)
+    {
+      unlink (tmp);
+      return ocirun_make_error (err, errno, "--pid-file: rename to `%s`", path);
+    }
+  return 0;
+}
+
+struct created
+{
+  pid_t pid;
+  int master; /* foreground tty, -1 otherwise */
+};
+
+static pid_t
+clone_child (struct ocirun_job *job, ocirun_error_t *err)
+{
+  struct clone_args_ args;
+  int cgfd = job->cgroup ? ocirun_cgroup_clone_fd (job->cgroup) : -1;
+  int k;
+  long pid;
+
+  memset (&args, 0, sizeof args);
+  args.exit_signal = SIGCHLD;
+  for (k = 0; k < NS_COUNT; k++)
+    if (job->ns_new[k] && k != NS_CGROUP && k != NS_TIME)
+      args.flags |= (uint64_t) ocirun_ns_clone_flag ((enum ocirun_ns) k);
+  if (cgfd >= 0)
+    {
+      args.flags |= CLONE_INTO_CGROUP;
+      args.cgroup = (uint64_t) cgfd;
+    }
+  pid = syscall (SYS_clone3, &args, sizeof args);
+  if (pid < 0 && (errno == ENOSYS || (errno == EINVAL && cgfd >= 0)))
+    {
+      /* kernels before 5.7 (CLONE_INTO_CGROUP) or without clone3 */
+      args.flags &= ~CLONE_INTO_CGROUP;
+      if (errno == ENOSYS)
+        pid = syscall (SYS_clone, (unsigned long) args.flags | SIGCHLD, NULL, NULL, NULL, NULL);
+      else
+        pid = syscall (SYS_clone3, &args, sizeof args);
+    }
+  if (pid < 0)
+    return ocirun_make_error (err, errno, "clone the container process");
+  return (pid_t) pid;
+}
+
+/* The parent's side of create.  On failure, everything it made is undone. */
+static int
+do_create (struct ocirun_context *ctx, struct created *out, ocirun_error_t *err)
+{
+  struct ocirun_job job;
+  struct ocirun_status st;
+  cleanup_free char *raw = NULL;
+  cleanup_free char *config_path = NULL;
+  cleanup_free char *bundle = NULL;
+  cleanup_free char *rootfs = NULL;
+  cleanup_free char *json = NULL;
+  cleanup_free char *cgsaved = NULL;
+  oci_config *config = NULL;
+  size_t raw_len = 0;
+  int sv[2] = { -1, -1 };
+  int master = -1;
+  pid_t pid = -1;
+  bool have_status = false;
+  int ret = -1, k;
+  struct sync_hdr hdr;
+  struct stat sb;
+
+  memset (&job, 0, sizeof job);
+  for (k = 0; k < NS_COUNT; k++)
+    job.ns_fds[k] = -1;
+  out->pid = -1;
+  out->master = -1;
+
+  if (ocirun_validate_id (ctx->id, err) < 0)
+    return -1;
+  if (ctx->systemd_cgroup)
+    return ocirun_make_error (err, 0, "--systemd-cgroup: the systemd cgroup driver is not supported yet");
+  bundle = realpath (ctx->bundle ? ctx->bundle : ".", NULL);
+  if (bundle == NULL)
+    return ocirun_make_error (err, errno, "bundle `%s`", ctx->bundle ? ctx->bundle : ".");
+  xasprintf (&config_path, "%s/config.json", bundle);
+  config = load_config (config_path, &raw, &raw_len, err);
+  if (config == NULL)
+    return -1;
+  job.config = config;
+  job.ctx = ctx;
+  job.bundle = bundle;
+  job.sync_sock = -1;
+  job.fifo_fd = -1;
+
+  if (ocirun_config_validate (config, true, err) < 0)
+    goto fail;
+  if (config->root->path[0] == '/')
+    rootfs = realpath (config->root->path, NULL);
+  else
+    {
+      cleanup_free char *rel = NULL;
+      xasprintf (&rel, "%s/%s", bundle, config->root->path);
+      rootfs = realpath (rel, NULL);
+    }
+  if (rootfs == NULL || stat (rootfs, &sb) < 0 || !S_ISDIR (sb.st_mode))
+    {
+      ocirun_make_error (err, rootfs ? ENOTDIR : errno, "root.path: `%s`", config->root->path);
+      goto fail;
+    }
+  job.rootfs = rootfs;
+  if (config->process->terminal && !ctx->console_socket && !ctx->foreground_tty)
+    {
+      ocirun_make_error (err, 0, "process.terminal is true: a --console-socket is required to create the container");
+      goto fail;
+    }
+  if (!config->process->terminal && ctx->console_socket)
+    {
+      ocirun_make_error (err, 0, "--console-socket: only meaningful when process.terminal is true");
+      goto fail;
+    }
+  if (ocirun_ns_prepare (&job, err) < 0)
+    goto fail;
+  if (config->linux_->seccomp)
+    {
+      cleanup_free char *cache = NULL;
+      xasprintf (&cache, "%s/.seccomp-cache", ctx->root);
+      if (ocirun_seccomp_compile (config->linux_->seccomp, cache, &job.seccomp, err) < 0)
+        goto fail;
+    }
+
+  /* from here on there is state to undo */
+  if (ocirun_status_create (ctx->root, ctx->id, &st, err) < 0)
+    {
+      /* never remove a directory we did not make (a duplicate id) */
+      ocirun_status_release (&st);
+      goto fail;
+    }
+  have_status = true;
+  job.state_dir = st.dir;
+  st.state = xmalloc0 (sizeof (oci_state));
+  st.state->oci_version = xstrdup (OCI_SPEC_VERSION);
+  st.state->id = xstrdup (ctx->id);
+  st.state->status = xstrdup ("creating");
+  st.state->bundle = xstrdup (bundle);
+  st.state->annotations = config->annotations;
+  st.created = now_rfc3339 ();
+  st.rootfs = xstrdup (rootfs);
+  st.terminal = config->process->terminal;
+  if (write_file_atomic_at (st.dirfd, "config.json", raw, raw_len, err) < 0)
+    goto fail;
+  if (mkfifoat (st.dirfd, "exec.fifo", 0600) < 0)
+    {
+      ocirun_make_error (err, errno, "mkfifo `%s/exec.fifo`", st.dir);
+      goto fail;
+    }
+
+  if (ocirun_cgroup_create (ctx->id, config->linux_, ctx->rootless, &job.cgroup, err) < 0)
+    goto fail;
+  cgsaved = ocirun_cgroup_save (job.cgroup);
+  st.cgroup = xstrdup (cgsaved);
+  if (ocirun_status_write (&st, err) < 0)
+    goto fail;
+
+  if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+    {
+      ocirun_make_error (err, errno, "socketpair");
+      goto fail;
+    }
+  if (job.ns_fds[NS_PID] >= 0 && setns (job.ns_fds[NS_PID], CLONE_NEWPID) < 0)
+    {
+      ocirun_make_error (err, errno, "join the pid namespace");
+      goto fail;
+    }
+  if (ocirun_ns_set_time_offsets (&job, err) < 0)
+    goto fail;
+
+  pid = clone_child (&job, err);
+  if (pid < 0)
+    goto fail;
+  if (pid == 0)
+    {
+      /* the state dir lock belongs to this command, not to the container */
+      close (st.dirfd);
+      st.dirfd = -1;
+      close (sv[0]);
+      job.sync_sock = sv[1];
+      ocirun_init_main (&job);
+    }
+  close (sv[1]);
+  sv[1] = -1;
+
+  /* the child exists: join it to the cgroup, write its id maps */
+  if (sync_expect (sv[0], SYNC_CHILD_WANT_SETUP, NULL, NULL, err) < 0)
+    goto fail;
+  if (ocirun_cgroup_clone_fd (job.cgroup) < 0 && ocirun_cgroup_enter (job.cgroup, pid, NULL, err) < 0)
+    goto fail;
+  if (ocirun_ns_write_idmaps (&job, pid, err) < 0)
+    goto fail;
+  st.state->has_pid = true;
+  st.state->pid = pid;
+  st.start_time = process_start_time (pid);
+  if (ocirun_status_write (&st, err) < 0)
+    goto fail;
+  if (sync_send (sv[0], SYNC_PARENT_SETUP_DONE, 0, NULL, 0, -1) < 0)
+    {
+      ocirun_make_error (err, errno, "sync with the container process");
+      goto fail;
+    }
+
+  /* runtime.md lifecycle step 3-5: prestart, createRuntime */
+  if (sync_expect (sv[0], SYNC_CHILD_CREATE_RUNTIME, NULL, NULL, err) < 0)
+    goto fail;
+  json = state_json (&st, "creating");
+  if (ocirun_hooks_run (config->hooks, HOOK_PRESTART, json, err) < 0
+      || ocirun_hooks_run (config->hooks, HOOK_CREATE_RUNTIME, json, err) < 0)
+    goto fail;
+  if (sync_send (sv[0], SYNC_PARENT_HOOKS_DONE, 0, json, strlen (json) + 1, -1) < 0)
+    {
+      ocirun_make_error (err, errno, "sync with the container process");
+      goto fail;
+    }
+
+  for (;;)
+    {
+      cleanup_free char *payload = NULL;
+      int fd = -1;
+      if (sync_recv (sv[0], &hdr, &payload, &fd, err) < 0)
+        goto fail;
+      if (hdr.type == SYNC_CHILD_READY)
+        break;
+      if (hdr.type == SYNC_CHILD_ERROR)
+        {
+          if (fd >= 0)
+            close (fd);
+          ocirun_make_error (err, hdr.err, "%s", payload ? payload : "container setup failed");
+          (*err)->status = hdr.err;
+          goto fail;
+        }
+      if (hdr.type == SYNC_CHILD_PTY)
+        {
+          if (ctx->console_socket)
+            {
+              int r = ocirun_console_socket_send (ctx->console_socket, fd, err);
+              close (fd);
+              if (r < 0)
+                goto fail;
+            }
+          else
+            master = fd;
+        }
+      else if (hdr.type == SYNC_CHILD_SECCOMP_LISTENER)
+        {
+          cleanup_free char *cur = state_json (&st, "creating");
+          int r = ocirun_seccomp_send_listener (config->linux_->seccomp, fd, cur, err);
+          close (fd);
+          if (r < 0)
+            goto fail;
+        }
+      else if (fd >= 0)
+        close (fd);
+    }
+
+  if (ctx->pid_file && write_pid_file (ctx->pid_file, pid, err) < 0)
+    goto fail;
+  free (st.state->status);
+  st.state->status = xstrdup ("created");
+  if (ocirun_status_write (&st, err) < 0)
+    goto fail;
+
+  out->pid = pid;
+  out->master = master;
+  ret = 0;
+  goto done;
+
+fail:
+  if (master >= 0)
+    close (master);
+  kill_and_reap (pid);
+  if (job.cgroup)
+    {
+      ocirun_error_t tmp = NULL;
+      if (ocirun_cgroup_destroy (job.cgroup, &tmp) < 0)
+        {
+          ocirun_warning ("cleanup: %s", tmp->msg);
+          ocirun_error_release (&tmp);
+        }
+    }
+  if (have_status)
+    {
+      ocirun_error_t tmp = NULL;
+      if (ocirun_status_remove (ctx->root, &st, &tmp) < 0)
+        {
+          ocirun_warning ("cleanup: %s", tmp->msg);
+          ocirun_error_release (&tmp);
+        }
+    }
+done:
+  if (sv[0] >= 0)
+    close (sv[0]);
+  if (sv[1] >= 0)
+    close (sv[1]);
+  for (k = 0; k < NS_COUNT; k++)
+    if (job.ns_fds[k] >= 0)
+      close (job.ns_fds[k]);
+  if (have_status)
+    {
+      if (st.state)
+        st.state->annotations = (oci_map){ 0 };
+      ocirun_status_release (&st);
+    }
+  if (job.cgroup)
+    ocirun_cgroup_free (job.cgroup);
+  if (job.seccomp)
+    ocirun_seccomp_filter_free (job.seccomp);
+  oci_config_free (config);
+  return ret;
+}
+
+int
+ocirun_container_create (struct ocirun_context *ctx, ocirun_error_t *err)
+{
+  struct created c;
+  int ret = do_create (ctx, &c, err);
+  if (ret < 0)
+    return ret;
+  if (c.master >= 0)
+    close (c.master);
+  return 0;
+}
+
+static oci_config *
+load_saved_config (struct ocirun_status *st, ocirun_error_t *err)
+{
+  cleanup_free char *path = NULL;
+  cleanup_free char *raw = NULL;
+  size_t len;
+  xasprintf (&path, "%s/config.json", st->dir);
+  return load_config (path, &raw, &len, err);
+}
+
+/* runtime.md "start": signal the init waiting on the exec fifo. */
+static int
+do_start (struct ocirun_context *ctx, ocirun_error_t *err)
+{
+  struct ocirun_status st;
+  cleanup_close int fifo = -1;
+  cleanup_free char *fifo_path = NULL;
+  cleanup_free char *json = NULL;
+  oci_config *config = NULL;
+  const char *live;
+  struct pollfd pfd;
+  int ret;
+
+  if (ocirun_validate_id (ctx->id, err) < 0)
+    return -1;
+  ret = ocirun_status_load (ctx->root, ctx->id, &st, err);
+  if (ret < 0)
+    {
+      ocirun_status_release (&st);
+      return ret;
+    }
+  live = ocirun_status_live (&st);
+  if (strcmp (live, "created") != 0)
+    {
+      ocirun_make_error (err, 0, "container `%s` is %s: start needs a container in the created state", ctx->id, live);
+      goto out;
+    }
+  config = load_saved_config (&st, err);
+  if (config == NULL)
+    goto out;
+  xasprintf (&fifo_path, "%s/exec.fifo", st.dir);
+  fifo = open (fifo_path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fifo < 0)
+    {
+      if (errno == ENXIO || errno == ENOENT)
+        ocirun_make_error (err, 0, "container `%s` is not waiting to start (its process exited)", ctx->id);
+      else
+        ocirun_make_error (err, errno, "open `%s`", fifo_path);
+      goto out;
+    }
+  if (write (fifo, "0", 1) != 1)
+    {
+      ocirun_make_error (err, errno, "start container `%s`", ctx->id);
+      goto out;
+    }
+  unlink (fifo_path);
+  free (st.state->status);
+  st.state->status = xstrdup ("running");
+  if (ocirun_status_write (&st, err) < 0)
+    goto out;
+
+  /* The init closes its end of the fifo (O_CLOEXEC) when it execs the
+   * user's program (or dies): that is POLLERR on our end.  poststart hooks
+   * run "after the user-specified process is executed" (runtime.md). */
+  pfd.fd = fifo;
+  pfd.events = 0;
+  while (poll (&pfd, 1, -1) < 0 && errno == EINTR)
+    ;
+  if (config->hooks && config->hooks->poststart_len)
+    {
+      ocirun_error_t tmp = NULL;
+      json = state_json (&st, "running");
+      if (ocirun_hooks_run (config->hooks, HOOK_POSTSTART, json, &tmp) < 0)
+        {
+          /* config.md: a failing poststart hook is a warning */
+          ocirun_warning ("%s", tmp->msg);
+          ocirun_error_release (&tmp);
+        }
+    }
+  ret = 0;
+  goto done;
+out:
+  ret = -1;
+done:
+  oci_config_free (config);
+  ocirun_status_release (&st);
+  return ret;
+}
+
+int
+ocirun_container_start (struct ocirun_context *ctx, ocirun_error_t *err)
+{
+  return do_start (ctx, err);
+}
+
+int
+ocirun_container_state (struct ocirun_context *ctx, char **json, ocirun_error_t *err)
+{
+  struct ocirun_status st;
+  int ret;
+  if (ocirun_validate_id (ctx->id, err) < 0)
+    return -1;
+  ret = ocirun_status_load (ctx->root, ctx->id, &st, err);
+  if (ret == 0)
+    {
+      oci_state s = *st.state;
+      s.status = (char *) ocirun_status_live (&st);
+      if (strcmp (s.status, "stopped") == 0)
+        s.has_pid = false;
+      *json = oci_state_generate (&s, true);
+    }
+  ocirun_status_release (&st);
+  return ret;
+}
+
+static int
+signal_pid (pid_t pid, int signo, ocirun_error_t *err)
+{
+  int pidfd = (int) syscall (SYS_pidfd_open, pid, 0);
+  if (pidfd >= 0)
+    {
+      int r = (int) syscall (SYS_pidfd_send_signal, pidfd, signo, NULL, 0);
+      int e = errno;
+      close (pidfd);
+      if (r < 0 && e != ESRCH)
+        return ocirun_make_error (err, e, "send signal %d to %d", signo, pid);
+      return 0;
+    }
+  if (kill (pid, signo) < 0 && errno != ESRCH)
+    return ocirun_make_error (err, errno, "send signal %d to %d", signo, pid);
+  return 0;
+}
+
+static int
+kill_locked (struct ocirun_status *st, int signo, bool all, ocirun_error_t *err)
+{
+  if (all && st->cgroup && *st->cgroup)
+    {
+      ocirun_cgroup *cg = NULL;
+      int r = ocirun_cgroup_load (st->cgroup, &cg, err);
+      if (r == 0)
+        r = ocirun_cgroup_kill (cg, signo, err);
+      ocirun_cgroup_free (cg);
+      if (r < 0)
+        return r;
+    }
+  return signal_pid (st->state->pid, signo, err);
+}
+
+int
+ocirun_container_kill (struct ocirun_context *ctx, int signo, bool all, ocirun_error_t *err)
+{
+  struct ocirun_status st;
+  const char *live;
+  int ret;
+  if (ocirun_validate_id (ctx->id, err) < 0)
+    return -1;
+  ret = ocirun_status_load (ctx->root, ctx->id, &st, err);
+  if (ret == 0)
+    {
+      live = ocirun_status_live (&st);
+      /* runtime.md kill: only a created or running container */
+      if (strcmp (live, "stopped") == 0 || strcmp (live, "creating") == 0)
+        ret = ocirun_make_error (err, 0, "container `%s` is %s: there is no process to signal", ctx->id, live);
+      else
+        ret = kill_locked (&st, signo, all, err);
+    }
+  ocirun_status_release (&st);
+  return ret;
+}
+
+static void
+wait_gone (pid_t pid, unsigned long long start_time)
+{
+  int pidfd = (int) syscall (SYS_pidfd_open, pid, 0);
+  int i;
+  if (pidfd >= 0)
+    {
+      struct pollfd p = { .fd = pidfd, .events = POLLIN };
+      poll (&p, 1, 5000);
+      close (pidfd);
+    }
+  /* the init may be our child (run): reap it; else wait for the exit */
+  for (i = 0; i < 500; i++)
+    {
+      struct timespec ts = { 0, 10 * 1000 * 1000 };
+      waitpid (pid, NULL, WNOHANG);
+      if (process_start_time (pid) != start_time)
+        return;
+      nanosleep (&ts, NULL);
+    }
+}
+
+/* delete --force also handles a container whose create was killed
+ * half-way: a state dir with no state.json. */
+static int
+delete_broken (struct ocirun_context *ctx, ocirun_error_t *err)
+{
+  cleanup_free char *dir = NULL;
+  cleanup_free char *rec = NULL;
+  ocirun_error_t tmp = NULL;
+  struct stat sb;
+  xasprintf (&dir, "%s/%s", ctx->root, ctx->id);
+  if (stat (dir, &sb) < 0)
+    return -1;
+  ocirun_error_release (err);
+  {
+    cleanup_free char *path = NULL;
+    xasprintf (&path, "%s/runtime", dir);
+    if (read_all_file (path, &rec, NULL, &tmp) == 0)
+      {
+        char *cg = strstr (rec, "cgroup=");
+        if (cg)
+          {
+            ocirun_cgroup *c = NULL;
+            char *nl;
+            cg += 7;
+            nl = strchr (cg, '\n');
+            if (nl)
+              *nl = '\0';
+            if (*cg && ocirun_cgroup_load (cg, &c, &tmp) == 0)
+              {
+                ocirun_cgroup_kill (c, SIGKILL, &tmp);
+                ocirun_cgroup_destroy (c, &tmp);
+                ocirun_cgroup_free (c);
+              }
+          }
+      }
+    ocirun_error_release (&tmp);
+  }
+  return rm_rf (dir, err);
+}
+
+int
+ocirun_container_delete (struct ocirun_context *ctx, bool force, ocirun_error_t *err)
+{
+  struct ocirun_status st;
+  oci_config *config = NULL;
+  const char *live;
+  ocirun_cgroup *cg = NULL;
+  int ret;
+
+  if (ocirun_validate_id (ctx->id, err) < 0)
+    return -1;
+  ret = ocirun_status_load (ctx->root, ctx->id, &st, err);
+  if (ret < 0)
+    {
+      ocirun_status_release (&st);
+      if (force && delete_broken (ctx, err) == 0)
+        return 0;
+      return ret;
+    }
+  live = ocirun_status_live (&st);
+  if (strcmp (live, "stopped") != 0)
+    {
+      if (!force)
+        {
+          /* runtime.md delete: "Attempting to delete a container that is
+           * not stopped MUST have no effect on the container and MUST
+           * generate an error." */
+          ret = ocirun_make_error (err, 0, "container `%s` is %s: stop it first, or use delete --force", ctx->id, live);
+          goto out;
+        }
+      if (st.cgroup && *st.cgroup && ocirun_cgroup_load (st.cgroup, &cg, err) == 0)
+        {
+          ocirun_error_t tmp = NULL;
+          /* a frozen cgroup cannot die: thaw it */
+          ocirun_cgroup_freeze (cg, false, &tmp);
+          ocirun_error_release (&tmp);
+          ocirun_cgroup_kill (cg, SIGKILL, &tmp);
+          ocirun_error_release (&tmp);
+        }
+      ocirun_error_release (err);
+      if (st.state->has_pid && st.state->pid > 0 && process_start_time (st.state->pid) == st.start_time)
+        {
+          signal_pid (st.state->pid, SIGKILL, err);
+          ocirun_error_release (err);
+          wait_gone (st.state->pid, st.start_time);
+        }
+    }
+  config = load_saved_config (&st, err);
+  ocirun_error_release (err);
+  if (cg == NULL && st.cgroup && *st.cgroup && ocirun_cgroup_load (st.cgroup, &cg, err) < 0)
+    goto out_err;
+  if (cg && ocirun_cgroup_destroy (cg, err) < 0)
+    goto out_err;
+  ret = ocirun_status_remove (ctx->root, &st, err);
+  if (ret < 0)
+    goto out;
+  if (config && config->hooks && config->hooks->poststop_len)
+    {
+      cleanup_free char *json = state_json (&st, "stopped");
+      ocirun_error_t tmp = NULL;
+      if (ocirun_hooks_run (config->hooks, HOOK_POSTSTOP, json, &tmp) < 0)
+        {
+          ocirun_warning ("%s", tmp->msg);
+          ocirun_error_release (&tmp);
+        }
+    }
+  ret = 0;
+  goto out;
+out_err:
+  ret = -1;
+out:
+  if (cg)
+    ocirun_cgroup_free (cg);
+  oci_config_free (config);
+  ocirun_status_release (&st);
+  return ret;
+}
+
+/* ---- run: create + start, then (not detached) wait and forward signals ---- */
+
+static int
+exit_code (int status)
+{
+  if (WIFEXITED (status))
+    return WEXITSTATUS (status);
+  if (WIFSIGNALED (status))
+    return 128 + WTERMSIG (status);
+  return 255;
+}
+
+int
+ocirun_container_run (struct ocirun_context *ctx, int *exit_status, ocirun_error_t *err)
+{
+  static const int forward[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGTSTP };
+  struct created c;
+  sigset_t mask, old;
+  int sigfd = -1, status = 0, ret;
+  size_t i;
+
+  *exit_status = 0;
+  if (!ctx->detach)
+    {
+      /* the container's init is our child; be its reaper, and hold the
+       * signals we forward to it from before it exists */
+      prctl (PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+      sigemptyset (&mask);
+      for (i = 0; i < ARRAY_SIZE (forward); i++)
+        sigaddset (&mask, forward[i]);
+      sigaddset (&mask, SIGCHLD);
+      sigprocmask (SIG_BLOCK, &mask, &old);
+      ctx->foreground_tty = ctx->console_socket == NULL;
+    }
+  ret = do_create (ctx, &c, err);
+  if (ret < 0)
+    return ret;
+  ret = do_start (ctx, err);
+  if (ret < 0)
+    {
+      ocirun_error_t tmp = NULL;
+      if (c.master >= 0)
+        close (c.master);
+      ocirun_container_delete (ctx, true, &tmp);
+      ocirun_error_release (&tmp);
+      return ret;
+    }
+  if (ctx->detach)
+    {
+      if (c.master >= 0)
+        close (c.master);
+      return 0;
+    }
+
+  sigfd = signalfd (-1, &mask, SFD_CLOEXEC);
+  if (sigfd < 0)
+    return ocirun_make_error (err, errno, "signalfd");
+  if (c.master >= 0)
+    ocirun_terminal_proxy (c.master, sigfd, c.pid, &status);
+  else
+    for (;;)
+      {
+        struct signalfd_siginfo si;
+        ssize_t r = read (sigfd, &si, sizeof si);
+        if (r != sizeof si)
+          {
+            if (r < 0 && errno == EINTR)
+              continue;
+            break;
+          }
+        if (si.ssi_signo == SIGCHLD)
+          {
+            pid_t w;
+            bool done = false;
+            while ((w = waitpid (-1, &status, WNOHANG)) > 0)
+              if (w == c.pid)
+                done = true;
+            if (done)
+              break;
+            continue;
+          }
+        kill (c.pid, (int) si.ssi_signo);
+      }
+  close (sigfd);
+  if (c.master >= 0)
+    close (c.master);
+  sigprocmask (SIG_SETMASK, &old, NULL);
+  *exit_status = exit_code (status);
+  {
+    ocirun_error_t tmp = NULL;
+    if (ocirun_container_delete (ctx, true, &tmp) < 0)
+      {
+        ocirun_warning ("%s", tmp->msg);
+        ocirun_error_release (&tmp);
+      }
+  }
+  return 0;
+}
+
+/* ---- list ---- */
+
+int
+ocirun_container_list (const char *root, struct ocirun_container_info **out, size_t *n, ocirun_error_t *err)
+{
+  cleanup_dir DIR *d = opendir (root);
+  struct dirent *de;
+  struct ocirun_container_info *v = NULL;
+  size_t len = 0;
+
+  *out = NULL;
+  *n = 0;
+  if (d == NULL)
+    {
+      if (errno == ENOENT)
+        return 0;
+      return ocirun_make_error (err, errno, "open `%s`", root);
+    }
+  while ((de = readdir (d)))
+    {
+      struct ocirun_status st;
+      ocirun_error_t tmp = NULL;
+      struct ocirun_container_info *nv;
+      struct stat sb;
+      if (de->d_name[0] == '.')
+        continue;
+      if (ocirun_status_load (root, de->d_name, &st, &tmp) < 0)
+        {
+          ocirun_error_release (&tmp);
+          ocirun_status_release (&st);
+          continue;
+        }
+      nv = realloc (v, (len + 1) * sizeof *v);
+      if (nv == NULL)
+        abort ();
+      v = nv;
+      memset (&v[len], 0, sizeof v[len]);
+      v[len].id = xstrdup (de->d_name);
+      v[len].status = xstrdup (ocirun_status_live (&st));
+      v[len].pid = strcmp (v[len].status, "stopped") == 0 ? 0 : st.state->pid;
+      v[len].bundle = xstrdup (st.state->bundle ? st.state->bundle : "");
+      v[len].created = xstrdup (st.created ? st.created : "");
+      v[len].owner = xstrdup (fstat (st.dirfd, &sb) == 0 && sb.st_uid == 0 ? "root" : "");
+      len++;
+      ocirun_status_release (&st);
+    }
+  *out = v;
+  *n = len;
+  return 0;
+}
+
+void
+ocirun_container_info_free (struct ocirun_container_info *v, size_t n)
+{
+  size_t i;
+  for (i = 0; i < n; i++)
+    {
+      free (v[i].id);
+      free (v[i].status);
+      free (v[i].bundle);
+      free (v[i].created);
+      free (v[i].owner);
+    }
+  free (v);
+}

@@ -1,0 +1,52 @@
+/* The runtime library's entry points, one per operation of runtime.md. */
+#ifndef OCIRUN_CONTAINER_H
+#define OCIRUN_CONTAINER_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "error.h"
+#include "oci_spec.h"
+
+struct ocirun_context
+{
+  const char *root;   /* state root: --root, default /run/ocirun */
+  const char *id;
+  const char *bundle; /* --bundle, default cwd */
+  const char *pid_file;
+  const char *console_socket;
+  int preserve_fds;
+  bool no_pivot;
+  bool no_new_keyring;
+  bool detach;       /* run --detach */
+  bool rootless;
+  bool systemd_cgroup;
+  bool foreground_tty; /* run without --detach and without a console socket */
+};
+
+int ocirun_container_create (struct ocirun_context *ctx, ocirun_error_t *err);
+int ocirun_container_start (struct ocirun_context *ctx, ocirun_error_t *err);
+/* create + start; when not detached, waits and stores the exit status
+ * (128+N for a signal) in *exit_status. */
+int ocirun_container_run (struct ocirun_context *ctx, int *exit_status, ocirun_error_t *err);
+/* The spec state JSON (malloc()ed). */
+int ocirun_container_state (struct ocirun_context *ctx, char **json, ocirun_error_t *err);
+int ocirun_container_kill (struct ocirun_context *ctx, int signo, bool all, ocirun_error_t *err);
+int ocirun_container_delete (struct ocirun_context *ctx, bool force, ocirun_error_t *err);
+
+struct ocirun_container_info
+{
+  char *id;
+  pid_t pid;
+  char *status;
+  char *bundle;
+  char *created; /* RFC 3339 */
+  char *owner;
+};
+int ocirun_container_list (const char *root, struct ocirun_container_info **out, size_t *n, ocirun_error_t *err);
+void ocirun_container_info_free (struct ocirun_container_info *v, size_t n);
+
+/* Checks that the id is usable as a directory name and sane. */
+int ocirun_validate_id (const char *id, ocirun_error_t *err);
+
+#endif

@@ -1,0 +1,256 @@
+/* The `child`/`init` stage: the container's first process, from clone to
+ * execve (DESIGN.md, "the path of one run").  Every failure goes back to
+ * the parent over the sync socket with its real cause. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "job.h"
+#include "sync.h"
+#include "utils.h"
+
+static int
+set_names (const oci_config *c, ocirun_error_t *err)
+{
+  if (c->hostname && sethostname (c->hostname, strlen (c->hostname)) < 0)
+    return ocirun_make_error (err, errno, "hostname: set `%s`", c->hostname);
+  if (c->domainname && setdomainname (c->domainname, strlen (c->domainname)) < 0)
+    return ocirun_make_error (err, errno, "domainname: set `%s`", c->domainname);
+  return 0;
+}
+
+static int
+preserved_fds (struct ocirun_job *job)
+{
+  int n = job->ctx->preserve_fds;
+  const char *lf = getenv ("LISTEN_FDS");
+  long long v;
+  /* socket activation: pass LISTEN_FDS through, as runc does */
+  if (lf && parse_int64 (lf, &v) == 0 && v > 0 && v < 4096 && v > n)
+    n = (int) v;
+  return n;
+}
+
+/* Everything from clone to "ready", run as the container's init. */
+static int
+init_setup (struct ocirun_job *job, char **hook_state, ocirun_error_t *err)
+{
+  const oci_config *c = job->config;
+  const oci_process *p = c->process;
+  cleanup_close int rootfd = -1;
+  cleanup_free char *state = NULL;
+  int ret, listener = -1;
+
+  /* the runtime process is not ptrace-able or dumpable from the container */
+  prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
+  prctl (PR_SET_NAME, STAGE_CHILD, 0, 0, 0);
+  /* if the runtime dies half-way, so do we: nothing is left behind */
+  prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+
+  job->fifo_fd = openat (AT_FDCWD, job->state_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (job->fifo_fd >= 0)
+    {
+      int dir = job->fifo_fd;
+      job->fifo_fd = openat (dir, "exec.fifo", O_RDWR | O_CLOEXEC);
+      close (dir);
+    }
+  if (job->fifo_fd < 0)
+    return ocirun_make_error (err, errno, "open the exec fifo in `%s`", job->state_dir);
+
+  if (sync_send (job->sync_sock, SYNC_CHILD_WANT_SETUP, 0, NULL, 0, -1) < 0)
+    return ocirun_make_error (err, errno, "sync with the runtime");
+  ret = sync_expect (job->sync_sock, SYNC_PARENT_SETUP_DONE, NULL, NULL, err);
+  if (ret < 0)
+    return ret;
+
+  if (job->ns_new[NS_USER])
+    {
+      /* become root of the new user namespace (when 0 is mapped) */
+      if (setresgid (0, 0, 0) < 0 || setresuid (0, 0, 0) < 0)
+        ocirun_debug ("cannot become root in the user namespace: %s", strerror (errno));
+    }
+  ret = ocirun_ns_join (job, err);
+  if (ret < 0)
+    return ret;
+
+  ret = ocirun_rootfs_prepare (job, &rootfd, err);
+  if (ret < 0)
+    return ret;
+  if (p && p->cwd)
+    {
+      /* a missing cwd is created, as runc does */
+      int cwdfd = ocirun_open_in_root (rootfd, p->cwd, O_PATH | O_DIRECTORY, S_IFDIR, err);
+      if (cwdfd < 0)
+        return ocirun_error_prefix (err, "process.cwd");
+      close (cwdfd);
+    }
+
+  /* prestart + createRuntime hooks run in the runtime's namespaces */
+  if (sync_send (job->sync_sock, SYNC_CHILD_CREATE_RUNTIME, 0, NULL, 0, -1) < 0)
+    return ocirun_make_error (err, errno, "sync with the runtime");
+  ret = sync_expect (job->sync_sock, SYNC_PARENT_HOOKS_DONE, &state, NULL, err);
+  if (ret < 0)
+    return ret;
+  /* createContainer: in the container's namespaces, before pivot_root */
+  ret = ocirun_hooks_run (c->hooks, HOOK_CREATE_CONTAINER, state, err);
+  if (ret < 0)
+    return ret;
+
+  ret = ocirun_rootfs_pivot (job, rootfd, err);
+  if (ret < 0)
+    return ret;
+  ret = ocirun_rootfs_finalize (job, err);
+  if (ret < 0)
+    return ret;
+  ret = set_names (c, err);
+  if (ret < 0)
+    return ret;
+  ret = ocirun_sysctl_apply (c, err);
+  if (ret < 0)
+    return ret;
+
+  if (p->terminal)
+    {
+      int master = -1;
+      ret = ocirun_terminal_setup_child (job, &master, err);
+      if (ret < 0)
+        return ret;
+      if (sync_send (job->sync_sock, SYNC_CHILD_PTY, 0, NULL, 0, master) < 0)
+        {
+          close (master);
+          return ocirun_make_error (err, errno, "send the pty to the runtime");
+        }
+      close (master);
+    }
+
+  ret = ocirun_rlimits_apply (p, err);
+  if (ret < 0)
+    return ret;
+  ret = ocirun_process_prepare (p, err);
+  if (ret < 0)
+    return ret;
+  ret = ocirun_personality_apply (c->linux_, err);
+  if (ret < 0)
+    return ret;
+  if (!job->ctx->no_new_keyring)
+    {
+      ret = ocirun_keyring_new (job->ctx->id, err);
+      if (ret < 0)
+        return ret;
+    }
+
+  job->exec_path = ocirun_find_executable (p, err);
+  if (job->exec_path == NULL)
+    return -1;
+
+  ret = ocirun_caps_drop_bounding (p->capabilities, err);
+  if (ret < 0)
+    return ret;
+  /* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: do it
+   * while we still have it.  With no_new_privs, as late as possible. */
+  if (job->seccomp && !p->no_new_privileges)
+    {
+      ret = ocirun_seccomp_install (job->seccomp, &listener, err);
+      if (ret < 0)
+        return ret;
+    }
+  ret = ocirun_user_apply (p, err);
+  if (ret < 0)
+    return ret;
+  ret = ocirun_caps_apply (p->capabilities, err);
+  if (ret < 0)
+    return ret;
+  ret = ocirun_caps_set_ambient (p->capabilities, err);
+  if (ret < 0)
+    return ret;
+  if (chdir (p->cwd) < 0)
+    return ocirun_make_error (err, errno, "process.cwd: chdir to `%s`", p->cwd);
+  if (p->no_new_privileges && prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+    return ocirun_make_error (err, errno, "process.noNewPrivileges: prctl");
+  if (job->seccomp && p->no_new_privileges)
+    {
+      ret = ocirun_seccomp_install (job->seccomp, &listener, err);
+      if (ret < 0)
+        return ret;
+    }
+  if (listener >= 0)
+    {
+      ret = sync_send (job->sync_sock, SYNC_CHILD_SECCOMP_LISTENER, 0, NULL, 0, listener);
+      close (listener);
+      if (ret < 0)
+        return ocirun_make_error (err, errno, "send the seccomp listener to the runtime");
+    }
+
+  /* CVE-2024-21626 class: nothing of the runtime's survives the execve
+   * but stdio and the fds the caller asked to pass */
+  ret = mark_fds_cloexec_from (3 + preserved_fds (job), err);
+  if (ret < 0)
+    return ret;
+
+  *hook_state = steal_pointer (&state);
+  return 0;
+}
+
+static char *
+state_as_created (const char *json)
+{
+  char *perr = NULL, *out;
+  oci_state *s = oci_state_parse_data (json, strlen (json), "state", &perr);
+  if (s == NULL)
+    {
+      free (perr);
+      return xstrdup (json);
+    }
+  free (s->status);
+  s->status = xstrdup ("created");
+  out = oci_state_generate (s, false);
+  oci_state_free (s);
+  return out;
+}
+
+void
+ocirun_init_main (struct ocirun_job *job)
+{
+  ocirun_error_t err = NULL;
+  cleanup_free char *state = NULL;
+  char c;
+  ssize_t r;
+
+  if (init_setup (job, &state, &err) < 0)
+    {
+      sync_send_error (job->sync_sock, &err);
+      _exit (1);
+    }
+  /* create is about to return: from now on we outlive the runtime */
+  prctl (PR_SET_PDEATHSIG, 0, 0, 0, 0);
+  if (sync_send (job->sync_sock, SYNC_CHILD_READY, 0, NULL, 0, -1) < 0)
+    _exit (1);
+  close (job->sync_sock);
+  prctl (PR_SET_NAME, STAGE_INIT, 0, 0, 0);
+
+  /* wait for `start` (runtime.md: "start ... MUST run the user-specified program") */
+  do
+    r = read (job->fifo_fd, &c, 1);
+  while (r < 0 && errno == EINTR);
+  if (r != 1)
+    _exit (1);
+
+  if (job->config->hooks && job->config->hooks->start_container_len)
+    {
+      cleanup_free char *st = state_as_created (state);
+      if (ocirun_hooks_run (job->config->hooks, HOOK_START_CONTAINER, st, &err) < 0)
+        {
+          ocirun_log (OCIRUN_LOG_ERROR, "%s", err->msg);
+          _exit (1);
+        }
+    }
+  ocirun_exec_process (job->config->process, job->exec_path, &err);
+  ocirun_log (OCIRUN_LOG_ERROR, "%s", err->msg);
+  _exit (127);
+}

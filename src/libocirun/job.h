@@ -1,0 +1,121 @@
+/* What the parent stage hands to the child/init stage (the child is a
+ * clone of the parent's memory: no serialisation needed). */
+#ifndef OCIRUN_JOB_H
+#define OCIRUN_JOB_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "cgroup.h"
+#include "container.h"
+#include "error.h"
+#include "oci_spec.h"
+#include "seccomp.h"
+
+/* index into job->ns_fds */
+enum ocirun_ns
+{
+  NS_USER,
+  NS_MNT,
+  NS_PID,
+  NS_NET,
+  NS_IPC,
+  NS_UTS,
+  NS_CGROUP,
+  NS_TIME,
+  NS_COUNT
+};
+
+struct ocirun_job
+{
+  struct ocirun_context *ctx;
+  oci_config *config;
+  char *bundle;        /* absolute */
+  char *rootfs;        /* absolute */
+  char *state_dir;
+  int sync_sock;       /* child's end */
+  int fifo_fd;         /* exec fifo, opened by the child */
+  int ns_fds[NS_COUNT];  /* namespaces to join (linux.namespaces[].path), -1 otherwise */
+  bool ns_new[NS_COUNT]; /* namespaces to create */
+  ocirun_seccomp_filter *seccomp;
+  ocirun_cgroup *cgroup;
+  char *exec_path;     /* args[0] resolved in the container (init side) */
+  bool is_exec;        /* joining a running container (exec) */
+};
+
+/* stage names for prctl(PR_SET_NAME) (DESIGN.md, style 6) */
+#define STAGE_CHILD "ocirun:[child]"
+#define STAGE_INIT "ocirun:[init]"
+
+/* init.c: the child stage; never returns (execve or _exit). */
+void ocirun_init_main (struct ocirun_job *job) __attribute__ ((noreturn));
+
+/* namespaces.c */
+const char *ocirun_ns_name (enum ocirun_ns ns);
+int ocirun_ns_clone_flag (enum ocirun_ns ns);
+int ocirun_ns_prepare (struct ocirun_job *job, ocirun_error_t *err);
+int ocirun_ns_write_idmaps (struct ocirun_job *job, pid_t pid, ocirun_error_t *err);
+int ocirun_ns_set_time_offsets (struct ocirun_job *job, ocirun_error_t *err);
+int ocirun_ns_join (struct ocirun_job *job, ocirun_error_t *err);
+
+/* mounts.c */
+int ocirun_open_in_root (int rootfd, const char *path, int flags, mode_t create_type, ocirun_error_t *err);
+int ocirun_rootfs_prepare (struct ocirun_job *job, int *rootfd, ocirun_error_t *err);
+int ocirun_rootfs_pivot (struct ocirun_job *job, int rootfd, ocirun_error_t *err);
+int ocirun_rootfs_finalize (struct ocirun_job *job, ocirun_error_t *err);
+const char *ocirun_mount_option_name (size_t i);
+int ocirun_mount_parse_options (char **options, size_t n, unsigned long *flags, char **data, ocirun_error_t *err);
+
+/* devices.c */
+int ocirun_devices_create (struct ocirun_job *job, int rootfd, ocirun_error_t *err);
+int ocirun_dev_symlinks (int rootfd, ocirun_error_t *err);
+
+/* caps.c */
+int ocirun_caps_validate (const oci_capabilities *c, const char *where, ocirun_error_t *err);
+int ocirun_caps_apply (const oci_capabilities *c, ocirun_error_t *err);
+int ocirun_caps_drop_bounding (const oci_capabilities *c, ocirun_error_t *err);
+int ocirun_caps_set_ambient (const oci_capabilities *c, ocirun_error_t *err);
+int ocirun_cap_from_name (const char *name);
+int ocirun_cap_last (void);
+extern const char *const ocirun_cap_names[];
+extern const int ocirun_cap_names_len;
+
+/* hooks.c */
+enum ocirun_hook_kind
+{
+  HOOK_PRESTART,
+  HOOK_CREATE_RUNTIME,
+  HOOK_CREATE_CONTAINER,
+  HOOK_START_CONTAINER,
+  HOOK_POSTSTART,
+  HOOK_POSTSTOP,
+};
+int ocirun_hooks_run (const oci_hooks *hooks, enum ocirun_hook_kind kind, const char *state_json, ocirun_error_t *err);
+
+/* process.c: the process' attributes, in the order init applies them */
+int ocirun_process_validate (const oci_process *p, const char *where, ocirun_error_t *err);
+int ocirun_rlimits_validate (const oci_process *p, const char *where, ocirun_error_t *err);
+int ocirun_rlimits_apply (const oci_process *p, ocirun_error_t *err);
+int ocirun_process_prepare (const oci_process *p, ocirun_error_t *err); /* oom, personality, scheduler, ioprio, umask */
+int ocirun_personality_apply (const oci_linux *l, ocirun_error_t *err);
+int ocirun_user_apply (const oci_process *p, ocirun_error_t *err);
+int ocirun_keyring_new (const char *id, ocirun_error_t *err);
+char *ocirun_find_executable (const oci_process *p, ocirun_error_t *err);
+int ocirun_exec_process (const oci_process *p, const char *path, ocirun_error_t *err);
+
+/* sysctl.c */
+int ocirun_sysctl_validate (const oci_config *c, ocirun_error_t *err);
+int ocirun_sysctl_apply (const oci_config *c, ocirun_error_t *err);
+
+/* terminal.c */
+int ocirun_terminal_setup_child (struct ocirun_job *job, int *master, ocirun_error_t *err);
+int ocirun_console_socket_send (const char *path, int master, ocirun_error_t *err);
+/* Foreground `run`/`exec` with a tty: copy between our stdio and the pty
+ * master, forward signals read from sigfd (SIGWINCH resizes), until pid
+ * exits; *status gets its wait status. */
+int ocirun_terminal_proxy (int master, int sigfd, pid_t pid, int *status);
+
+/* validate.c */
+int ocirun_config_validate (const oci_config *c, bool need_process, ocirun_error_t *err);
+
+#endif

@@ -1,0 +1,712 @@
+/* The container's filesystem: root, mounts[], pivot_root, maskedPaths,
+ * readonlyPaths (config.md#root, #mounts; config-linux.md#masked-paths ...).
+ *
+ * Every destination is resolved inside the rootfs with openat2
+ * (RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS), and we mount onto the resolved
+ * fd, never onto a path string: a symlink in the image (or one swapped in
+ * during setup) cannot redirect a mount to the host (CVE-2021-30465). */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/vfs.h>
+
+#include "job.h"
+#include "utils.h"
+
+#ifndef MS_NOSYMFOLLOW
+#define MS_NOSYMFOLLOW 256
+#endif
+
+static int
+sys_openat2 (int dirfd, const char *path, int flags, unsigned long long resolve)
+{
+  struct open_how how = { .flags = (unsigned long long) flags, .resolve = resolve };
+  if (flags & O_CREAT)
+    how.mode = 0644;
+  return (int) syscall (SYS_openat2, dirfd, path, &how, sizeof how);
+}
+
+#define IN_ROOT (RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)
+
+/* Open `path` (absolute or relative: both are taken inside the root) in
+ * the tree at rootfd.  With create_type S_IFDIR/S_IFREG, missing
+ * components are created (parents as directories), each one with
+ * mkdirat/openat on a parent fd that was itself resolved in the root. */
+int
+ocirun_open_in_root (int rootfd, const char *path, int flags, mode_t create_type, ocirun_error_t *err)
+{
+  cleanup_free char *buf = NULL;
+  cleanup_close int parent = -1;
+  char *p, *slash;
+  int fd;
+
+  while (*path == '/')
+    path++;
+  if (*path == '\0')
+    path = ".";
+  fd = sys_openat2 (rootfd, path, flags | O_CLOEXEC, IN_ROOT);
+  if (fd >= 0 || errno != ENOENT || create_type == 0)
+    {
+      if (fd < 0)
+        return ocirun_make_error (err, errno, "open `/%s` in the container", path);
+      return fd;
+    }
+
+  /* create the missing components one by one */
+  buf = xstrdup (path);
+  parent = fcntl (rootfd, F_DUPFD_CLOEXEC, 0);
+  if (parent < 0)
+    return ocirun_make_error (err, errno, "dup");
+  p = buf;
+  for (;;)
+    {
+      bool last;
+      int next;
+      slash = strchr (p, '/');
+      last = slash == NULL;
+      if (!last)
+        *slash = '\0';
+      if (*p == '\0' || strcmp (p, ".") == 0)
+        goto advance;
+      if (last && create_type == S_IFREG)
+        {
+          int f = openat (parent, p, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+          if (f < 0 && errno != EEXIST)
+            return ocirun_make_error (err, errno, "create `/%s` in the container", path);
+          if (f >= 0)
+            close (f);
+        }
+      else if (mkdirat (parent, p, 0755) < 0 && errno != EEXIST)
+        return ocirun_make_error (err, errno, "mkdir `/%s` in the container", buf);
+      if (last)
+        break;
+      /* re-resolve the prefix from the root: a symlink stays inside it */
+      next = sys_openat2 (rootfd, buf, O_PATH | O_DIRECTORY | O_CLOEXEC, IN_ROOT);
+      if (next < 0)
+        return ocirun_make_error (err, errno, "open `/%s` in the container", buf);
+      close (parent);
+      parent = next;
+    advance:
+      if (last)
+        break;
+      *slash = '/';
+      p = slash + 1;
+    }
+  fd = sys_openat2 (rootfd, path, flags | O_CLOEXEC, IN_ROOT);
+  if (fd < 0)
+    return ocirun_make_error (err, errno, "open `/%s` in the container", path);
+  return fd;
+}
+
+/* ---- mount options ---- */
+
+enum opt_kind
+{
+  OPT_FLAG,   /* MS_* flag for mount(2) */
+  OPT_PROP,   /* propagation */
+  OPT_REC,    /* recursive attribute for mount_setattr(AT_RECURSIVE) */
+  OPT_IGNORE, /* accepted, no effect here */
+};
+
+struct mount_opt
+{
+  const char *name;
+  enum opt_kind kind;
+  bool clear;
+  unsigned long value;
+};
+
+static const struct mount_opt mount_opts[] = {
+  { "defaults", OPT_IGNORE, false, 0 },
+  { "ro", OPT_FLAG, false, MS_RDONLY },
+  { "rw", OPT_FLAG, true, MS_RDONLY },
+  { "nosuid", OPT_FLAG, false, MS_NOSUID },
+  { "suid", OPT_FLAG, true, MS_NOSUID },
+  { "nodev", OPT_FLAG, false, MS_NODEV },
+  { "dev", OPT_FLAG, true, MS_NODEV },
+  { "noexec", OPT_FLAG, false, MS_NOEXEC },
+  { "exec", OPT_FLAG, true, MS_NOEXEC },
+  { "sync", OPT_FLAG, false, MS_SYNCHRONOUS },
+  { "async", OPT_FLAG, true, MS_SYNCHRONOUS },
+  { "dirsync", OPT_FLAG, false, MS_DIRSYNC },
+  { "remount", OPT_FLAG, false, MS_REMOUNT },
+  { "mand", OPT_FLAG, false, MS_MANDLOCK },
+  { "nomand", OPT_FLAG, true, MS_MANDLOCK },
+  { "atime", OPT_FLAG, true, MS_NOATIME },
+  { "noatime", OPT_FLAG, false, MS_NOATIME },
+  { "diratime", OPT_FLAG, true, MS_NODIRATIME },
+  { "nodiratime", OPT_FLAG, false, MS_NODIRATIME },
+  { "relatime", OPT_FLAG, false, MS_RELATIME },
+  { "norelatime", OPT_FLAG, true, MS_RELATIME },
+  { "strictatime", OPT_FLAG, false, MS_STRICTATIME },
+  { "nostrictatime", OPT_FLAG, true, MS_STRICTATIME },
+  { "lazytime", OPT_FLAG, false, MS_LAZYTIME },
+  { "nolazytime", OPT_FLAG, true, MS_LAZYTIME },
+  { "silent", OPT_FLAG, false, MS_SILENT },
+  { "loud", OPT_FLAG, true, MS_SILENT },
+  { "iversion", OPT_FLAG, false, MS_I_VERSION },
+  { "noiversion", OPT_FLAG, true, MS_I_VERSION },
+  { "nosymfollow", OPT_FLAG, false, MS_NOSYMFOLLOW },
+  { "symfollow", OPT_FLAG, true, MS_NOSYMFOLLOW },
+  { "bind", OPT_FLAG, false, MS_BIND },
+  { "rbind", OPT_FLAG, false, MS_BIND | MS_REC },
+  { "private", OPT_PROP, false, MS_PRIVATE },
+  { "rprivate", OPT_PROP, false, MS_PRIVATE | MS_REC },
+  { "shared", OPT_PROP, false, MS_SHARED },
+  { "rshared", OPT_PROP, false, MS_SHARED | MS_REC },
+  { "slave", OPT_PROP, false, MS_SLAVE },
+  { "rslave", OPT_PROP, false, MS_SLAVE | MS_REC },
+  { "unbindable", OPT_PROP, false, MS_UNBINDABLE },
+  { "runbindable", OPT_PROP, false, MS_UNBINDABLE | MS_REC },
+  /* recursive attributes (runtime-spec 1.1, mount_setattr(2)) */
+  { "rro", OPT_REC, false, MOUNT_ATTR_RDONLY },
+  { "rrw", OPT_REC, true, MOUNT_ATTR_RDONLY },
+  { "rnosuid", OPT_REC, false, MOUNT_ATTR_NOSUID },
+  { "rsuid", OPT_REC, true, MOUNT_ATTR_NOSUID },
+  { "rnodev", OPT_REC, false, MOUNT_ATTR_NODEV },
+  { "rdev", OPT_REC, true, MOUNT_ATTR_NODEV },
+  { "rnoexec", OPT_REC, false, MOUNT_ATTR_NOEXEC },
+  { "rexec", OPT_REC, true, MOUNT_ATTR_NOEXEC },
+  { "rnodiratime", OPT_REC, false, MOUNT_ATTR_NODIRATIME },
+  { "rdiratime", OPT_REC, true, MOUNT_ATTR_NODIRATIME },
+  { "rnosymfollow", OPT_REC, false, MOUNT_ATTR_NOSYMFOLLOW },
+  { "rsymfollow", OPT_REC, true, MOUNT_ATTR_NOSYMFOLLOW },
+  /* atime modes: value is the MOUNT_ATTR__ATIME setting */
+  { "rrelatime", OPT_REC, false, MOUNT_ATTR_RELATIME | (1UL << 31) },
+  { "rnoatime", OPT_REC, false, MOUNT_ATTR_NOATIME | (1UL << 31) },
+  { "rstrictatime", OPT_REC, false, MOUNT_ATTR_STRICTATIME | (1UL << 31) },
+  { "ratime", OPT_REC, false, MOUNT_ATTR_STRICTATIME | (1UL << 31) },
+  { "rnorelatime", OPT_REC, false, MOUNT_ATTR_STRICTATIME | (1UL << 31) },
+  { "rnostrictatime", OPT_REC, false, MOUNT_ATTR_RELATIME | (1UL << 31) },
+  /* crun extensions some callers pass: no meaning for us */
+  { "tmpcopyup", OPT_IGNORE, false, 0 },
+  { "notmpcopyup", OPT_IGNORE, false, 0 },
+  { "copy-symlink", OPT_IGNORE, false, 0 },
+};
+
+struct parsed_mount
+{
+  unsigned long flags;
+  unsigned long prop;
+  struct mount_attr rec;
+  bool has_rec;
+  bool atime_rec;
+  bool idmap, ridmap;
+  char *data;
+};
+
+static int
+parse_options (char **options, size_t n, struct parsed_mount *pm, ocirun_error_t *err)
+{
+  cleanup_free char *data = NULL;
+  size_t i, k, data_len = 0;
+
+  memset (pm, 0, sizeof *pm);
+  for (i = 0; i < n; i++)
+    {
+      const char *o = options[i];
+      if (strcmp (o, "idmap") == 0 || strcmp (o, "ridmap") == 0)
+        {
+          pm->idmap = true;
+          pm->ridmap = o[0] == 'r';
+          continue;
+        }
+      for (k = 0; k < ARRAY_SIZE (mount_opts); k++)
+        if (strcmp (o, mount_opts[k].name) == 0)
+          break;
+      if (k == ARRAY_SIZE (mount_opts))
+        {
+          /* a filesystem-specific option: pass it as data */
+          size_t l = strlen (o);
+          char *nd = realloc (data, data_len + l + 2);
+          if (nd == NULL)
+            return ocirun_make_error (err, ENOMEM, "mount options");
+          data = nd;
+          if (data_len)
+            data[data_len++] = ',';
+          memcpy (data + data_len, o, l + 1);
+          data_len += l;
+          continue;
+        }
+      switch (mount_opts[k].kind)
+        {
+        case OPT_FLAG:
+          if (mount_opts[k].clear)
+            pm->flags &= ~mount_opts[k].value;
+          else
+            pm->flags |= mount_opts[k].value;
+          break;
+        case OPT_PROP:
+          pm->prop = mount_opts[k].value;
+          break;
+        case OPT_REC:
+          pm->has_rec = true;
+          if (mount_opts[k].value & (1UL << 31))
+            {
+              pm->rec.attr_clr |= MOUNT_ATTR__ATIME;
+              pm->rec.attr_set = (pm->rec.attr_set & ~MOUNT_ATTR__ATIME) | (mount_opts[k].value & ~(1UL << 31));
+            }
+          else if (mount_opts[k].clear)
+            {
+              pm->rec.attr_clr |= mount_opts[k].value;
+              pm->rec.attr_set &= ~mount_opts[k].value;
+            }
+          else
+            {
+              pm->rec.attr_set |= mount_opts[k].value;
+              pm->rec.attr_clr &= ~mount_opts[k].value;
+            }
+          break;
+        case OPT_IGNORE:
+          break;
+        }
+    }
+  pm->data = steal_pointer (&data);
+  return 0;
+}
+
+int
+ocirun_mount_parse_options (char **options, size_t n, unsigned long *flags, char **data, ocirun_error_t *err)
+{
+  struct parsed_mount pm;
+  int ret = parse_options (options, n, &pm, err);
+  if (ret < 0)
+    return ret;
+  *flags = pm.flags | pm.prop;
+  *data = pm.data;
+  return 0;
+}
+
+/* MS_* per-mount flags -> MOUNT_ATTR_* for mount_setattr on a bind mount */
+static void
+flags_to_attr (unsigned long flags, struct mount_attr *a)
+{
+  memset (a, 0, sizeof *a);
+  if (flags & MS_RDONLY)
+    a->attr_set |= MOUNT_ATTR_RDONLY;
+  if (flags & MS_NOSUID)
+    a->attr_set |= MOUNT_ATTR_NOSUID;
+  if (flags & MS_NODEV)
+    a->attr_set |= MOUNT_ATTR_NODEV;
+  if (flags & MS_NOEXEC)
+    a->attr_set |= MOUNT_ATTR_NOEXEC;
+  if (flags & MS_NODIRATIME)
+    a->attr_set |= MOUNT_ATTR_NODIRATIME;
+  if (flags & MS_NOSYMFOLLOW)
+    a->attr_set |= MOUNT_ATTR_NOSYMFOLLOW;
+  if (flags & (MS_NOATIME | MS_STRICTATIME | MS_RELATIME))
+    {
+      a->attr_clr |= MOUNT_ATTR__ATIME;
+      a->attr_set |= (flags & MS_NOATIME) ? MOUNT_ATTR_NOATIME
+                     : (flags & MS_STRICTATIME) ? MOUNT_ATTR_STRICTATIME
+                                                : MOUNT_ATTR_RELATIME;
+    }
+}
+
+static int
+fd_path (int fd, char *buf, size_t len)
+{
+  return snprintf (buf, len, "/proc/self/fd/%d", fd);
+}
+
+static bool
+is_bind (const oci_mount *m, const struct parsed_mount *pm)
+{
+  return (pm->flags & MS_BIND) || (m->type && strcmp (m->type, "bind") == 0);
+}
+
+static int
+do_bind_mount (struct ocirun_job *job, const oci_mount *m, const char *src, int targetfd, struct parsed_mount *pm,
+               size_t idx, ocirun_error_t *err)
+{
+  cleanup_close int tree = -1;
+  struct mount_attr attr;
+  unsigned int rec = (pm->flags & MS_REC) ? AT_RECURSIVE : 0;
+
+  tree = open_tree (AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | rec);
+  if (tree < 0)
+    return ocirun_make_error (err, errno, "mounts[%zu]: bind `%s` on `%s`", idx, src, m->destination);
+
+  if (pm->idmap)
+    {
+      /* mounts[].uidMappings/gidMappings with idmap/ridmap (runtime-spec 1.2):
+       * the mapping comes from the container's user namespace. */
+      char p[64];
+      cleanup_close int userns = -1;
+      snprintf (p, sizeof p, "/proc/self/ns/user");
+      userns = open (p, O_RDONLY | O_CLOEXEC);
+      if (userns < 0)
+        return ocirun_make_error (err, errno, "mounts[%zu]: open the user namespace", idx);
+      memset (&attr, 0, sizeof attr);
+      attr.attr_set = MOUNT_ATTR_IDMAP;
+      attr.userns_fd = (unsigned long long) userns;
+      if (mount_setattr (tree, "", AT_EMPTY_PATH | (pm->ridmap ? AT_RECURSIVE : 0), &attr, sizeof attr) < 0)
+        return ocirun_make_error (err, errno, "mounts[%zu]: idmap `%s`", idx, m->destination);
+    }
+
+  flags_to_attr (pm->flags, &attr);
+  if ((attr.attr_set || attr.attr_clr) && mount_setattr (tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0)
+    return ocirun_make_error (err, errno, "mounts[%zu]: set the flags of `%s`", idx, m->destination);
+  if (pm->has_rec && mount_setattr (tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &pm->rec, sizeof pm->rec) < 0)
+    return ocirun_make_error (err, errno, "mounts[%zu]: set the recursive flags of `%s`", idx, m->destination);
+
+  if (move_mount (tree, "", targetfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+    return ocirun_make_error (err, errno, "mounts[%zu]: bind `%s` on `%s`", idx, src, m->destination);
+
+  if (pm->prop)
+    {
+      memset (&attr, 0, sizeof attr);
+      attr.propagation = pm->prop & ~MS_REC;
+      if (mount_setattr (tree, "", AT_EMPTY_PATH | ((pm->prop & MS_REC) ? AT_RECURSIVE : 0), &attr, sizeof attr) < 0)
+        return ocirun_make_error (err, errno, "mounts[%zu]: set the propagation of `%s`", idx, m->destination);
+    }
+  return 0;
+}
+
+static int
+do_fs_mount (struct ocirun_job *job, const oci_mount *m, int rootfd, const char *dest, int targetfd,
+             struct parsed_mount *pm, size_t idx, ocirun_error_t *err)
+{
+  char target[64];
+  const char *src = m->source ? m->source : m->type;
+  unsigned long flags = pm->flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
+  int r;
+
+  fd_path (targetfd, target, sizeof target);
+  r = mount (src, target, m->type, flags, pm->data);
+  if (r < 0 && errno == EPERM && strcmp (m->type, "sysfs") == 0 && job->ns_new[NS_USER])
+    {
+      /* a new user namespace without its own network namespace cannot
+       * mount sysfs: bind the host's, read-only (as runc does). */
+      struct parsed_mount b = *pm;
+      oci_mount bm = *m;
+      b.flags |= MS_BIND | MS_REC | MS_RDONLY;
+      bm.type = (char *) "bind";
+      return do_bind_mount (job, &bm, "/sys", targetfd, &b, idx, err);
+    }
+  if (r < 0)
+    return ocirun_make_error (err, errno, "mounts[%zu]: mount `%s` (type `%s`) on `%s`", idx, src, m->type, dest);
+
+  if (pm->prop || pm->has_rec)
+    {
+      /* the fd still points below the new mount: re-resolve the path */
+      cleanup_close int top = ocirun_open_in_root (rootfd, dest, O_PATH, 0, err);
+      if (top < 0)
+        return -1;
+      if (pm->prop)
+        {
+          fd_path (top, target, sizeof target);
+          if (mount (NULL, target, NULL, pm->prop, NULL) < 0)
+            return ocirun_make_error (err, errno, "mounts[%zu]: set the propagation of `%s`", idx, dest);
+        }
+      if (pm->has_rec && mount_setattr (top, "", AT_EMPTY_PATH | AT_RECURSIVE, &pm->rec, sizeof pm->rec) < 0)
+        return ocirun_make_error (err, errno, "mounts[%zu]: set the recursive flags of `%s`", idx, dest);
+    }
+  return 0;
+}
+
+static int
+mount_one (struct ocirun_job *job, int rootfd, const oci_mount *m, size_t idx, ocirun_error_t *err)
+{
+  struct parsed_mount pm;
+  cleanup_free char *data = NULL;
+  cleanup_free char *src = NULL;
+  cleanup_free char *dest = NULL;
+  cleanup_close int targetfd = -1;
+  mode_t create_type = S_IFDIR;
+  bool bind;
+  int ret;
+
+  ret = parse_options (m->options, m->options_len, &pm, err);
+  if (ret < 0)
+    return ret;
+  data = pm.data;
+  bind = is_bind (m, &pm);
+  if (!bind && m->type == NULL)
+    return ocirun_make_error (err, 0, "mounts[%zu].type: required for a mount that is not a bind mount", idx);
+
+  /* runtime-spec 1.2: a relative destination is relative to the container's "/" */
+  if (m->destination[0] == '/')
+    dest = xstrdup (m->destination);
+  else
+    xasprintf (&dest, "/%s", m->destination);
+
+  if (bind)
+    {
+      struct stat sb;
+      if (m->source == NULL)
+        return ocirun_make_error (err, 0, "mounts[%zu].source: required for a bind mount", idx);
+      if (m->source[0] == '/')
+        src = xstrdup (m->source);
+      else
+        xasprintf (&src, "%s/%s", job->bundle, m->source);
+      if (stat (src, &sb) < 0)
+        return ocirun_make_error (err, errno, "mounts[%zu].source: `%s`", idx, src);
+      if (!S_ISDIR (sb.st_mode))
+        create_type = S_IFREG;
+    }
+
+  targetfd = ocirun_open_in_root (rootfd, dest, O_PATH, create_type, err);
+  if (targetfd < 0)
+    return ocirun_error_prefix (err, "mounts[%zu].destination", idx);
+
+  if (m->type && (strcmp (m->type, "cgroup") == 0 || strcmp (m->type, "cgroup2") == 0))
+    return ocirun_cgroup_mount (job->cgroup, targetfd, dest, pm.flags, job->ns_new[NS_CGROUP] || job->ns_fds[NS_CGROUP] >= 0,
+                                err);
+  if (bind)
+    return do_bind_mount (job, m, src, targetfd, &pm, idx, err);
+  return do_fs_mount (job, m, rootfd, dest, targetfd, &pm, idx, err);
+}
+
+static unsigned long
+root_propagation (const char *s)
+{
+  if (s == NULL)
+    return MS_SLAVE | MS_REC;
+  if (strcmp (s, "shared") == 0)
+    return MS_SHARED;
+  if (strcmp (s, "rshared") == 0)
+    return MS_SHARED | MS_REC;
+  if (strcmp (s, "slave") == 0)
+    return MS_SLAVE;
+  if (strcmp (s, "rslave") == 0)
+    return MS_SLAVE | MS_REC;
+  if (strcmp (s, "private") == 0)
+    return MS_PRIVATE;
+  if (strcmp (s, "rprivate") == 0)
+    return MS_PRIVATE | MS_REC;
+  if (strcmp (s, "unbindable") == 0)
+    return MS_UNBINDABLE;
+  if (strcmp (s, "runbindable") == 0)
+    return MS_UNBINDABLE | MS_REC;
+  return 0;
+}
+
+/* Child, in its new mount namespace, before pivot_root: make the rootfs a
+ * mount point of its own and mount everything in mounts[] into it. */
+int
+ocirun_rootfs_prepare (struct ocirun_job *job, int *rootfdp, ocirun_error_t *err)
+{
+  const oci_linux *l = job->config->linux_;
+  unsigned long prop = root_propagation (l ? l->rootfs_propagation : NULL);
+  cleanup_close int rootfd = -1;
+  size_t i;
+  int ret;
+
+  /* keep our mounts from propagating to the host (default rslave; a
+   * config may ask for shared) */
+  if (prop & (MS_SHARED))
+    prop = MS_SHARED | MS_REC;
+  else
+    prop = MS_SLAVE | MS_REC;
+  if (mount (NULL, "/", NULL, prop, NULL) < 0)
+    return ocirun_make_error (err, errno, "make `/` %s", (prop & MS_SHARED) ? "rshared" : "rslave");
+
+  if (mount (job->rootfs, job->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+    return ocirun_make_error (err, errno, "root.path: bind `%s`", job->rootfs);
+  /* the bind is private to this namespace so pivot_root accepts it */
+  if (!(prop & MS_SHARED) && mount (NULL, job->rootfs, NULL, MS_PRIVATE, NULL) < 0)
+    return ocirun_make_error (err, errno, "root.path: make `%s` private", job->rootfs);
+
+  rootfd = open (job->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0)
+    return ocirun_make_error (err, errno, "root.path: open `%s`", job->rootfs);
+
+  for (i = 0; i < job->config->mounts_len; i++)
+    {
+      ret = mount_one (job, rootfd, &job->config->mounts[i], i, err);
+      if (ret < 0)
+        return ret;
+    }
+
+  ret = ocirun_devices_create (job, rootfd, err);
+  if (ret < 0)
+    return ret;
+
+  *rootfdp = steal_fd (&rootfd);
+  return 0;
+}
+
+int
+ocirun_rootfs_pivot (struct ocirun_job *job, int rootfd, ocirun_error_t *err)
+{
+  if (fchdir (rootfd) < 0)
+    return ocirun_make_error (err, errno, "chdir to the rootfs `%s`", job->rootfs);
+  if (job->ctx->no_pivot)
+    {
+      /* --no-pivot: for a rootfs on a ramfs, where pivot_root cannot work */
+      if (mount (job->rootfs, "/", NULL, MS_MOVE, NULL) < 0)
+        return ocirun_make_error (err, errno, "move the rootfs `%s` to `/`", job->rootfs);
+      if (chroot (".") < 0)
+        return ocirun_make_error (err, errno, "chroot to `%s`", job->rootfs);
+    }
+  else
+    {
+      if (syscall (SYS_pivot_root, ".", ".") < 0)
+        return ocirun_make_error (err, errno, "pivot_root to `%s`", job->rootfs);
+      /* the old root is now stacked under "/": detach it, without letting
+       * the unmount propagate anywhere */
+      if (mount (NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+        return ocirun_make_error (err, errno, "make the old root rslave");
+      if (umount2 (".", MNT_DETACH) < 0)
+        return ocirun_make_error (err, errno, "detach the old root");
+    }
+  if (chdir ("/") < 0)
+    return ocirun_make_error (err, errno, "chdir to `/`");
+  return 0;
+}
+
+static bool
+under (const char *path, const char *dir)
+{
+  size_t l = strlen (dir);
+  return strncmp (path, dir, l) == 0 && (path[l] == '/' || path[l] == '\0');
+}
+
+/* maskedPaths/readonlyPaths under /proc or /sys must still be on procfs or
+ * sysfs: a mount over them (from the image or mounts[]) could otherwise
+ * turn masking into a no-op. */
+static int
+check_fs_type (int fd, const char *path, ocirun_error_t *err)
+{
+  struct statfs sfs;
+  if (!under (path, "/proc") && !under (path, "/sys"))
+    return 0;
+  if (fstatfs (fd, &sfs) < 0)
+    return ocirun_make_error (err, errno, "statfs `%s`", path);
+  if (under (path, "/proc") && sfs.f_type != PROC_SUPER_MAGIC && sfs.f_type != TMPFS_MAGIC)
+    return ocirun_make_error (err, 0, "`%s` is not on procfs: refusing to trust it", path);
+  if (under (path, "/sys") && sfs.f_type != SYSFS_MAGIC && sfs.f_type != TMPFS_MAGIC
+      && sfs.f_type != CGROUP_SUPER_MAGIC && sfs.f_type != CGROUP2_SUPER_MAGIC)
+    return ocirun_make_error (err, 0, "`%s` is not on sysfs: refusing to trust it", path);
+  return 0;
+}
+
+static int
+mask_path (int rootfd, int devnull, const char *path, ocirun_error_t *err)
+{
+  cleanup_close int fd = -1;
+  cleanup_close int tree = -1;
+  struct stat sb;
+
+  fd = ocirun_open_in_root (rootfd, path, O_PATH | O_NOFOLLOW, 0, err);
+  if (fd < 0)
+    {
+      if ((*err)->status == ENOENT)
+        {
+          ocirun_error_release (err);
+          return 0;
+        }
+      return ocirun_error_prefix (err, "linux.maskedPaths");
+    }
+  if (check_fs_type (fd, path, err) < 0 || fstat (fd, &sb) < 0)
+    return ocirun_error_prefix (err, "linux.maskedPaths");
+  if (S_ISDIR (sb.st_mode))
+    {
+      cleanup_close int fs = fsopen ("tmpfs", FSOPEN_CLOEXEC);
+      if (fs < 0 || fsconfig (fs, FSCONFIG_SET_STRING, "size", "0", 0) < 0
+          || fsconfig (fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+        return ocirun_make_error (err, errno, "linux.maskedPaths: tmpfs for `%s`", path);
+      tree = fsmount (fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY);
+    }
+  else
+    tree = open_tree (devnull, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+  if (tree < 0)
+    return ocirun_make_error (err, errno, "linux.maskedPaths: mask `%s`", path);
+  if (move_mount (tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+    return ocirun_make_error (err, errno, "linux.maskedPaths: mask `%s`", path);
+  return 0;
+}
+
+static int
+readonly_path (int rootfd, const char *path, ocirun_error_t *err)
+{
+  cleanup_close int fd = -1;
+  cleanup_close int tree = -1;
+  struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC };
+
+  fd = ocirun_open_in_root (rootfd, path, O_PATH, 0, err);
+  if (fd < 0)
+    {
+      if ((*err)->status == ENOENT)
+        {
+          ocirun_error_release (err);
+          return 0;
+        }
+      return ocirun_error_prefix (err, "linux.readonlyPaths");
+    }
+  if (check_fs_type (fd, path, err) < 0)
+    return ocirun_error_prefix (err, "linux.readonlyPaths");
+  tree = open_tree (fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+  if (tree < 0)
+    return ocirun_make_error (err, errno, "linux.readonlyPaths: bind `%s`", path);
+  if (mount_setattr (tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
+    return ocirun_make_error (err, errno, "linux.readonlyPaths: make `%s` read-only", path);
+  if (move_mount (tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+    return ocirun_make_error (err, errno, "linux.readonlyPaths: bind `%s`", path);
+  return 0;
+}
+
+/* After pivot_root: masking, read-only paths, read-only root, propagation. */
+int
+ocirun_rootfs_finalize (struct ocirun_job *job, ocirun_error_t *err)
+{
+  const oci_linux *l = job->config->linux_;
+  cleanup_close int rootfd = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  cleanup_close int devnull = -1;
+  size_t i;
+
+  if (rootfd < 0)
+    return ocirun_make_error (err, errno, "open `/`");
+  if (l && l->masked_paths_len)
+    {
+      struct stat sb;
+      /* CVE-2025-31133: the container's /dev/null must really be the null
+       * device, or masking would bind whatever it points to. */
+      devnull = ocirun_open_in_root (rootfd, "/dev/null", O_PATH | O_NOFOLLOW, 0, err);
+      if (devnull < 0)
+        return ocirun_error_prefix (err, "linux.maskedPaths");
+      if (fstat (devnull, &sb) < 0 || !S_ISCHR (sb.st_mode) || major (sb.st_rdev) != 1 || minor (sb.st_rdev) != 3)
+        return ocirun_make_error (err, 0, "linux.maskedPaths: `/dev/null` in the container is not the null device");
+      for (i = 0; i < l->masked_paths_len; i++)
+        if (mask_path (rootfd, devnull, l->masked_paths[i], err) < 0)
+          return -1;
+    }
+  for (i = 0; l && i < l->readonly_paths_len; i++)
+    if (readonly_path (rootfd, l->readonly_paths[i], err) < 0)
+      return -1;
+
+  if (job->config->root && job->config->root->readonly)
+    {
+      struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+      if (mount_setattr (rootfd, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0)
+        return ocirun_make_error (err, errno, "root.readonly: remount `/` read-only");
+    }
+  if (l && l->rootfs_propagation)
+    {
+      unsigned long prop = root_propagation (l->rootfs_propagation);
+      if (mount (NULL, "/", NULL, prop, NULL) < 0)
+        return ocirun_make_error (err, errno, "linux.rootfsPropagation: set `%s` on `/`", l->rootfs_propagation);
+    }
+  return 0;
+}
+
+/* for `features`: every mount option name we recognise; NULL past the end */
+const char *
+ocirun_mount_option_name (size_t i)
+{
+  static const char *const extra[] = { "idmap", "ridmap" };
+  if (i < ARRAY_SIZE (mount_opts))
+    return mount_opts[i].name;
+  i -= ARRAY_SIZE (mount_opts);
+  return i < ARRAY_SIZE (extra) ? extra[i] : NULL;
+}

@@ -1,0 +1,247 @@
+/* The container process' own attributes (config.md#process, config-linux.md
+ * #personality): user, umask, oomScoreAdj, scheduler, ioPriority,
+ * personality, the session keyring, and the execve itself. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/keyctl.h>
+#include <sched.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include "job.h"
+#include "utils.h"
+
+struct sched_attr_
+{
+  uint32_t size;
+  uint32_t sched_policy;
+  uint64_t sched_flags;
+  int32_t sched_nice;
+  uint32_t sched_priority;
+  uint64_t sched_runtime;
+  uint64_t sched_deadline;
+  uint64_t sched_period;
+};
+
+static const struct
+{
+  const char *name;
+  int value;
+} sched_policies[] = { { "SCHED_OTHER", 0 }, { "SCHED_FIFO", 1 }, { "SCHED_RR", 2 },      { "SCHED_BATCH", 3 },
+                       { "SCHED_ISO", 4 },   { "SCHED_IDLE", 5 }, { "SCHED_DEADLINE", 6 } },
+  sched_flags[] = { { "SCHED_FLAG_RESET_ON_FORK", 0x01 }, { "SCHED_FLAG_RECLAIM", 0x02 },
+                    { "SCHED_FLAG_DL_OVERRUN", 0x04 },    { "SCHED_FLAG_KEEP_POLICY", 0x08 },
+                    { "SCHED_FLAG_KEEP_PARAMS", 0x10 },   { "SCHED_FLAG_UTIL_CLAMP_MIN", 0x20 },
+                    { "SCHED_FLAG_UTIL_CLAMP_MAX", 0x40 } },
+  ioprio_classes[] = { { "IOPRIO_CLASS_RT", 1 }, { "IOPRIO_CLASS_BE", 2 }, { "IOPRIO_CLASS_IDLE", 3 } };
+
+#define LOOKUP(table, nm)                                                                                         \
+  ({                                                                                                                \
+    int v_ = -1;                                                                                                    \
+    size_t i_;                                                                                                      \
+    for (i_ = 0; i_ < ARRAY_SIZE (table); i_++)                                                                     \
+      if (strcmp (table[i_].name, (nm)) == 0)                                                                     \
+        v_ = table[i_].value;                                                                                       \
+    v_;                                                                                                             \
+  })
+
+int
+ocirun_process_validate (const oci_process *p, const char *where, ocirun_error_t *err)
+{
+  size_t i;
+  if (p->args_len == 0 || p->args[0] == NULL || p->args[0][0] == '\0')
+    return ocirun_make_error (err, 0, "%s.args: must contain at least the program to run", where);
+  if (p->cwd == NULL || p->cwd[0] != '/')
+    return ocirun_make_error (err, 0, "%s.cwd: must be an absolute path, got `%s`", where, p->cwd ? p->cwd : "");
+  if (p->scheduler)
+    {
+      if (p->scheduler->policy == NULL || LOOKUP (sched_policies, p->scheduler->policy) < 0)
+        return ocirun_make_error (err, 0, "%s.scheduler.policy: unknown policy `%s`", where,
+                                  p->scheduler->policy ? p->scheduler->policy : "");
+      for (i = 0; i < p->scheduler->flags_len; i++)
+        if (LOOKUP (sched_flags, p->scheduler->flags[i]) < 0)
+          return ocirun_make_error (err, 0, "%s.scheduler.flags[%zu]: unknown flag `%s`", where, i,
+                                    p->scheduler->flags[i]);
+    }
+  if (p->io_priority)
+    {
+      if (p->io_priority->class_ == NULL || LOOKUP (ioprio_classes, p->io_priority->class_) < 0)
+        return ocirun_make_error (err, 0, "%s.ioPriority.class: unknown class `%s`", where,
+                                  p->io_priority->class_ ? p->io_priority->class_ : "");
+      if (p->io_priority->priority < 0 || p->io_priority->priority > 7)
+        return ocirun_make_error (err, 0, "%s.ioPriority.priority: must be between 0 and 7, got %d", where,
+                                  p->io_priority->priority);
+    }
+  if (p->has_oom_score_adj && (p->oom_score_adj < -1000 || p->oom_score_adj > 1000))
+    return ocirun_make_error (err, 0, "%s.oomScoreAdj: must be between -1000 and 1000, got %d", where,
+                              p->oom_score_adj);
+  for (i = 0; i < p->env_len; i++)
+    if (strchr (p->env[i], '=') == NULL)
+      return ocirun_make_error (err, 0, "%s.env[%zu]: `%s` is not of the form KEY=value", where, i, p->env[i]);
+  if (ocirun_caps_validate (p->capabilities, where, err) < 0)
+    return -1;
+  return 0;
+}
+
+int
+ocirun_process_prepare (const oci_process *p, ocirun_error_t *err)
+{
+  if (p->has_oom_score_adj)
+    {
+      char buf[16];
+      int n = snprintf (buf, sizeof buf, "%d", p->oom_score_adj);
+      if (write_file_at (AT_FDCWD, "/proc/self/oom_score_adj", buf, (size_t) n, err) < 0)
+        return ocirun_error_prefix (err, "process.oomScoreAdj");
+    }
+  if (p->scheduler)
+    {
+      struct sched_attr_ a = { .size = sizeof a };
+      size_t i;
+      a.sched_policy = (uint32_t) LOOKUP (sched_policies, p->scheduler->policy);
+      a.sched_nice = p->scheduler->nice;
+      a.sched_priority = (uint32_t) p->scheduler->priority;
+      a.sched_runtime = p->scheduler->runtime;
+      a.sched_deadline = p->scheduler->deadline;
+      a.sched_period = p->scheduler->period;
+      for (i = 0; i < p->scheduler->flags_len; i++)
+        a.sched_flags |= (uint64_t) LOOKUP (sched_flags, p->scheduler->flags[i]);
+      if (syscall (SYS_sched_setattr, 0, &a, 0) < 0)
+        return ocirun_make_error (err, errno, "process.scheduler: sched_setattr");
+    }
+  if (p->io_priority)
+    {
+      int cls = LOOKUP (ioprio_classes, p->io_priority->class_);
+      if (syscall (SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, (cls << 13) | p->io_priority->priority) < 0)
+        return ocirun_make_error (err, errno, "process.ioPriority: ioprio_set");
+    }
+  umask (p->user.has_umask ? (mode_t) p->user.umask : 022);
+  return 0;
+}
+
+int
+ocirun_personality_apply (const oci_linux *l, ocirun_error_t *err)
+{
+  unsigned long persona;
+  if (l == NULL || l->personality == NULL)
+    return 0;
+  if (l->personality->domain == NULL || strcmp (l->personality->domain, "LINUX") == 0)
+    persona = PER_LINUX;
+  else if (strcmp (l->personality->domain, "LINUX32") == 0)
+    persona = PER_LINUX32;
+  else
+    return ocirun_make_error (err, 0, "linux.personality.domain: unknown domain `%s`", l->personality->domain);
+  if (personality (persona) < 0)
+    return ocirun_make_error (err, errno, "linux.personality: personality");
+  return 0;
+}
+
+/* process.user: groups, gid, uid.  Capabilities survive the uid change
+ * (PR_SET_KEEPCAPS) so caps.c can set exactly the configured sets. */
+int
+ocirun_user_apply (const oci_process *p, ocirun_error_t *err)
+{
+  const oci_user *u = &p->user;
+  if (setgroups (u->additional_gids_len, (const gid_t *) u->additional_gids) < 0)
+    {
+      /* in a user namespace with setgroups denied, only an empty list was ours to set */
+      if (!(errno == EPERM && u->additional_gids_len == 0))
+        return ocirun_make_error (err, errno, "process.user.additionalGids: setgroups");
+    }
+  if (setresgid (u->gid, u->gid, u->gid) < 0)
+    return ocirun_make_error (err, errno, "process.user.gid: setgid to %u", u->gid);
+  if (prctl (PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+    return ocirun_make_error (err, errno, "prctl PR_SET_KEEPCAPS");
+  if (setresuid (u->uid, u->uid, u->uid) < 0)
+    return ocirun_make_error (err, errno, "process.user.uid: setuid to %u", u->uid);
+  if (prctl (PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
+    return ocirun_make_error (err, errno, "prctl PR_SET_KEEPCAPS");
+  return 0;
+}
+
+/* A session keyring of the container's own, so containers do not share the
+ * host's (runc's behaviour; --no-new-keyring skips it). */
+int
+ocirun_keyring_new (const char *id, ocirun_error_t *err)
+{
+  cleanup_free char *name = NULL;
+  long key;
+  xasprintf (&name, "_ses.%s", id);
+  key = syscall (SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name, 0, 0, 0);
+  if (key < 0)
+    {
+      if (errno == ENOSYS || errno == EACCES || errno == EPERM || errno == EDQUOT)
+        {
+          ocirun_debug ("no new session keyring: %s", strerror (errno));
+          return 0;
+        }
+      return ocirun_make_error (err, errno, "create the session keyring");
+    }
+  /* possessor: all; user: view+read+write+search+link+setattr */
+  syscall (SYS_keyctl, KEYCTL_SETPERM, key, 0x3f1f0000, 0, 0);
+  return 0;
+}
+
+static const char *
+env_get (const oci_process *p, const char *key)
+{
+  size_t i, l = strlen (key);
+  for (i = 0; i < p->env_len; i++)
+    if (strncmp (p->env[i], key, l) == 0 && p->env[i][l] == '=')
+      return p->env[i] + l + 1;
+  return NULL;
+}
+
+/* Resolve process.args[0] the way execvp would, with the container's PATH,
+ * so a missing program is reported by `create`, not lost after it. */
+char *
+ocirun_find_executable (const oci_process *p, ocirun_error_t *err)
+{
+  const char *name = p->args[0];
+  const char *path = env_get (p, "PATH");
+  cleanup_free char *dup = NULL;
+  char *save = NULL, *dir;
+  struct stat sb;
+
+  if (strchr (name, '/'))
+    {
+      if (stat (name, &sb) < 0)
+        return ocirun_make_error (err, errno, "process.args[0]: `%s`", name), NULL;
+      if (S_ISDIR (sb.st_mode))
+        return ocirun_make_error (err, EISDIR, "process.args[0]: `%s`", name), NULL;
+      return xstrdup (name);
+    }
+  if (path == NULL)
+    path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  dup = xstrdup (path);
+  for (dir = strtok_r (dup, ":", &save); dir; dir = strtok_r (NULL, ":", &save))
+    {
+      char *full = NULL;
+      xasprintf (&full, "%s/%s", *dir ? dir : ".", name);
+      if (stat (full, &sb) == 0 && S_ISREG (sb.st_mode) && (sb.st_mode & 0111))
+        return full;
+      free (full);
+    }
+  ocirun_make_error (err, 0, "process.args[0]: `%s`: executable file not found in $PATH", name);
+  return NULL;
+}
+
+int
+ocirun_exec_process (const oci_process *p, const char *path, ocirun_error_t *err)
+{
+  cleanup_free char **argv = xmalloc0 ((p->args_len + 1) * sizeof (char *));
+  cleanup_free char **envp = xmalloc0 ((p->env_len + 1) * sizeof (char *));
+  size_t i;
+  for (i = 0; i < p->args_len; i++)
+    argv[i] = p->args[i];
+  for (i = 0; i < p->env_len; i++)
+    envp[i] = p->env[i];
+  execve (path, argv, envp);
+  return ocirun_make_error (err, errno, "exec `%s`", path);
+}

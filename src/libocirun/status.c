@@ -1,0 +1,195 @@
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "cgroup.h"
+#include "status.h"
+#include "utils.h"
+
+int
+ocirun_state_dir_ensure (const char *root, ocirun_error_t *err)
+{
+  struct stat sb;
+  if (stat (root, &sb) == 0)
+    {
+      if (!S_ISDIR (sb.st_mode))
+        return ocirun_make_error (err, ENOTDIR, "state root `%s`", root);
+      return 0;
+    }
+  return mkdir_p (root, 0700, err);
+}
+
+static int
+lock_dir (struct ocirun_status *st, ocirun_error_t *err)
+{
+  if (flock (st->dirfd, LOCK_EX) < 0)
+    return ocirun_make_error (err, errno, "lock `%s`", st->dir);
+  return 0;
+}
+
+int
+ocirun_status_create (const char *root, const char *id, struct ocirun_status *st, ocirun_error_t *err)
+{
+  int ret;
+  memset (st, 0, sizeof *st);
+  st->dirfd = -1;
+  ret = ocirun_state_dir_ensure (root, err);
+  if (ret < 0)
+    return ret;
+  xasprintf (&st->dir, "%s/%s", root, id);
+  if (mkdir (st->dir, 0700) < 0)
+    {
+      if (errno == EEXIST)
+        return ocirun_make_error (err, 0, "container `%s` already exists", id);
+      return ocirun_make_error (err, errno, "mkdir `%s`", st->dir);
+    }
+  st->dirfd = open (st->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (st->dirfd < 0)
+    return ocirun_make_error (err, errno, "open `%s`", st->dir);
+  return lock_dir (st, err);
+}
+
+static int
+parse_runtime_record (struct ocirun_status *st, char *data)
+{
+  char *save = NULL, *line;
+  for (line = strtok_r (data, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
+    {
+      char *eq = strchr (line, '=');
+      if (eq == NULL)
+        continue;
+      *eq++ = '\0';
+      if (strcmp (line, "start_time") == 0)
+        st->start_time = strtoull (eq, NULL, 10);
+      else if (strcmp (line, "created") == 0)
+        st->created = xstrdup (eq);
+      else if (strcmp (line, "cgroup") == 0)
+        st->cgroup = xstrdup (eq);
+      else if (strcmp (line, "rootfs") == 0)
+        st->rootfs = xstrdup (eq);
+      else if (strcmp (line, "terminal") == 0)
+        st->terminal = strcmp (eq, "1") == 0;
+    }
+  return 0;
+}
+
+int
+ocirun_status_load (const char *root, const char *id, struct ocirun_status *st, ocirun_error_t *err)
+{
+  cleanup_free char *data = NULL;
+  cleanup_free char *rec = NULL;
+  cleanup_close int fd = -1;
+  char *perr = NULL;
+  size_t len;
+  int ret;
+
+  memset (st, 0, sizeof *st);
+  st->dirfd = -1;
+  xasprintf (&st->dir, "%s/%s", root, id);
+  st->dirfd = open (st->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (st->dirfd < 0)
+    {
+      if (errno == ENOENT)
+        return ocirun_make_error (err, 0, "container `%s` does not exist", id);
+      return ocirun_make_error (err, errno, "open `%s`", st->dir);
+    }
+  ret = lock_dir (st, err);
+  if (ret < 0)
+    return ret;
+
+  fd = openat (st->dirfd, "state.json", O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    {
+      if (errno == ENOENT)
+        return ocirun_make_error (err, 0, "container `%s` does not exist (its creation did not complete)", id);
+      return ocirun_make_error (err, errno, "open `%s/state.json`", st->dir);
+    }
+  ret = read_all_fd (fd, "state.json", &data, &len, err);
+  if (ret < 0)
+    return ret;
+  st->state = oci_state_parse_data (data, len, "state.json", &perr);
+  if (st->state == NULL)
+    {
+      ocirun_make_error (err, 0, "container `%s`: %s", id, perr ? perr : "invalid state");
+      free (perr);
+      return -1;
+    }
+  close (fd);
+  fd = openat (st->dirfd, "runtime", O_RDONLY | O_CLOEXEC);
+  if (fd >= 0)
+    {
+      ret = read_all_fd (fd, "runtime", &rec, NULL, err);
+      if (ret < 0)
+        return ret;
+      parse_runtime_record (st, rec);
+    }
+  return 0;
+}
+
+int
+ocirun_status_write (struct ocirun_status *st, ocirun_error_t *err)
+{
+  cleanup_free char *json = oci_state_generate (st->state, false);
+  cleanup_free char *rec = NULL;
+  int ret;
+  if (json == NULL)
+    return ocirun_make_error (err, ENOMEM, "generate state");
+  xasprintf (&rec, "start_time=%llu\ncreated=%s\ncgroup=%s\nrootfs=%s\nterminal=%d\n", st->start_time,
+             st->created ? st->created : "", st->cgroup ? st->cgroup : "", st->rootfs ? st->rootfs : "",
+             st->terminal ? 1 : 0);
+  ret = write_file_atomic_at (st->dirfd, "runtime", rec, strlen (rec), err);
+  if (ret < 0)
+    return ret;
+  return write_file_atomic_at (st->dirfd, "state.json", json, strlen (json), err);
+}
+
+const char *
+ocirun_status_live (struct ocirun_status *st)
+{
+  const char *s = st->state->status ? st->state->status : "stopped";
+  if (strcmp (s, "stopped") == 0 || strcmp (s, "creating") == 0)
+    return s;
+  if (!st->state->has_pid || st->state->pid <= 0)
+    return "stopped";
+  if (process_start_time (st->state->pid) != st->start_time)
+    return "stopped";
+  if (st->cgroup && *st->cgroup && strcmp (s, "running") == 0)
+    {
+      ocirun_cgroup *cg = NULL;
+      ocirun_error_t tmp = NULL;
+      bool frozen = false;
+      if (ocirun_cgroup_load (st->cgroup, &cg, &tmp) == 0 && ocirun_cgroup_is_frozen (cg, &frozen, &tmp) == 0
+          && frozen)
+        s = "paused";
+      ocirun_error_release (&tmp);
+      ocirun_cgroup_free (cg);
+    }
+  return s;
+}
+
+int
+ocirun_status_remove (const char *root, struct ocirun_status *st, ocirun_error_t *err)
+{
+  return rm_rf (st->dir, err);
+}
+
+void
+ocirun_status_release (struct ocirun_status *st)
+{
+  if (st->dirfd >= 0)
+    close (st->dirfd);
+  st->dirfd = -1;
+  free (st->dir);
+  oci_state_free (st->state);
+  free (st->created);
+  free (st->cgroup);
+  free (st->rootfs);
+  memset (st, 0, sizeof *st);
+  st->dirfd = -1;
+}

@@ -1,0 +1,43 @@
+/* The per-container state directory under the runtime root:
+ *   <root>/<id>/state.json    the spec state (status as last recorded)
+ *   <root>/<id>/runtime       private key=value record (start time, cgroup...)
+ *   <root>/<id>/config.json   the config the container was created from
+ *   <root>/<id>/exec.fifo     the create/start handshake (only while created)
+ * Every command on a container holds flock(LOCK_EX) on the directory, so
+ * concurrent commands on one container serialize. */
+#ifndef OCIRUN_STATUS_H
+#define OCIRUN_STATUS_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "error.h"
+#include "oci_spec.h"
+
+struct ocirun_status
+{
+  int dirfd; /* locked state dir */
+  char *dir;
+  oci_state *state;
+  unsigned long long start_time; /* of the init pid, to detect pid reuse */
+  char *created;
+  char *cgroup; /* ocirun_cgroup_save() */
+  char *rootfs;
+  bool terminal;
+  bool has_seccomp_listener;
+};
+
+/* mkdir the state dir (EEXIST -> "container `id` already exists") and lock it. */
+int ocirun_status_create (const char *root, const char *id, struct ocirun_status *st, ocirun_error_t *err);
+/* Open + lock an existing container's state dir and read its record. */
+int ocirun_status_load (const char *root, const char *id, struct ocirun_status *st, ocirun_error_t *err);
+int ocirun_status_write (struct ocirun_status *st, ocirun_error_t *err);
+/* Live status: "stopped" when the recorded pid is gone (or reused),
+ * "paused" when the cgroup is frozen, else the recorded status. */
+const char *ocirun_status_live (struct ocirun_status *st);
+int ocirun_status_remove (const char *root, struct ocirun_status *st, ocirun_error_t *err);
+void ocirun_status_release (struct ocirun_status *st);
+
+int ocirun_state_dir_ensure (const char *root, ocirun_error_t *err);
+
+#endif
