@@ -54,6 +54,7 @@ oci_xstrdup (const char *s)
 static int
 vset_error (oci_parse_ctx *ctx, const char *field, const char *fmt, va_list ap)
 {
+  const char *path = ctx->path_len ? ctx->path : "";
   char *msg = NULL;
   int r;
 
@@ -66,9 +67,9 @@ vset_error (oci_parse_ctx *ctx, const char *field, const char *fmt, va_list ap)
   if (ctx->path_len == 0 && field == NULL)
     r = asprintf (&ctx->err, "%s: %s", ctx->origin, msg);
   else if (field == NULL)
-    r = asprintf (&ctx->err, "%s: %s: %s", ctx->origin, ctx->path, msg);
+    r = asprintf (&ctx->err, "%s: %s: %s", ctx->origin, path, msg);
   else
-    r = asprintf (&ctx->err, "%s: %s%s%s: %s", ctx->origin, ctx->path, ctx->path_len ? "." : "", field, msg);
+    r = asprintf (&ctx->err, "%s: %s%s%s: %s", ctx->origin, path, ctx->path_len ? "." : "", field, msg);
   if (r < 0)
     abort ();
   free (msg);
