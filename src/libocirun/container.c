@@ -645,6 +645,15 @@ wait_gone (pid_t pid, unsigned long long start_time)
     }
 }
 
+static bool
+dir_exists (const char *root, const char *id)
+{
+  cleanup_free char *dir = NULL;
+  struct stat sb;
+  xasprintf (&dir, "%s/%s", root, id);
+  return stat (dir, &sb) == 0;
+}
+
 /* delete --force also handles a container whose create was killed
  * half-way: a state dir with no state.json. */
 static int
@@ -702,6 +711,13 @@ ocirun_container_delete (struct ocirun_context *ctx, bool force, ocirun_error_t 
       ocirun_status_release (&st);
       if (force && delete_broken (ctx, err) == 0)
         return 0;
+      if (force && !dir_exists (ctx->root, ctx->id))
+        {
+          /* runc: delete --force of an unknown container is not an error
+           * (containerd cleans up that way) */
+          ocirun_error_release (err);
+          return 0;
+        }
       return ret;
     }
   live = ocirun_status_live (&st);

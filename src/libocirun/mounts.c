@@ -460,8 +460,13 @@ mount_one (struct ocirun_job *job, int rootfd, const oci_mount *m, size_t idx, o
     return ocirun_error_prefix (err, "mounts[%zu].destination", idx);
 
   if (m->type && (strcmp (m->type, "cgroup") == 0 || strcmp (m->type, "cgroup2") == 0))
-    return ocirun_cgroup_mount (job->cgroup, targetfd, dest, pm.flags, job->ns_new[NS_CGROUP] || job->ns_fds[NS_CGROUP] >= 0,
-                                err);
+    {
+      if (ocirun_cgroup_mount (job->cgroup, targetfd, dest, pm.flags,
+                               job->ns_new[NS_CGROUP] || job->ns_fds[NS_CGROUP] >= 0, err)
+          < 0)
+        return ocirun_error_prefix (err, "mounts[%zu]", idx);
+      return 0;
+    }
   if (bind)
     return do_bind_mount (job, m, src, targetfd, &pm, idx, err);
   return do_fs_mount (job, m, rootfd, dest, targetfd, &pm, idx, err);

@@ -280,7 +280,7 @@ process_start_time (pid_t pid)
     return 0;
   p++;
   /* p points at " S ..."; field 3 is the state */
-  for (field = 2; field < 22 && p; field++)
+  for (field = 3; field < 22 && p; field++)
     p = strchr (p + 1, ' ');
   if (p == NULL)
     return 0;
