@@ -520,6 +520,17 @@ do_start (struct ocirun_context *ctx, ocirun_error_t *err)
   pfd.events = 0;
   while (poll (&pfd, 1, -1) < 0 && errno == EINTR)
     ;
+  {
+    /* the init could not run the program (startContainer hook, execve) */
+    cleanup_close int efd = openat (st.dirfd, "start.err", O_RDONLY | O_CLOEXEC);
+    if (efd >= 0)
+      {
+        cleanup_free char *msg = NULL;
+        if (read_all_fd (efd, "start.err", &msg, NULL, err) == 0)
+          ocirun_make_error (err, 0, "%s", msg);
+        goto out;
+      }
+  }
   if (config->hooks && config->hooks->poststart_len)
     {
       ocirun_error_t tmp = NULL;

@@ -15,6 +15,24 @@
 #include "sync.h"
 #include "utils.h"
 
+static int state_dirfd = -1;
+
+/* After `start`: leave the reason we could not run the program where
+ * `start` looks once our end of the exec fifo closes. */
+static void __attribute__ ((noreturn))
+fail_after_start (ocirun_error_t *err, int code)
+{
+  const char *msg = (err && *err) ? (*err)->msg : "container process failed";
+  int fd = openat (state_dirfd, "start.err", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd >= 0)
+    {
+      if (write_all (fd, msg, strlen (msg)) < 0)
+        _exit (code);
+      close (fd);
+    }
+  _exit (code);
+}
+
 static int
 set_names (const oci_config *c, ocirun_error_t *err)
 {
@@ -53,13 +71,10 @@ init_setup (struct ocirun_job *job, char **hook_state, ocirun_error_t *err)
   /* if the runtime dies half-way, so do we: nothing is left behind */
   prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 
-  job->fifo_fd = openat (AT_FDCWD, job->state_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (job->fifo_fd >= 0)
-    {
-      int dir = job->fifo_fd;
-      job->fifo_fd = openat (dir, "exec.fifo", O_RDWR | O_CLOEXEC);
-      close (dir);
-    }
+  /* kept (O_CLOEXEC) so a failure after `start` can be left for `start` to report */
+  state_dirfd = openat (AT_FDCWD, job->state_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (state_dirfd >= 0)
+    job->fifo_fd = openat (state_dirfd, "exec.fifo", O_RDWR | O_CLOEXEC);
   if (job->fifo_fd < 0)
     return ocirun_make_error (err, errno, "open the exec fifo in `%s`", job->state_dir);
 
@@ -245,12 +260,8 @@ ocirun_init_main (struct ocirun_job *job)
     {
       cleanup_free char *st = state_as_created (state);
       if (ocirun_hooks_run (job->config->hooks, HOOK_START_CONTAINER, st, &err) < 0)
-        {
-          ocirun_log (OCIRUN_LOG_ERROR, "%s", err->msg);
-          _exit (1);
-        }
+        fail_after_start (&err, 1);
     }
   ocirun_exec_process (job->config->process, job->exec_path, &err);
-  ocirun_log (OCIRUN_LOG_ERROR, "%s", err->msg);
-  _exit (127);
+  fail_after_start (&err, 127);
 }
