@@ -24,6 +24,10 @@ SUITE_DIR = Path(__file__).resolve().parent.parent
 PROBE_SRC = SUITE_DIR / "probe" / "probe.c"
 BUSYBOX = Path(os.environ.get("OCI_CONFORMANCE_BUSYBOX", "/bin/busybox"))
 SPEC_VERSION = "1.3.0"
+# ociVersion written into default configs.  The suite sets it to the runtime's
+# `features` ociVersionMax when that is older than SPEC_VERSION (runtimes may
+# refuse configs newer than they know), or OCI_CONFORMANCE_OCI_VERSION.
+CONFIG_VERSION = os.environ.get("OCI_CONFORMANCE_OCI_VERSION", SPEC_VERSION)
 
 DEFAULT_PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -143,7 +147,7 @@ def default_config(args=None, cwd="/", hostname="oci-conformance", terminal=Fals
     Leaves out linux.cgroupsPath: the Container driver sets a unique one.
     """
     cfg = {
-        "ociVersion": SPEC_VERSION,
+        "ociVersion": CONFIG_VERSION,
         "process": {
             "terminal": terminal,
             "user": {"uid": 0, "gid": 0},

@@ -127,8 +127,12 @@ class Runtime:
     def delete(self, cid, force=False, **kw):
         return self.run(*(["delete"] + (["--force"] if force else []) + [cid]), **kw)
 
-    def features(self, **kw):
-        return self.run("features", **kw)
+    def features(self, timeout=30):
+        """`features` is run without --root, as containerd does (it has no
+        state; crun 1.8.1 rejects `--root DIR features`)."""
+        argv = [self.path] + self.global_args + ["features"]
+        p = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
+        return Result(argv, p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace"))
 
 
 def new_id(prefix="oc"):

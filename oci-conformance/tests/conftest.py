@@ -89,6 +89,7 @@ def pytest_sessionfinish(session, exitstatus):
         "version": _runtime_version(),
         "date": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
         "kernel": os.uname().release,
+        "config_oci_version": bundlelib.CONFIG_VERSION,
         "results": sorted(_results.values(), key=lambda r: r["nodeid"]),
     }
     Path(out).parent.mkdir(parents=True, exist_ok=True)
@@ -129,6 +130,15 @@ def rt(session_dir, rootfs_template):
     r = rtlib.Runtime(path, root=session_dir / "state")
     r.private_mntns = os.environ.get("RUNTIME_PRIVATE_MNTNS") == "1"
     r.name = runtime_name()
+    r.features_json = None
+    f = r.features()
+    if f.ok:
+        try:
+            r.features_json = json.loads(f.out)
+        except ValueError:
+            pass
+    if "OCI_CONFORMANCE_OCI_VERSION" not in os.environ:
+        bundlelib.CONFIG_VERSION = _negotiate_version(r, session_dir, rootfs_template)
     yield r
     # anything left behind by a crashed check
     try:
@@ -136,6 +146,32 @@ def rt(session_dir, rootfs_template):
             r.delete(entry.name, force=True, timeout=30)
     except FileNotFoundError:
         pass
+
+
+def _negotiate_version(r, session_dir, rootfs_template):
+    """ociVersion for the suite's configs: SPEC_VERSION unless the runtime
+    says (features.ociVersionMax) or shows (refuses a SPEC_VERSION config
+    with a version error) that it only knows an older one.  Checks that
+    depend on 1.1+ fields still use them; the runtime then ignores or
+    rejects them, and the check says so."""
+    from helpers import semver_tuple
+    spec_v = bundlelib.SPEC_VERSION
+    if r.features_json:
+        mx = r.features_json.get("ociVersionMax")
+        if isinstance(mx, str) and semver_tuple(mx) and semver_tuple(mx) < semver_tuple(spec_v):
+            return mx
+        return spec_v
+    for v in (spec_v, "1.2.0", "1.1.0", "1.0.2"):
+        cfg = bundlelib.default_config(["/probe", "proc"])
+        cfg["ociVersion"] = v
+        c = rtlib.Container(r, session_dir / "negotiate", config=cfg, rootfs_template=rootfs_template)
+        try:
+            res = c.create(check=False)
+        finally:
+            c.destroy()
+        if res.ok or "version" not in (res.err + res.out).lower():
+            return v
+    return spec_v
 
 
 @pytest.fixture
