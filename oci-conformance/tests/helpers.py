@@ -1,0 +1,123 @@
+"""Small helpers shared by the checks."""
+import json
+import os
+import re
+import signal
+import time
+from pathlib import Path
+
+SUITE_DIR = Path(__file__).resolve().parent.parent
+SCHEMA_DIR = Path(os.environ.get("OCI_SPEC_DIR", "/work/shared/oci-runtime-spec")) / "schema"
+
+CAP_NAMES = [
+    "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",
+    "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE",
+    "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE",
+    "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT",
+    "CAP_SYS_NICE", "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
+    "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG",
+    "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
+]
+
+
+def caps_from_hex(h):
+    v = int(h, 16)
+    return sorted(CAP_NAMES[i] for i in range(len(CAP_NAMES)) if v & (1 << i))
+
+
+def host_bounding_caps():
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("CapBnd:"):
+            return set(caps_from_hex(line.split()[1]))
+    return set()
+
+
+def ns_of(pid, kind):
+    try:
+        return os.readlink("/proc/%s/ns/%s" % (pid, kind))
+    except OSError:
+        return None
+
+
+def proc_exe(pid):
+    try:
+        return os.readlink("/proc/%d/exe" % pid)
+    except OSError:
+        return None
+
+
+def proc_cmdline(pid):
+    try:
+        return Path("/proc/%d/cmdline" % pid).read_bytes().split(b"\0")
+    except OSError:
+        return None
+
+
+def is_probe_running(pid):
+    """Has pid exec'ed the user program (/probe)?"""
+    cl = proc_cmdline(pid)
+    return bool(cl) and cl[0] in (b"/probe", b"probe")
+
+
+def load_schema(name):
+    with open(SCHEMA_DIR / name) as f:
+        return json.load(f)
+
+
+def validate_schema(instance, schema_name):
+    """Validate with jsonschema (python3-jsonschema); returns list of errors."""
+    try:
+        import jsonschema
+    except ImportError:
+        import pytest
+        pytest.skip("python3-jsonschema is not installed (apt-get install python3-jsonschema)")
+    schema = load_schema(schema_name)
+    resolver = jsonschema.RefResolver(base_uri=(SCHEMA_DIR.as_uri() + "/"), referrer=schema)
+    v = jsonschema.Draft4Validator(schema, resolver=resolver)
+    return [e.message for e in v.iter_errors(instance)]
+
+
+def wait_for(pred, timeout=10, interval=0.02):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(interval)
+    return pred()
+
+
+def mountinfo(pid="self"):
+    res = []
+    for line in Path("/proc/%s/mountinfo" % pid).read_text().splitlines():
+        f = line.split()
+        sep = f.index("-")
+        res.append({"id": int(f[0]), "parent": int(f[1]), "root": f[3], "mountpoint": f[4],
+                    "options": f[5], "optional": f[6:sep], "fstype": f[sep + 1],
+                    "source": f[sep + 2], "superopts": f[sep + 3] if len(f) > sep + 3 else ""})
+    return res
+
+
+def find_mount(mounts, mountpoint):
+    """The top-most mount at mountpoint in probe/mountinfo output."""
+    ms = [m for m in mounts if m["mountpoint"] == mountpoint]
+    return ms[-1] if ms else None
+
+
+def mount_opts(m):
+    return set(m["options"].split(",")) | set(m.get("superopts", "").split(","))
+
+
+def semver_tuple(v):
+    m = re.match(r"^(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?", v)
+    if not m:
+        return None
+    return (int(m.group(1)), int(m.group(2)), int(m.group(3)), m.group(4) is None, m.group(4) or "")
+
+
+SIGNALS = {s.name: int(s) for s in signal.Signals}
+
+
+def pid_alive_host(pid):
+    from runtime import pid_alive
+    return pid_alive(pid)
