@@ -21,6 +21,7 @@ static const struct
   { "state", cmd_state, "print the state of a container" },
   { "kill", cmd_kill, "send a signal to the container's init process" },
   { "delete", cmd_delete, "delete a container" },
+  { "exec", cmd_exec, "run a process in a running container" },
   { "list", cmd_list, "list containers" },
   { "spec", cmd_spec, "write a default config.json" },
   { "features", cmd_features, "print the features of this runtime (JSON)" },
