@@ -74,6 +74,13 @@ struct ocirun_exec_options
 int ocirun_container_exec (struct ocirun_context *ctx, struct ocirun_exec_options *o, int *exit_status,
                            ocirun_error_t *err);
 
+/* pause/resume (freezer), pids in the cgroup, update resources, stats JSON
+ * (runc's `events --stats` data object). */
+int ocirun_container_pause (struct ocirun_context *ctx, bool pause, ocirun_error_t *err);
+int ocirun_container_pids (struct ocirun_context *ctx, pid_t **pids, size_t *n, ocirun_error_t *err);
+int ocirun_container_update (struct ocirun_context *ctx, const oci_resources *r, ocirun_error_t *err);
+int ocirun_container_stats (struct ocirun_context *ctx, char **json, ocirun_error_t *err);
+
 /* Checks that the id is usable as a directory name and sane. */
 int ocirun_validate_id (const char *id, ocirun_error_t *err);
 
