@@ -121,7 +121,7 @@ cmd_update (struct ocirun_global *g, int argc, char **argv, ocirun_error_t *err)
   oci_pids pids = { 0 };
   oci_blkio blkio = { 0 };
   bool has_mem = false, has_cpu = false, has_pids = false, has_blkio = false;
-  int64_t v;
+  int64_t v = 0;
   int c, ret;
 
   cli_context_init (g, &ctx);
