@@ -685,7 +685,7 @@ test_values (void)
       l->resources->block_io->throttle_write_iops_device_len = 1;
     }
   if (v2)
-    add_unified (l, "memory.high", "100000000");
+    add_unified (l, "memory.high", "104857600");
 
   cg = create_ok ("values", l);
   if (cg == NULL)
@@ -729,7 +729,7 @@ test_values (void)
       if (cg_exists (ocirun_cgroup_path (cg, "unified"), "memory.swap.max"))
         CHECK (file_is (cg, "unified", "memory.swap.max", "67108864"), "memory.swap.max = swap - limit");
       CHECK (file_is (cg, "unified", "memory.low", "33554432"), "memory.low");
-      CHECK (file_is (cg, "unified", "memory.high", "100000000"), "unified memory.high");
+      CHECK (file_is (cg, "unified", "memory.high", "104857600"), "unified memory.high");
       snprintf (buf, sizeof buf, "%" PRIu64, ocirun_cgroup_shares_to_weight (512));
       CHECK (file_is (cg, "unified", "cpu.weight", buf), "cpu.weight");
       CHECK (file_is (cg, "unified", "cpu.max", "50000 100000"), "cpu.max");
@@ -1127,8 +1127,8 @@ test_nested_and_ownership (void)
       CHECK (proc_in_cgroup (c.pid, "/nest/a/b/c/inner"), "child in the sub-cgroup");
       CHECK (ocirun_cgroup_enter (cg, c.pid, "../escape", &e) < 0, "sub-cgroup with .. is refused");
       ocirun_error_release (&e);
-      kill (c.pid, SIGKILL);
       release (&c);
+      kill (c.pid, SIGKILL);
       wait_status (c.pid);
       destroy_ok (cg);
       for (i = 0; i < np; i++)
@@ -1684,6 +1684,7 @@ main (int argc, char **argv)
   oci_linux *l;
 
   setvbuf (stdout, NULL, _IOLBF, 0);
+  signal (SIGPIPE, SIG_IGN);
   if (getuid () != 0)
     {
       printf ("test-cgroup: needs root, skipping\n");
