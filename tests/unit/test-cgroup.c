@@ -382,6 +382,18 @@ fn_open_devices (void *arg)
   return r;
 }
 
+static int
+fn_touch_and_sleep (void *arg)
+{
+  size_t len = 8 << 20;
+  char *p = mmap (NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p != MAP_FAILED)
+    memset (p, 1, len);
+  for (;;)
+    pause ();
+  return 0;
+}
+
 static volatile uint64_t *counter;
 
 static int
@@ -669,14 +681,18 @@ test_values (void)
   c->quota = 50000;
   c->has_period = true;
   c->period = 100000;
+  c->has_burst = true;
+  c->burst = 10000;
   c->cpus = xstrdup ("0");
   c->mems = xstrdup ("0");
   set_pids (l, 10);
+  l->resources->block_io = xmalloc0 (sizeof (oci_blkio));
+  l->resources->block_io->has_weight = true;
+  l->resources->block_io->weight = 500;
   if (dev)
     {
       unsigned maj, min;
       sscanf (dev, "%u:%u", &maj, &min);
-      l->resources->block_io = xmalloc0 (sizeof (oci_blkio));
       l->resources->block_io->throttle_read_bps_device = xmalloc0 (sizeof (oci_blkio_throttle_device));
       l->resources->block_io->throttle_read_bps_device[0] = (oci_blkio_throttle_device) { maj, min, 1048576 };
       l->resources->block_io->throttle_read_bps_device_len = 1;
@@ -702,6 +718,13 @@ test_values (void)
       CHECK (file_is (cg, "cpu", "cpu.shares", "512"), "cpu.shares");
       CHECK (file_is (cg, "cpu", "cpu.cfs_quota_us", "50000"), "cpu.cfs_quota_us");
       CHECK (file_is (cg, "cpu", "cpu.cfs_period_us", "100000"), "cpu.cfs_period_us");
+      CHECK (file_is (cg, "cpu", "cpu.cfs_burst_us", "10000"), "cpu.cfs_burst_us");
+      {
+        const char *b = ocirun_cgroup_path (cg, "blkio");
+        const char *wf = cg_exists (b, "blkio.weight") ? "blkio.weight" : "blkio.bfq.weight";
+        cleanup_free char *w = read_cg (cg, "blkio", wf);
+        CHECK (strstr (w, "500") != NULL, "%s = %s", wf, w);
+      }
       CHECK (file_is (cg, "cpuset", "cpuset.cpus", "0"), "cpuset.cpus");
       CHECK (file_is (cg, "cpuset", "cpuset.mems", "0"), "cpuset.mems");
       CHECK (file_is (cg, "pids", "pids.max", "10"), "pids.max");
@@ -733,6 +756,13 @@ test_values (void)
       snprintf (buf, sizeof buf, "%" PRIu64, ocirun_cgroup_shares_to_weight (512));
       CHECK (file_is (cg, "unified", "cpu.weight", buf), "cpu.weight");
       CHECK (file_is (cg, "unified", "cpu.max", "50000 100000"), "cpu.max");
+      CHECK (file_is (cg, "unified", "cpu.max.burst", "10000"), "cpu.max.burst");
+      {
+        const char *d = ocirun_cgroup_path (cg, "unified");
+        bool bfq = cg_exists (d, "io.bfq.weight");
+        cleanup_free char *w = read_cg (cg, "unified", bfq ? "io.bfq.weight" : "io.weight");
+        CHECK (strstr (w, bfq ? "500" : "4950") != NULL, "io weight = %s", w);
+      }
       CHECK (file_is (cg, "unified", "cpuset.cpus", "0"), "cpuset.cpus");
       CHECK (file_is (cg, "unified", "pids.max", "10"), "pids.max");
       if (dev)
@@ -962,7 +992,20 @@ test_kill_frozen (void)
   ocirun_error_t e = NULL;
   int st;
 
-  section ("kill of a paused container");
+  section ("kill: SIGTERM to every process; SIGKILL of a paused container");
+  cg = create_ok ("killterm", l);
+  if (cg)
+    {
+      spawn (&c, fn_sleep, NULL);
+      ocirun_cgroup_enter (cg, c.pid, NULL, &e);
+      release (&c);
+      msleep (10);
+      CHECK (ocirun_cgroup_kill (cg, SIGTERM, &e) == 0, "kill SIGTERM: %s", e ? e->msg : "");
+      ocirun_error_release (&e);
+      st = wait_status (c.pid);
+      CHECK (WIFSIGNALED (st) && WTERMSIG (st) == SIGTERM, "child got SIGTERM (status 0x%x)", st);
+      destroy_ok (cg);
+    }
   cg = create_ok ("killfrozen", l);
   if (cg == NULL)
     {
@@ -1060,6 +1103,15 @@ test_update (void)
   else
     CHECK (file_is (cg, "cpu", "cpu.cfs_quota_us", "20000") && file_is (cg, "cpu", "cpu.cfs_period_us", "50000"),
            "cfs quota kept, period changed");
+  /* cpu.idle (SCHED_IDLE for the group) */
+  c.has_period = false;
+  c.has_quota = false;
+  c.has_idle = true;
+  c.idle = 1;
+  CHECK (ocirun_cgroup_update (cg, &r, &e) == 0 && file_is (cg, C ("cpu"), "cpu.idle", "1"), "cpu.idle: %s",
+         e ? e->msg : "");
+  ocirun_error_release (&e);
+  c.has_idle = false;
   /* a bad value in update is refused before anything is written */
   c.has_quota = true;
   c.quota = -7;
@@ -1313,8 +1365,26 @@ test_errors (void)
   expect_create_error ("unsupported page size", l, "linux.resources.hugepageLimits");
   free_linux (l);
 
+  if (!v2 && access ("/sys/fs/cgroup/net_cls", F_OK) != 0)
+    {
+      l = new_linux (path);
+      l->resources->network = xmalloc0 (sizeof (oci_network));
+      l->resources->network->has_class_id = true;
+      l->resources->network->class_id = 42;
+      expect_create_error ("net_cls not mounted", l,
+                           "linux.resources.network.classID: the net_cls cgroup controller is not available");
+      free_linux (l);
+    }
   if (v2)
     {
+      oci_rdma rd = { .name = (char *) "mlx5_0", .has_hca_handles = true, .hca_handles = 3 };
+      l = new_linux (path);
+      l->resources->rdma = &rd;
+      l->resources->rdma_len = 1;
+      expect_create_error ("rdma device that does not exist", l, "linux.resources.rdma[\"mlx5_0\"]");
+      l->resources->rdma = NULL;
+      l->resources->rdma_len = 0;
+      free_linux (l);
       l = new_linux (path);
       cpu (l)->has_realtime_runtime = true;
       cpu (l)->realtime_runtime = 1000;
@@ -1446,12 +1516,12 @@ test_v2_extras (void)
         ocirun_error_t e = NULL;
         oci_resources r = { 0 };
         oci_memory m = { 0 };
-        spawn (&c, fn_sleep, NULL);
+        spawn (&c, fn_touch_and_sleep, NULL);
         ocirun_cgroup_enter (cg, c.pid, NULL, &e);
         release (&c);
-        msleep (20);
+        msleep (100);
         m.has_limit = true;
-        m.limit = 4096;
+        m.limit = 4 << 20; /* the child uses 8 MB */
         m.has_check_before_update = true;
         m.check_before_update = true;
         r.memory = &m;
