@@ -17,8 +17,12 @@ typedef struct ocirun_cgroup ocirun_cgroup;
 /* Parent, before the container's process exists: create the cgroup for
  * container `id` at linux.cgroupsPath (absolute, relative to the runtime's
  * own cgroup, or the default "/ocirun/<id>" when absent) in every hierarchy,
- * and apply linux.resources (+ the device rules derived from linux.devices)
- * to it.  Errors name the resource field.  On failure nothing is left. */
+ * and apply linux.resources to it, with the device rules: deny all, the
+ * runc default set, then linux.resources.devices (linux.devices entries are
+ * not added, as runc).  Errors name the resource field.  On failure nothing
+ * is left.  `rootless`: when the cgroup cannot be created (EACCES, EPERM)
+ * a warning is logged and *out is a no-op manager, unless resources other
+ * than device rules were asked for.  See docs/cgroups.md. */
 int ocirun_cgroup_create (const char *id, const oci_linux *lnx, bool rootless, ocirun_cgroup **out,
                           ocirun_error_t *err);
 /* O_DIRECTORY fd of the unified (v2) cgroup for clone3(CLONE_INTO_CGROUP),
