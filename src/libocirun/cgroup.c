@@ -713,6 +713,40 @@ apply_devices (ocirun_cgroup *cg, const oci_resources *r, ocirun_error_t *err)
   return cg_devices_v1_apply (h->path, rules, n, err);
 }
 
+/* config-linux.md#control-groups: a runtime MAY check that the cgroup is
+ * fit for purpose and MUST then error -- for create, a cgroup that already
+ * has processes or is frozen (as runc: "container's cgroup is not empty"). */
+static int
+check_fit (ocirun_cgroup *cg, ocirun_error_t *err)
+{
+  size_t i;
+  for (i = 0; i < cg->n; i++)
+    {
+      cleanup_free pid_t *pids = NULL;
+      size_t n = 0;
+      ocirun_error_t e = NULL;
+      if (cg->h[i].created)
+        continue; /* new: empty */
+      if (cg_collect_pids (cg->h[i].path, &pids, &n, &e) < 0)
+        {
+          ocirun_error_release (&e);
+          continue;
+        }
+      if (n)
+        return ocirun_make_error (err, EBUSY, "container's cgroup `%s` is not empty: %zu process(es) found",
+                                  cg->h[i].path, n);
+    }
+  {
+    bool frozen = false;
+    ocirun_error_t e = NULL;
+    if (cg->ops->is_frozen (cg, &frozen, &e) < 0)
+      ocirun_error_release (&e);
+    else if (frozen)
+      return ocirun_make_error (err, EBUSY, "container's cgroup `%s` is frozen", cg_main (cg)->path);
+  }
+  return 0;
+}
+
 int
 ocirun_cgroup_create (const char *id, const oci_linux *lnx, bool rootless, ocirun_cgroup **out, ocirun_error_t *err)
 {
@@ -784,7 +818,8 @@ ocirun_cgroup_create (const char *id, const oci_linux *lnx, bool rootless, ociru
         ocirun_debug ("cgroup: `%s` already exists, joining it", cg->h[i].path);
     }
 
-  if ((res && cg->ops->set (cg, res, false, err) < 0) || apply_devices (cg, res, err) < 0)
+  if (check_fit (cg, err) < 0 || (res && cg->ops->set (cg, res, false, err) < 0)
+      || apply_devices (cg, res, err) < 0)
     {
       ocirun_error_t e2 = NULL;
       if (ocirun_cgroup_destroy (cg, &e2) < 0)

@@ -1223,6 +1223,33 @@ test_nested_and_ownership (void)
       CHECK (dir_exists (keepdir), "the parent we did not create is kept");
     }
   free_linux (l);
+  /* an existing cgroup with a process in it is not fit for a new container */
+  {
+    struct child c;
+    ocirun_error_t e = NULL;
+    ocirun_cgroup *other = NULL;
+    cleanup_free char *busy = tpath ("-busy");
+    cleanup_free char *busydir = NULL;
+    xasprintf (&busydir, "%.*s%s", (int) (strrchr (keepdir, '/') - keepdir), keepdir, busy);
+    CHECK (mkdir (busydir, 0755) == 0, "pre-create %s", busydir);
+    l = new_linux (busy);
+    spawn (&c, fn_sleep, NULL);
+    {
+      /* put the child into the pre-existing directory by hand */
+      cleanup_free char *pid = NULL;
+      xasprintf (&pid, "%d", (int) c.pid);
+      CHECK (cg_write_raw (busydir, "cgroup.procs", pid) == 0, "move a process into %s", busydir);
+    }
+    CHECK (ocirun_cgroup_create ("busy", l, false, &other, &e) < 0 && err_has (e, "is not empty: 1 process(es)"),
+           "create refuses a non-empty existing cgroup");
+    ocirun_error_release (&e);
+    release (&c);
+    kill (c.pid, SIGKILL);
+    wait_status (c.pid);
+    free_linux (l);
+    msleep (20);
+    CHECK (rmdir (busydir) == 0, "rmdir %s: %s", busydir, strerror (errno));
+  }
   /* the existing cgroup as a leaf: joined, never removed */
   l = new_linux (keep);
   cg2 = create_ok ("keep3", l);
