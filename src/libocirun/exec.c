@@ -351,8 +351,7 @@ ocirun_container_exec (struct ocirun_context *ctx, struct ocirun_exec_options *o
     {
       close (sv[0]);
       job.sync_sock = sv[1];
-      if (!o->detach)
-        sigprocmask (SIG_SETMASK, &old, NULL);
+      ocirun_reset_signals ();
       exec_child (&job, pidfd, nsflags);
     }
   close (sv[1]);

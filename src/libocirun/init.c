@@ -160,6 +160,7 @@ init_setup (struct ocirun_job *job, char **hook_state, ocirun_error_t *err)
 
   /* the runtime process is not ptrace-able or dumpable from the container */
   prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
+  ocirun_reset_signals ();
   prctl (PR_SET_NAME, STAGE_CHILD, 0, 0, 0);
   /* if the runtime dies half-way, so do we: nothing is left behind */
   prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);

@@ -92,6 +92,7 @@ enum ocirun_hook_kind
   HOOK_POSTSTOP,
 };
 int ocirun_hooks_run (const oci_hooks *hooks, enum ocirun_hook_kind kind, const char *state_json, ocirun_error_t *err);
+void ocirun_hooks_run_all (const oci_hooks *hooks, enum ocirun_hook_kind kind, const char *state_json);
 
 /* process.c: the process' attributes, in the order init applies them */
 int ocirun_process_validate (const oci_process *p, const char *where, ocirun_error_t *err);
