@@ -839,6 +839,19 @@ add_rule (scmp_filter_ctx ctx, size_t i, const char *name, int nr, uint32_t acti
   return 0;
 }
 
+/* OCI and libseccomp agree: for MASKED_EQ, value is the mask and valueTwo
+ * the expected result; other operators ignore valueTwo. */
+static struct scmp_arg_cmp
+arg_cmp (const oci_seccomp_arg *a)
+{
+  return (struct scmp_arg_cmp) {
+    .arg = a->index,
+    .op = (enum scmp_compare) find_operator (a->op),
+    .datum_a = a->value,
+    .datum_b = a->has_value_two ? a->value_two : 0,
+  };
+}
+
 static int
 build_program (const oci_seccomp *s, const struct profile_info *info, struct sock_filter **out, size_t *out_len,
                ocirun_error_t *err)
@@ -899,19 +912,9 @@ build_program (const oci_seccomp *s, const struct profile_info *info, struct soc
               same_index = true;
               break;
             }
-      if (sc->args_len > ARRAY_SIZE (cmp) && !same_index)
-        return ocirun_make_error (err, EINVAL, "linux.seccomp.syscalls[%zu].args: more than 6 arguments", i);
-      for (j = 0; j < sc->args_len; j++)
-        {
-          cmp[same_index ? 0 : j] = (struct scmp_arg_cmp) {
-            .arg = sc->args[j].index,
-            .op = (enum scmp_compare) find_operator (sc->args[j].op),
-            .datum_a = sc->args[j].value,
-            .datum_b = sc->args[j].has_value_two ? sc->args[j].value_two : 0,
-          };
-          if (same_index)
-            break;
-        }
+      /* distinct indexes (validated 0-5) means at most 6 comparisons */
+      for (j = 0; j < sc->args_len && !same_index; j++)
+        cmp[j] = arg_cmp (&sc->args[j]);
 
       for (j = 0; j < sc->names_len; j++)
         {
@@ -930,12 +933,7 @@ build_program (const oci_seccomp *s, const struct profile_info *info, struct soc
           else
             for (k = 0, ret = 0; k < sc->args_len && ret == 0; k++)
               {
-                struct scmp_arg_cmp one = {
-                  .arg = sc->args[k].index,
-                  .op = (enum scmp_compare) find_operator (sc->args[k].op),
-                  .datum_a = sc->args[k].value,
-                  .datum_b = sc->args[k].has_value_two ? sc->args[k].value_two : 0,
-                };
+                struct scmp_arg_cmp one = arg_cmp (&sc->args[k]);
                 ret = add_rule (ctx, i, name, nr, action, 1, &one, err);
               }
           if (ret < 0)
@@ -1258,20 +1256,26 @@ cache_store (int dirfd, const char *name, const uint8_t key[32], const ocirun_se
 }
 #endif
 
+/* The cache is an optimisation: when it cannot be used, say so in the debug
+ * log and compile as if there were none. */
 static int
 open_cache_dir (const char *cache_dir)
 {
   ocirun_error_t tmp_err = NULL;
   int fd = open (cache_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd >= 0 || errno != ENOENT)
-    return fd;
-  if (mkdir_p (cache_dir, 0700, &tmp_err) < 0)
+  if (fd < 0 && errno == ENOENT)
     {
-      ocirun_debug ("seccomp cache: %s", tmp_err->msg);
-      ocirun_error_release (&tmp_err);
-      return -1;
+      if (mkdir_p (cache_dir, 0700, &tmp_err) < 0)
+        {
+          ocirun_debug ("seccomp cache: cannot use `%s`: %s", cache_dir, tmp_err->msg);
+          ocirun_error_release (&tmp_err);
+          return -1;
+        }
+      fd = open (cache_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     }
-  return open (cache_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    ocirun_debug ("seccomp cache: cannot use `%s`: %s", cache_dir, strerror (errno));
+  return fd;
 }
 
 /* ---------------------------------------------------------------------------
@@ -1312,9 +1316,7 @@ ocirun_seccomp_compile (const oci_seccomp *s, const char *cache_dir, ocirun_secc
       cache_key (s, key);
       cache_file_name (key, name);
       dirfd = open_cache_dir (cache_dir);
-      if (dirfd < 0)
-        ocirun_debug ("seccomp cache: cannot use `%s`: %s", cache_dir, strerror (errno));
-      else if (cache_load (dirfd, name, key, f))
+      if (dirfd >= 0 && cache_load (dirfd, name, key, f))
         {
           stats.cache_hits++;
           *out = f;

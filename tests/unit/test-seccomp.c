@@ -368,6 +368,28 @@ test_errno (void)
   profile_free (s);
 }
 
+/* Names of other architectures only (with just the native one in the
+ * filter) and names nobody knows are not errors. */
+static void
+test_foreign_names (void)
+{
+  oci_seccomp *s = profile_new ("SCMP_ACT_ALLOW");
+  ocirun_seccomp_filter *f;
+  int st;
+
+  set_errno (add_syscall (s, "SCMP_ACT_ERRNO", "chown32", "socketcall", "arm_fadvise64_64", "no_such_call", "mkdir",
+                          "mkdirat", NULL),
+             EXDEV);
+  f = compile_ok (s, NULL, "foreign names");
+  if (f)
+    {
+      st = run_filtered (f, child_mkdir_exdev, NULL);
+      CHECK (EXITED_OK (st), "foreign names skipped, mkdir blocked: status 0x%x", st);
+    }
+  ocirun_seccomp_filter_free (f);
+  profile_free (s);
+}
+
 static int
 child_getppid (void *arg)
 {
@@ -822,6 +844,8 @@ test_notify (void)
 
   add_syscall (s, "SCMP_ACT_NOTIFY", "getppid", NULL);
   s->listener_path = xstrdup ("/run/unused-agent.sock");
+  /* TSYNC with a listener needs TSYNC_ESRCH, added by compile */
+  s->flags = strv_append (s->flags, &s->flags_len, "SECCOMP_FILTER_FLAG_TSYNC");
   if (killable)
     s->flags = strv_append (s->flags, &s->flags_len, "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV");
   f = compile_ok (s, NULL, "notify");
@@ -1210,6 +1234,85 @@ flip_byte (const char *path, off_t from_end)
   close (fd);
 }
 
+static bool
+file_contains (const char *path, const char *needle)
+{
+  char *data = NULL;
+  size_t len = 0;
+  ocirun_error_t err = NULL;
+  bool r;
+  if (read_all_file (path, &data, &len, &err) < 0)
+    {
+      ocirun_error_release (&err);
+      return false;
+    }
+  r = memmem (data, len, needle, strlen (needle)) != NULL;
+  free (data);
+  return r;
+}
+
+/* The libseccomp that built a cached program is part of its identity: use a
+ * private copy through LD_LIBRARY_PATH, then "upgrade" it (new mtime) and
+ * finally remove it. */
+static void
+test_cache_library_identity (const char *profile)
+{
+  char *maps = NULL, *p, *end, libdir[512], libcopy[600], cache[512], file[1024], sys[512];
+  ocirun_error_t err = NULL;
+  struct timespec ts[2] = { { 0, UTIME_OMIT }, { 12345, 0 } };
+  char *data = NULL;
+  size_t len = 0;
+  double ms;
+  int rc;
+
+  /* this process has libseccomp mapped by now: find its file */
+  if (read_all_file ("/proc/self/maps", &maps, NULL, &err) < 0 || (p = strstr (maps, "/")) == NULL)
+    {
+      ocirun_error_release (&err);
+      free (maps);
+      CHECK (0, "read maps");
+      return;
+    }
+  p = strstr (maps, "libseccomp.so");
+  while (p && p > maps && p[-1] != ' ')
+    p--;
+  end = p ? strchr (p, '\n') : NULL;
+  CHECK (p && end, "libseccomp in maps");
+  if (!p || !end)
+    {
+      free (maps);
+      return;
+    }
+  snprintf (sys, sizeof sys, "%.*s", (int) (end - p), p);
+  free (maps);
+
+  snprintf (libdir, sizeof libdir, "%s/lib", tmpdir);
+  snprintf (libcopy, sizeof libcopy, "%s/libseccomp.so.2", libdir);
+  snprintf (cache, sizeof cache, "%s/cache-lib", tmpdir);
+  mkdir (libdir, 0700);
+  CHECK (read_all_file (sys, &data, &len, &err) == 0 && write_file (libcopy, data, len, &err) == 0, "copy %s", sys);
+  ocirun_error_release (&err);
+  free (data);
+
+  setenv ("LD_LIBRARY_PATH", libdir, 1);
+  rc = cache_child ("default", profile, cache, 0, &ms);
+  CHECK (rc == 0, "compile with the private libseccomp: child %d", rc);
+  CHECK (count_files (cache, ".bpf", file, sizeof file) == 1 && file_contains (file, libcopy),
+         "the cache file records %s", libcopy);
+  rc = cache_child ("default", profile, cache, 1, &ms);
+  CHECK (rc == 0, "same library: hit: child %d", rc);
+  CHECK (utimensat (AT_FDCWD, libcopy, ts, 0) == 0, "touch");
+  rc = cache_child ("default", profile, cache, 2, &ms);
+  CHECK (rc == 0, "library changed: rejected and rebuilt: child %d", rc);
+  rc = cache_child ("default", profile, cache, 1, &ms);
+  CHECK (rc == 0, "then hits again: child %d", rc);
+  unlink (libcopy);
+  unsetenv ("LD_LIBRARY_PATH");
+  rc = cache_child ("default", profile, cache, 2, &ms);
+  CHECK (rc == 0, "library gone: rejected and rebuilt with the system one: child %d", rc);
+  CHECK (file_contains (file, sys) || file_contains (file, "/libseccomp.so.2"), "now records the system library");
+}
+
 static void
 test_default_profile_and_cache (const char *srcdir)
 {
@@ -1296,6 +1399,8 @@ test_default_profile_and_cache (const char *srcdir)
   CHECK (rc == 0, "different args miss: child %d", rc);
   CHECK (count_files (cache, ".bpf", NULL, 0) == 3, "three cache files");
 
+  test_cache_library_identity (path);
+
   /* a cache dir that cannot be created: compile still works */
   f = compile_ok (s, "/proc/no/such/dir", "unusable cache dir");
   CHECK (f && !ocirun_seccomp_filter_from_cache (f), "unusable cache dir falls back");
@@ -1316,6 +1421,8 @@ int
 main (int argc, char **argv)
 {
   const char *srcdir = getenv ("srcdir");
+  if (getenv ("OCIRUN_TEST_DEBUG"))
+    ocirun_log_init (NULL, false, true);
   if (argc == 7 && strcmp (argv[1], "--cache-child") == 0)
     {
       snprintf (tmpdir, sizeof tmpdir, "%s", getenv ("OCIRUN_TEST_TMPDIR"));
@@ -1323,8 +1430,6 @@ main (int argc, char **argv)
     }
   if (srcdir == NULL)
     srcdir = ".";
-  if (getenv ("OCIRUN_TEST_DEBUG"))
-    ocirun_log_init (NULL, false, true);
   if (mkdtemp (tmpdir) == NULL)
     {
       perror ("mkdtemp");
@@ -1349,6 +1454,7 @@ main (int argc, char **argv)
   test_sha256 ();
   test_errors ();
   test_errno ();
+  test_foreign_names ();
   test_kill_trap ();
   test_log_allow_trace ();
   test_operators ();
