@@ -52,6 +52,8 @@ STATEMENTS = [
     S(R + "#runtimeState", "REQUIRED", "status (string, REQUIRED) is the runtime state of the container"),
     S(R + "#runtimeState", "MUST", "Additional values MAY be defined by the runtime, however, they MUST be used to represent new runtime states"),
     S(R + "#runtimeState", "REQUIRED", "pid (int, REQUIRED when status is created or running on Linux"),
+    S(R + "#runtimeState", "descriptive", "For hooks executed in the runtime namespace, it is the pid as seen by the runtime"),
+    S(R + "#runtimeState", "descriptive", "For hooks executed in the container namespace, it is the pid as seen by the container"),
     S(R + "#runtimeState", "REQUIRED", "bundle (string, REQUIRED) is the absolute path to the container's bundle directory"),
     S(R + "#runtimeState", "MUST", "the format MUST adhere to the JSON Schema schema/state-schema.json"),
     S(R + "#runtimeLifecycle", "MUST", "runtime environment MUST be created according to the configuration in config.json"),

@@ -121,3 +121,21 @@ SIGNALS = {s.name: int(s) for s in signal.Signals}
 def pid_alive_host(pid):
     from runtime import pid_alive
     return pid_alive(pid)
+
+
+def processes_in(container):
+    """Host pids of live processes whose root or cwd is inside the bundle, or
+    which are the container's recorded pid."""
+    res = []
+    b = os.path.realpath(container.bundle)
+    for p in Path("/proc").iterdir():
+        if not p.name.isdigit() or int(p.name) == os.getpid():
+            continue
+        try:
+            root = os.readlink(p / "root")
+            cwd = os.readlink(p / "cwd")
+        except OSError:
+            continue
+        if (root.startswith(b) or cwd.startswith(b) or int(p.name) == container.pid) and pid_alive_host(int(p.name)):
+            res.append(int(p.name))
+    return res

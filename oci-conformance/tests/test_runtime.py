@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import (is_probe_running, mountinfo, ns_of, pid_alive_host, proc_exe, validate_schema,
+from helpers import (is_probe_running, processes_in, mountinfo, ns_of, pid_alive_host, proc_exe, validate_schema,
                      wait_for)
 from spec import spec
 
@@ -212,14 +212,7 @@ def test_failed_create_leaves_nothing(new_container, cfg, rt):
     assert c.cgroup_dirs() == [], "cgroup left behind: %s" % c.cgroup_dirs()
     assert Path("/proc/self/mountinfo").read_text() == before_mounts, "host mount table changed"
     # nothing is running from that bundle
-    leftovers = []
-    for p in Path("/proc").iterdir():
-        if p.name.isdigit():
-            try:
-                if str(c.bundle) in os.readlink(p / "cwd") or str(c.rootfs) in os.readlink(p / "root"):
-                    leftovers.append(p.name)
-            except OSError:
-                pass
+    leftovers = processes_in(c)
     assert not leftovers, "processes left: %s" % leftovers
     r2 = c.create(check=False)  # and the ID is still free (same failure, not "exists")
     assert "exist" not in (r2.err + r2.out).lower(), r2
