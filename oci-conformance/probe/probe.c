@@ -12,7 +12,7 @@
  *   all              everything below that takes no argument
  *   ids | caps | status | rlimits | mounts | devices | uts | cgroup | fds
  *   | cwd | env | umask | oom | personality | sched | ioprio | affinity
- *   | ns | clocks | proc
+ *   | ns | clocks | proc | winsize
  *                    one section each
  *   masked PATH      is PATH masked (unreadable / empty)?
  *   readonly PATH    is PATH read-only (write attempts fail with EROFS)?
@@ -52,6 +52,7 @@
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
+#include <sys/ioctl.h>
 #include <sys/sysmacros.h>
 #include <sys/types.h>
 #include <sys/utsname.h>
@@ -810,6 +811,23 @@ sec_clocks (void)
 }
 
 static void
+sec_winsize (void)
+{
+  struct winsize ws;
+  key ("winsize");
+  if (ioctl (0, TIOCGWINSZ, &ws) < 0)
+    {
+      emit ("null");
+      need_comma = 1;
+      return;
+    }
+  obj_begin ();
+  kv_int ("rows", ws.ws_row);
+  kv_int ("cols", ws.ws_col);
+  obj_end ();
+}
+
+static void
 sec_all (int argc, char **argv)
 {
   sec_proc (argc, argv);
@@ -1289,6 +1307,8 @@ main (int argc, char **argv)
         sec_ns ();
       else if (strcmp (c, "clocks") == 0)
         sec_clocks ();
+      else if (strcmp (c, "winsize") == 0)
+        sec_winsize ();
       else if (strcmp (c, "masked") == 0)
         {
           NEEDARG;
