@@ -80,14 +80,16 @@ class RuntimeError_(Exception):
 class Runtime:
     """One runtime binary plus a private state dir (--root)."""
 
-    def __init__(self, path, root, global_args=()):
+    def __init__(self, path, root, global_args=(), prefix=()):
         self.path = str(path)
         self.root = str(root)
         self.global_args = list(global_args)
+        self.prefix = list(prefix)  # e.g. ["nsenter", "--net=..."]
+        self.private_mntns = False
         Path(self.root).mkdir(parents=True, exist_ok=True)
 
     def argv(self, *args):
-        return [self.path, "--root", self.root] + self.global_args + [str(a) for a in args]
+        return self.prefix + [self.path, "--root", self.root] + self.global_args + [str(a) for a in args]
 
     def run(self, *args, timeout=60, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, input=None, env=None):
@@ -132,7 +134,7 @@ class Runtime:
     def features(self, timeout=30):
         """`features` is run without --root, as containerd does (it has no
         state; crun 1.8.1 rejects `--root DIR features`)."""
-        argv = [self.path] + self.global_args + ["features"]
+        argv = self.prefix + [self.path] + self.global_args + ["features"]
         p = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
         return Result(argv, p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace"))
 
