@@ -488,18 +488,23 @@ def test_sysctl(new_container, cfg):
 
 @spec(CL + "#configLinuxRootfsMountPropagation", "rootfsPropagation (string, OPTIONAL) sets the rootfs's mount propagation")
 @pytest.mark.parametrize("prop", ["shared", "slave", "private", "unbindable"])
-def test_rootfs_propagation(new_container, cfg, prop, work):
-    # slave needs a peer group to be a slave of: make the bundle's rootfs a shared mount
-    cfg["linux"]["rootfsPropagation"] = prop
-    c = new_container(cfg)
-    subprocess.run(["mount", "--bind", str(c.rootfs), str(c.rootfs)], check=True)
-    subprocess.run(["mount", "--make-shared", str(c.rootfs)], check=True)
+def test_rootfs_propagation(rt, cfg, prop, work, rootfs_template):
+    """The bundle lives on a host mount that is shared (as / is on most hosts),
+    so "slave" has a host peer group to receive events from."""
+    mnt = work / "shared-parent"
+    mnt.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "oc-shared", str(mnt)], check=True)
+    c = None
     try:
-        c.config["process"]["args"] = ["/probe", "mounts"]
-        c.write_config()
+        subprocess.run(["mount", "--make-shared", str(mnt)], check=True)
+        cfg["linux"]["rootfsPropagation"] = prop
+        cfg["process"]["args"] = ["/probe", "mounts"]
+        c = rtlib.Container(rt, mnt, config=cfg, rootfs_template=rootfs_template)
         out = c.run()
     finally:
-        subprocess.run(["umount", "-l", str(c.rootfs)])
+        if c is not None:
+            c.destroy()
+        subprocess.run(["umount", "-l", str(mnt)])
     root = find_mount(out["mounts"], "/")
     opt = " ".join(root["optional"])
     ok = {"shared": "shared:" in opt,
