@@ -123,7 +123,8 @@ STATEMENTS = [
     S(C + "#configMounts", "MUST", "Solaris: This value MUST be an absolute path", NOT_LINUX),
     S(C + "#configMounts", "MUST", "For all other platforms: This value MUST be an absolute path", NOT_LINUX),
     S(C + "#configMounts", "MUST", "Windows: runtimes MUST support ro", NOT_LINUX),
-    S(C + "#configLinuxMountOptions", "MUST", "Runtimes MUST/SHOULD/MAY implement the following option strings for Linux"),
+    S(C + "#configLinuxMountOptions", "MUST", "Runtimes MUST/SHOULD/MAY implement the following option strings for Linux",
+      "introduces the table; each option row has its own check below"),
 ] + [
     S(C + "#configLinuxMountOptions", lv, "%s | %s |" % (opt, lv))
     for opt, lv in [

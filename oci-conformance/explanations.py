@@ -49,6 +49,7 @@ RUNC.update({
     "test_time_offsets": "runc 1.1.5 does not know the time namespace (\"namespace time does not exist\"), so timeOffsets cannot be applied",
     "test_idmap_*": "runc 1.1.5 has no idmapped-mount support: `idmap`/`ridmap` and mounts[].uidMappings are ignored (newer than its spec version)",
     "test_mount_option_idmap": "runc 1.1.5 has no idmapped-mount support: the mapping is not applied",
+    "test_idmap_not_passed_to_mount": "runc 1.1.5 has no idmapped-mount support: a tmpfs mount with `idmap` fails to be created",
     "test_mount_option_ridmap": "runc 1.1.5 has no idmapped-mount support: the mapping is not applied",
     "test_mount_option_defaults": "bug in runc 1.1.5: `defaults` is passed to mount(2) as filesystem data, which tmpfs rejects (EINVAL)",
     "test_mount_option_ratime": "runc 1.1.5 bug: `ratime` fails (EINVAL) on its own and does not undo an earlier `rnoatime` (recursive atime attributes are combined, not applied in order)",
@@ -87,6 +88,8 @@ CRUN.update({
         "(containerID 2000, hostID 1000) asks: the file shows as 65534 (unmapped), i.e. the mapping is applied "
         "the other way round or not as specified"),
     "test_mount_option_idmap": "see idmap_with_mount_mappings: crun 1.8.1 shows the file as 65534, not 2000",
+    "test_idmap_not_passed_to_mount": ("crun 1.8.1 supports `idmap` only on bind mounts: for a tmpfs it tries to open "
+                                       "the source `tmpfs` as a path (EBADF) and fails the container"),
     "test_mount_option_ridmap": "crun 1.8.1 does not know `ridmap` (newer than its spec version); the mapping is not applied",
     "test_idmap_without_mappings_or_userns[[]ridmap[]]": "crun 1.8.1 does not know `ridmap` (newer than its spec version) and ignores it instead of failing",
     "test_mount_option_async": "crun 1.8.1 ORs mount flags: a later `async` does not clear an earlier `sync` (mount(8) lets the last conflicting option win)",

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import runtime as rtlib
-from helpers import find_mount, mount_opts, ns_of, wait_for
+from helpers import MS_SHARED, NsHolder, find_mount, sys_mount, sys_umount
 from spec import spec
 
 CL, RL = "config-linux.md", "runtime-linux.md"
@@ -145,30 +145,28 @@ def test_namespace_inherited(new_container, cfg, host_ns, nstype):
 
 
 @pytest.fixture
-def netns_file(work):
-    p = work / "netns"
-    p.touch()
-    subprocess.run(["unshare", "--net=%s" % p, "true"], check=True)
-    yield p
-    subprocess.run(["umount", str(p)])
+def ns_holder():
+    h = NsHolder("--net", "--uts")
+    yield h
+    h.stop()
+
+
+@pytest.fixture
+def netns_file(ns_holder, work):
+    return ns_holder.bind("net", work / "netns")
 
 
 @spec(CL + "#configLinuxNamespaces", "The runtime MUST place the container process in the namespace associated with that path")
-def test_namespace_path_joined(new_container, cfg, netns_file, work):
-    utsfile = work / "utsns"
-    utsfile.touch()
-    subprocess.run(["unshare", "--uts=%s" % utsfile, "true"], check=True)
-    try:
-        for n in cfg["linux"]["namespaces"]:
-            if n["type"] == "network":
-                n["path"] = str(netns_file)
-            if n["type"] == "uts":
-                n["path"] = str(utsfile)
-        c, out = run_probe(new_container, cfg, "ns")
-        assert out["ns"]["net"] == "net:[%d]" % os.stat(netns_file).st_ino
-        assert out["ns"]["uts"] == "uts:[%d]" % os.stat(utsfile).st_ino
-    finally:
-        subprocess.run(["umount", str(utsfile)])
+def test_namespace_path_joined(new_container, cfg, netns_file, ns_holder, work):
+    utsfile = ns_holder.bind("uts", work / "utsns")
+    for n in cfg["linux"]["namespaces"]:
+        if n["type"] == "network":
+            n["path"] = str(netns_file)
+        if n["type"] == "uts":
+            n["path"] = str(utsfile)
+    c, out = run_probe(new_container, cfg, "ns")
+    assert out["ns"]["net"] == "net:[%d]" % os.stat(netns_file).st_ino
+    assert out["ns"]["uts"] == "uts:[%d]" % os.stat(utsfile).st_ino
 
 
 @spec(CL + "#configLinuxNamespaces", "The runtime MUST generate an error if path is not associated with a namespace of type type")
@@ -231,9 +229,8 @@ def test_time_offsets(new_container, cfg):
 def netdev_runtime(rt, work):
     """A private network namespace holding a dummy interface with an address;
     the runtime under test runs inside it (nothing touches the host's network)."""
-    ns = work / "rt-netns"
-    ns.touch()
-    subprocess.run(["unshare", "--net=%s" % ns, "true"], check=True)
+    holder = NsHolder("--net")
+    ns = holder.bind("net", work / "rt-netns")
     try:
         def ip(*a):
             subprocess.run(["nsenter", "--net=%s" % ns, "ip", *a], check=True, capture_output=True)
@@ -244,7 +241,7 @@ def netdev_runtime(rt, work):
         r.private_mntns = rt.private_mntns
         yield r, ns
     finally:
-        subprocess.run(["umount", str(ns)])
+        holder.stop()
 
 
 def _netdev_container(new_container, cfg, rtx, devices, script):
@@ -493,10 +490,10 @@ def test_rootfs_propagation(rt, cfg, prop, work, rootfs_template):
     so "slave" has a host peer group to receive events from."""
     mnt = work / "shared-parent"
     mnt.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "oc-shared", str(mnt)], check=True)
+    sys_mount("oc-shared", mnt, "tmpfs", 0, "size=64m")
     c = None
     try:
-        subprocess.run(["mount", "--make-shared", str(mnt)], check=True)
+        sys_mount(None, mnt, None, MS_SHARED)
         cfg["linux"]["rootfsPropagation"] = prop
         cfg["process"]["args"] = ["/probe", "mounts"]
         c = rtlib.Container(rt, mnt, config=cfg, rootfs_template=rootfs_template)
@@ -504,7 +501,7 @@ def test_rootfs_propagation(rt, cfg, prop, work, rootfs_template):
     finally:
         if c is not None:
             c.destroy()
-        subprocess.run(["umount", "-l", str(mnt)])
+        sys_umount(mnt)
     root = find_mount(out["mounts"], "/")
     opt = " ".join(root["optional"])
     ok = {"shared": "shared:" in opt,

@@ -1,7 +1,6 @@
 """features.md / features-linux.md: the `features` output against the spec and
 against what the runtime then accepts."""
 import json
-import subprocess
 
 import pytest
 

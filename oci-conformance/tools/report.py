@@ -10,7 +10,6 @@ explanation from explanations.py ("UNEXPLAINED" otherwise, and exit 1).
 import fnmatch
 import glob
 import json
-import os
 import sys
 from collections import OrderedDict
 from pathlib import Path
