@@ -580,7 +580,7 @@ ocirun_container_state (struct ocirun_context *ctx, char **json, ocirun_error_t 
   int ret;
   if (ocirun_validate_id (ctx->id, err) < 0)
     return -1;
-  ret = ocirun_status_load (ctx->root, ctx->id, &st, err);
+  ret = ocirun_status_load_readonly (ctx->root, ctx->id, &st, err);
   if (ret == 0)
     {
       oci_state s = *st.state;
@@ -926,7 +926,7 @@ ocirun_container_list (const char *root, struct ocirun_container_info **out, siz
       struct stat sb;
       if (de->d_name[0] == '.')
         continue;
-      if (ocirun_status_load (root, de->d_name, &st, &tmp) < 0)
+      if (ocirun_status_load_readonly (root, de->d_name, &st, &tmp) < 0)
         {
           ocirun_error_release (&tmp);
           ocirun_status_release (&st);
