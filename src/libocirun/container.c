@@ -195,7 +195,7 @@ do_create (struct ocirun_context *ctx, struct created *out, ocirun_error_t *err)
   int sv[2] = { -1, -1 };
   int master = -1;
   pid_t pid = -1;
-  bool have_status = false;
+  bool have_status = false, hooks_started = false;
   int ret = -1, k;
   struct sync_hdr hdr;
   struct stat sb;
@@ -342,6 +342,7 @@ do_create (struct ocirun_context *ctx, struct created *out, ocirun_error_t *err)
   if (sync_expect (sv[0], SYNC_CHILD_CREATE_RUNTIME, NULL, NULL, err) < 0)
     goto fail;
   json = state_json (&st, "creating");
+  hooks_started = true;
   if (ocirun_hooks_run (config->hooks, HOOK_PRESTART, json, err) < 0
       || ocirun_hooks_run (config->hooks, HOOK_CREATE_RUNTIME, json, err) < 0)
     goto fail;
@@ -408,6 +409,14 @@ fail:
   if (master >= 0)
     close (master);
   kill_and_reap (pid);
+  if (hooks_started && config->hooks && config->hooks->poststop_len && have_status)
+    {
+      /* runtime.md: a failed prestart/createRuntime/createContainer hook
+       * stops the container and "continue[s] the lifecycle at step 12":
+       * the container is destroyed and the poststop hooks run */
+      cleanup_free char *stopped = state_json (&st, "stopped");
+      ocirun_hooks_run_all (config->hooks, HOOK_POSTSTOP, stopped);
+    }
   if (job.cgroup)
     {
       ocirun_error_t tmp = NULL;

@@ -66,6 +66,27 @@ preserved_fds (struct ocirun_job *job, oci_process *p)
   return n;
 }
 
+/* runtime.md#state: "For hooks executed in the container namespace, [pid]
+ * is the pid as seen by the container." */
+static char *
+state_in_container (const char *json, const char *status)
+{
+  char *perr = NULL, *out;
+  oci_state *s = oci_state_parse_data (json, strlen (json), "state", &perr);
+  if (s == NULL)
+    {
+      free (perr);
+      return xstrdup (json);
+    }
+  free (s->status);
+  s->status = xstrdup (status);
+  s->has_pid = true;
+  s->pid = getpid ();
+  out = oci_state_generate (s, false);
+  oci_state_free (s);
+  return out;
+}
+
 /* The process' side of setup, shared by init and exec: terminal, rlimits,
  * scheduling, keyring, privileges (bounding set, seccomp, uid/gid, the
  * other cap sets, no_new_privs) and the fds that survive the execve. */
@@ -228,20 +249,25 @@ init_setup (struct ocirun_job *job, char **hook_state, ocirun_error_t *err)
   if (ret < 0)
     return ret;
   /* createContainer: in the container's namespaces, before pivot_root */
-  ret = ocirun_hooks_run (c->hooks, HOOK_CREATE_CONTAINER, state, err);
-  if (ret < 0)
-    return ret;
+  if (c->hooks && c->hooks->create_container_len)
+    {
+      cleanup_free char *st = state_in_container (state, "creating");
+      ret = ocirun_hooks_run (c->hooks, HOOK_CREATE_CONTAINER, st, err);
+      if (ret < 0)
+        return ret;
+    }
 
   ret = ocirun_rootfs_pivot (job, rootfd, err);
   if (ret < 0)
     return ret;
-  ret = ocirun_rootfs_finalize (job, err);
-  if (ret < 0)
-    return ret;
+  /* hostname and sysctls before readonlyPaths makes /proc/sys read-only */
   ret = set_names (c, err);
   if (ret < 0)
     return ret;
   ret = ocirun_sysctl_apply (c, err);
+  if (ret < 0)
+    return ret;
+  ret = ocirun_rootfs_finalize (job, err);
   if (ret < 0)
     return ret;
 
@@ -251,23 +277,6 @@ init_setup (struct ocirun_job *job, char **hook_state, ocirun_error_t *err)
 
   *hook_state = steal_pointer (&state);
   return 0;
-}
-
-static char *
-state_as_created (const char *json)
-{
-  char *perr = NULL, *out;
-  oci_state *s = oci_state_parse_data (json, strlen (json), "state", &perr);
-  if (s == NULL)
-    {
-      free (perr);
-      return xstrdup (json);
-    }
-  free (s->status);
-  s->status = xstrdup ("created");
-  out = oci_state_generate (s, false);
-  oci_state_free (s);
-  return out;
 }
 
 void
@@ -299,7 +308,7 @@ ocirun_init_main (struct ocirun_job *job)
 
   if (job->config->hooks && job->config->hooks->start_container_len)
     {
-      cleanup_free char *st = state_as_created (state);
+      cleanup_free char *st = state_in_container (state, "created");
       if (ocirun_hooks_run (job->config->hooks, HOOK_START_CONTAINER, st, &err) < 0)
         fail_after_start (&err, 1);
     }

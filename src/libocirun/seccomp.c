@@ -883,6 +883,14 @@ build_program (const oci_seccomp *s, const struct profile_info *info, struct soc
       uint32_t arch = 0;
       find_arch (s->architectures[i], &arch); /* validated */
       ret = lib.arch_add (ctx, arch);
+      if (ret == -EDOM)
+        {
+          /* an architecture of the other endianness cannot share a filter
+           * with the native one; its processes could not run here anyway */
+          ocirun_debug ("linux.seccomp.architectures[%zu]: `%s` skipped (endianness differs from the native arch)",
+                        i, s->architectures[i]);
+          continue;
+        }
       if (ret < 0 && ret != -EEXIST)
         return ocirun_make_error (err, -ret, "linux.seccomp.architectures[%zu]: \"%s\" not supported by libseccomp", i,
                                   s->architectures[i]);
