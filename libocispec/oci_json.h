@@ -1,5 +1,5 @@
-/* libocispec internals: a small table-driven engine that maps a yajl tree
- * onto the C structs of oci_spec.h, and frees them again.  Each struct is
+/* libocispec internals: a small table-driven engine that maps yajl parse
+ * events onto the C structs of oci_spec.h, and frees them again.  Each struct is
  * described once (oci_types.c) by a list of its JSON properties; parsing,
  * "missing required property" checks and freeing all walk that list, so
  * adding a property to the model is a one-line change.
@@ -13,8 +13,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
-
-#include <yajl/yajl_tree.h>
 
 #include "oci_spec.h"
 
@@ -38,7 +36,7 @@ typedef enum
 
 #define OCI_NO_AUX ((ssize_t) -1)
 
-struct oci_parse_ctx;
+typedef struct oci_parse_ctx oci_parse_ctx;
 struct oci_type;
 
 typedef struct
@@ -54,7 +52,7 @@ typedef struct
 } oci_field;
 
 /* `seen` has bit i set when fields[i] was present (not null).  */
-typedef int (*oci_validate_fn) (struct oci_parse_ctx *ctx, const struct oci_type *t, void *obj, uint64_t seen);
+typedef int (*oci_validate_fn) (oci_parse_ctx *ctx, const struct oci_type *t, void *obj, uint64_t seen);
 
 typedef struct oci_type
 {
@@ -69,16 +67,6 @@ typedef struct oci_type
      are ignored like unknown properties).  NULL-terminated.  */
   const char *const *known_keys;
 } oci_type;
-
-typedef struct oci_parse_ctx
-{
-  const char *origin;
-  char *err;
-  /* JSON path of the value being parsed, e.g. "linux.resources.memory".  */
-  char *path;
-  size_t path_len;
-  size_t path_cap;
-} oci_parse_ctx;
 
 /* Parse `data` into a freshly allocated struct of type `t`.  Returns NULL
    and sets *err on failure.  */

@@ -7,11 +7,21 @@
  *     the property was present in the document (absent != zero);
  *   - optional objects are pointers, NULL when absent;
  *   - arrays are `T *<name>; size_t <name>_len;` (string arrays: `char **`);
- *   - string maps are `oci_map` (keys and values in document order).
+ *     an absent array is NULL, a present one is non-NULL even when empty;
+ *     string arrays are also NULL-terminated (args/env go to execve as is);
+ *   - string maps are `oci_map` (keys and values in document order);
+ *   - objects keyed by name (linux.timeOffsets, linux.resources.rdma,
+ *     linux.netDevices) become arrays whose elements carry the key.
  * Unknown properties are ignored (config.md: "runtimes MUST ignore unknown
- * properties"); a wrong JSON type or an invalid value is an error naming the
+ * properties"); JSON null counts as absent; a property given twice keeps the
+ * last value.  A wrong JSON type or an invalid value is an error naming the
  * JSON path, e.g. "config.json: linux.resources.memory.limit: expected an
- * integer, got a string".
+ * integer, got a string", "config.json: mounts[2].destination: missing
+ * required property", "config.json: linux.sysctl[\"net.core.somaxconn\"]:
+ * expected a string, got an integer".  Integers must fit the C type of their
+ * field.  The model checks only what needs no host knowledge: required
+ * properties, namespace types, device types, hook timeout > 0, umask <= 0777,
+ * fileMode <= 07777.
  */
 #ifndef OCI_SPEC_H
 #define OCI_SPEC_H
@@ -465,7 +475,11 @@ typedef struct
 
 /* Parsers.  On failure they return NULL and set *err to a malloc()ed
  * one-line message that starts with `origin` (e.g. "config.json") followed
- * by the JSON path of the offending property.  The caller frees *err. */
+ * by the JSON path of the offending property.  The caller frees *err.
+ * `origin` may be NULL: "config.json", "process.json", "resources" or
+ * "state.json" is used.  process.json (exec) requires "args" and "cwd";
+ * in config.json "process" and its "args" are optional (the runtime checks
+ * them for start).  A "user" that is absent leaves uid and gid 0. */
 oci_config *oci_config_parse_file (const char *path, const char *origin, char **err);
 oci_config *oci_config_parse_data (const char *data, size_t len, const char *origin, char **err);
 void oci_config_free (oci_config *c);
@@ -481,8 +495,9 @@ void oci_resources_free (oci_resources *r);
 oci_state *oci_state_parse_data (const char *data, size_t len, const char *origin, char **err);
 void oci_state_free (oci_state *s);
 /* Serialise a state to a malloc()ed NUL-terminated JSON string (NULL on
- * allocation failure).  Fields that are absent are omitted; `pid` only when
- * has_pid. */
+ * allocation failure, or if a string is not valid UTF-8).  Fields that are
+ * absent are omitted; `pid` only when has_pid; "annotations" only when it
+ * has entries. */
 char *oci_state_generate (const oci_state *s, bool pretty);
 
 #endif

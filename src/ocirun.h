@@ -28,6 +28,12 @@ int cmd_kill (struct ocirun_global *g, int argc, char **argv, ocirun_error_t *er
 int cmd_delete (struct ocirun_global *g, int argc, char **argv, ocirun_error_t *err);
 int cmd_list (struct ocirun_global *g, int argc, char **argv, ocirun_error_t *err);
 int cmd_spec (struct ocirun_global *g, int argc, char **argv, ocirun_error_t *err);
+int cmd_exec (struct ocirun_global *g, int argc, char **argv, ocirun_error_t *err);
+int cmd_pause (struct ocirun_global *g, int argc, char **argv, ocirun_error_t *err);
+int cmd_resume (struct ocirun_global *g, int argc, char **argv, ocirun_error_t *err);
+int cmd_ps (struct ocirun_global *g, int argc, char **argv, ocirun_error_t *err);
+int cmd_update (struct ocirun_global *g, int argc, char **argv, ocirun_error_t *err);
+int cmd_events (struct ocirun_global *g, int argc, char **argv, ocirun_error_t *err);
 int cmd_features (struct ocirun_global *g, int argc, char **argv, ocirun_error_t *err);
 
 /* helpers shared by the verbs */

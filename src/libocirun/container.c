@@ -954,3 +954,89 @@ ocirun_container_info_free (struct ocirun_container_info *v, size_t n)
     }
   free (v);
 }
+
+/* ---- verbs that act on the container's cgroup ---- */
+
+/* Load a live container's cgroup, requiring one of the given states. */
+static int
+load_cgroup_in_state (struct ocirun_context *ctx, const char *verb, const char *const *ok_states, ocirun_cgroup **cg,
+                      pid_t *pid, ocirun_error_t *err)
+{
+  struct ocirun_status st;
+  const char *live;
+  bool ok = false;
+  int ret;
+
+  *cg = NULL;
+  if (ocirun_validate_id (ctx->id, err) < 0)
+    return -1;
+  ret = ocirun_status_load (ctx->root, ctx->id, &st, err);
+  if (ret < 0)
+    {
+      ocirun_status_release (&st);
+      return ret;
+    }
+  live = ocirun_status_live (&st);
+  for (; *ok_states; ok_states++)
+    if (strcmp (live, *ok_states) == 0)
+      ok = true;
+  if (!ok)
+    ret = ocirun_make_error (err, 0, "container `%s` is %s: cannot %s it", ctx->id, live, verb);
+  else if (st.cgroup == NULL || *st.cgroup == '\0')
+    ret = ocirun_make_error (err, 0, "container `%s` has no cgroup: cannot %s it", ctx->id, verb);
+  else
+    ret = ocirun_cgroup_load (st.cgroup, cg, err);
+  if (pid)
+    *pid = st.state->pid;
+  ocirun_status_release (&st);
+  return ret;
+}
+
+int
+ocirun_container_pause (struct ocirun_context *ctx, bool pause, ocirun_error_t *err)
+{
+  static const char *const running[] = { "running", "created", NULL };
+  static const char *const paused[] = { "paused", NULL };
+  ocirun_cgroup *cg = NULL;
+  int ret = load_cgroup_in_state (ctx, pause ? "pause" : "resume", pause ? running : paused, &cg, NULL, err);
+  if (ret == 0)
+    ret = ocirun_cgroup_freeze (cg, pause, err);
+  ocirun_cgroup_free (cg);
+  return ret;
+}
+
+int
+ocirun_container_pids (struct ocirun_context *ctx, pid_t **pids, size_t *n, ocirun_error_t *err)
+{
+  static const char *const live[] = { "running", "created", "paused", NULL };
+  ocirun_cgroup *cg = NULL;
+  int ret = load_cgroup_in_state (ctx, "list the processes of", live, &cg, NULL, err);
+  if (ret == 0)
+    ret = ocirun_cgroup_pids (cg, pids, n, err);
+  ocirun_cgroup_free (cg);
+  return ret;
+}
+
+int
+ocirun_container_update (struct ocirun_context *ctx, const oci_resources *r, ocirun_error_t *err)
+{
+  static const char *const live[] = { "running", "created", "paused", NULL };
+  ocirun_cgroup *cg = NULL;
+  int ret = load_cgroup_in_state (ctx, "update", live, &cg, NULL, err);
+  if (ret == 0)
+    ret = ocirun_cgroup_update (cg, r, err);
+  ocirun_cgroup_free (cg);
+  return ret;
+}
+
+int
+ocirun_container_stats (struct ocirun_context *ctx, char **json, ocirun_error_t *err)
+{
+  static const char *const live[] = { "running", "created", "paused", NULL };
+  ocirun_cgroup *cg = NULL;
+  int ret = load_cgroup_in_state (ctx, "read the stats of", live, &cg, NULL, err);
+  if (ret == 0)
+    ret = ocirun_cgroup_stats_json (cg, json, err);
+  ocirun_cgroup_free (cg);
+  return ret;
+}

@@ -46,6 +46,41 @@ struct ocirun_container_info
 int ocirun_container_list (const char *root, struct ocirun_container_info **out, size_t *n, ocirun_error_t *err);
 void ocirun_container_info_free (struct ocirun_container_info *v, size_t n);
 
+struct ocirun_exec_options
+{
+  const char *process_path; /* --process: the spec's process object */
+  char **args;
+  size_t args_len;
+  bool tty;
+  bool detach;
+  const char *cwd;
+  char **env;
+  size_t env_len;
+  const char *user; /* UID[:GID] */
+  char **additional_gids;
+  size_t additional_gids_len;
+  char **caps;
+  size_t caps_len;
+  bool no_new_privs;
+  const char *process_label;
+  const char *apparmor;
+  const char *pid_file;
+  const char *cgroup; /* a sub-cgroup of the container's */
+  bool ignore_paused;
+};
+/* Run a process in a running container; when not detached, wait and store
+ * its exit status (128+N for a signal). ctx->console_socket and
+ * ctx->preserve_fds apply. */
+int ocirun_container_exec (struct ocirun_context *ctx, struct ocirun_exec_options *o, int *exit_status,
+                           ocirun_error_t *err);
+
+/* pause/resume (freezer), pids in the cgroup, update resources, stats JSON
+ * (runc's `events --stats` data object). */
+int ocirun_container_pause (struct ocirun_context *ctx, bool pause, ocirun_error_t *err);
+int ocirun_container_pids (struct ocirun_context *ctx, pid_t **pids, size_t *n, ocirun_error_t *err);
+int ocirun_container_update (struct ocirun_context *ctx, const oci_resources *r, ocirun_error_t *err);
+int ocirun_container_stats (struct ocirun_context *ctx, char **json, ocirun_error_t *err);
+
 /* Checks that the id is usable as a directory name and sane. */
 int ocirun_validate_id (const char *id, ocirun_error_t *err);
 

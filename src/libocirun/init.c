@@ -55,6 +55,99 @@ preserved_fds (struct ocirun_job *job)
   return n;
 }
 
+/* The process' side of setup, shared by init and exec: terminal, rlimits,
+ * scheduling, keyring, privileges (bounding set, seccomp, uid/gid, the
+ * other cap sets, no_new_privs) and the fds that survive the execve. */
+int
+ocirun_process_setup (struct ocirun_job *job, const oci_process *p, ocirun_error_t *err)
+{
+  const oci_config *c = job->config;
+  int ret, listener = -1;
+
+  if (p->terminal)
+    {
+      int master = -1;
+      ret = ocirun_terminal_setup_child (job, &master, err);
+      if (ret < 0)
+        return ret;
+      if (sync_send (job->sync_sock, SYNC_CHILD_PTY, 0, NULL, 0, master) < 0)
+        {
+          close (master);
+          return ocirun_make_error (err, errno, "send the pty to the runtime");
+        }
+      close (master);
+    }
+
+  ret = ocirun_rlimits_apply (p, err);
+  if (ret < 0)
+    return ret;
+  ret = ocirun_process_prepare (p, err);
+  if (ret < 0)
+    return ret;
+  if (!job->is_exec)
+    {
+      ret = ocirun_personality_apply (c->linux_, err);
+      if (ret < 0)
+        return ret;
+    }
+  if (!job->is_exec && !job->ctx->no_new_keyring)
+    {
+      ret = ocirun_keyring_new (job->ctx->id, err);
+      if (ret < 0)
+        return ret;
+    }
+
+  job->exec_path = ocirun_find_executable (p, err);
+  if (job->exec_path == NULL)
+    return -1;
+
+  ret = ocirun_caps_drop_bounding (p->capabilities, err);
+  if (ret < 0)
+    return ret;
+  /* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: do it
+   * while we still have it.  With no_new_privs, as late as possible. */
+  if (job->seccomp && !p->no_new_privileges)
+    {
+      ret = ocirun_seccomp_install (job->seccomp, &listener, err);
+      if (ret < 0)
+        return ret;
+    }
+  ret = ocirun_user_apply (p, err);
+  if (ret < 0)
+    return ret;
+  ret = ocirun_caps_apply (p->capabilities, err);
+  if (ret < 0)
+    return ret;
+  ret = ocirun_caps_set_ambient (p->capabilities, err);
+  if (ret < 0)
+    return ret;
+  if (chdir (p->cwd) < 0)
+    return ocirun_make_error (err, errno, "%s.cwd: chdir to `%s`", job->is_exec ? "exec" : "process", p->cwd);
+  if (p->no_new_privileges && prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+    return ocirun_make_error (err, errno, "process.noNewPrivileges: prctl");
+  if (job->seccomp && p->no_new_privileges)
+    {
+      ret = ocirun_seccomp_install (job->seccomp, &listener, err);
+      if (ret < 0)
+        return ret;
+    }
+  if (listener >= 0)
+    {
+      ret = sync_send (job->sync_sock, SYNC_CHILD_SECCOMP_LISTENER, 0, NULL, 0, listener);
+      close (listener);
+      if (ret < 0)
+        return ocirun_make_error (err, errno, "send the seccomp listener to the runtime");
+    }
+
+  /* CVE-2024-21626 class: nothing of the runtime's survives the execve
+   * but stdio and the fds the caller asked to pass */
+  ret = mark_fds_cloexec_from (3 + preserved_fds (job), err);
+  if (ret < 0)
+    return ret;
+
+  return 0;
+}
+
 /* Everything from clone to "ready", run as the container's init. */
 static int
 init_setup (struct ocirun_job *job, char **hook_state, ocirun_error_t *err)
@@ -63,7 +156,7 @@ init_setup (struct ocirun_job *job, char **hook_state, ocirun_error_t *err)
   const oci_process *p = c->process;
   cleanup_close int rootfd = -1;
   cleanup_free char *state = NULL;
-  int ret, listener = -1;
+  int ret;
 
   /* the runtime process is not ptrace-able or dumpable from the container */
   prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
@@ -130,81 +223,7 @@ init_setup (struct ocirun_job *job, char **hook_state, ocirun_error_t *err)
   if (ret < 0)
     return ret;
 
-  if (p->terminal)
-    {
-      int master = -1;
-      ret = ocirun_terminal_setup_child (job, &master, err);
-      if (ret < 0)
-        return ret;
-      if (sync_send (job->sync_sock, SYNC_CHILD_PTY, 0, NULL, 0, master) < 0)
-        {
-          close (master);
-          return ocirun_make_error (err, errno, "send the pty to the runtime");
-        }
-      close (master);
-    }
-
-  ret = ocirun_rlimits_apply (p, err);
-  if (ret < 0)
-    return ret;
-  ret = ocirun_process_prepare (p, err);
-  if (ret < 0)
-    return ret;
-  ret = ocirun_personality_apply (c->linux_, err);
-  if (ret < 0)
-    return ret;
-  if (!job->ctx->no_new_keyring)
-    {
-      ret = ocirun_keyring_new (job->ctx->id, err);
-      if (ret < 0)
-        return ret;
-    }
-
-  job->exec_path = ocirun_find_executable (p, err);
-  if (job->exec_path == NULL)
-    return -1;
-
-  ret = ocirun_caps_drop_bounding (p->capabilities, err);
-  if (ret < 0)
-    return ret;
-  /* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: do it
-   * while we still have it.  With no_new_privs, as late as possible. */
-  if (job->seccomp && !p->no_new_privileges)
-    {
-      ret = ocirun_seccomp_install (job->seccomp, &listener, err);
-      if (ret < 0)
-        return ret;
-    }
-  ret = ocirun_user_apply (p, err);
-  if (ret < 0)
-    return ret;
-  ret = ocirun_caps_apply (p->capabilities, err);
-  if (ret < 0)
-    return ret;
-  ret = ocirun_caps_set_ambient (p->capabilities, err);
-  if (ret < 0)
-    return ret;
-  if (chdir (p->cwd) < 0)
-    return ocirun_make_error (err, errno, "process.cwd: chdir to `%s`", p->cwd);
-  if (p->no_new_privileges && prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-    return ocirun_make_error (err, errno, "process.noNewPrivileges: prctl");
-  if (job->seccomp && p->no_new_privileges)
-    {
-      ret = ocirun_seccomp_install (job->seccomp, &listener, err);
-      if (ret < 0)
-        return ret;
-    }
-  if (listener >= 0)
-    {
-      ret = sync_send (job->sync_sock, SYNC_CHILD_SECCOMP_LISTENER, 0, NULL, 0, listener);
-      close (listener);
-      if (ret < 0)
-        return ocirun_make_error (err, errno, "send the seccomp listener to the runtime");
-    }
-
-  /* CVE-2024-21626 class: nothing of the runtime's survives the execve
-   * but stdio and the fds the caller asked to pass */
-  ret = mark_fds_cloexec_from (3 + preserved_fds (job), err);
+  ret = ocirun_process_setup (job, p, err);
   if (ret < 0)
     return ret;
 

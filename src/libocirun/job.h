@@ -48,6 +48,7 @@ struct ocirun_job
 #define STAGE_INIT "ocirun:[init]"
 
 /* init.c: the child stage; never returns (execve or _exit). */
+int ocirun_process_setup (struct ocirun_job *job, const oci_process *p, ocirun_error_t *err);
 void ocirun_init_main (struct ocirun_job *job) __attribute__ ((noreturn));
 
 /* namespaces.c */

@@ -734,31 +734,52 @@ test_malformed_json (void)
     }
   EXPECT_ERROR ("{", "config.json: invalid JSON: parse error: premature EOF");
 
-  /* a NUL byte inside the buffer */
+  EXPECT_ERROR ("{\"ociVersion\": \"1\"} x", "config.json: invalid JSON: parse error: trailing garbage at line 1, column 21");
+  EXPECT_ERROR ("{\n  \"ociVersion\": \"1\",\n  \"root\": {'path': 1}\n}",
+                "config.json: invalid JSON: lexical error: invalid char in json text at line 3, column 12");
+  EXPECT_ERROR ("{\"ociVersion\":\"1\",\"hostname\":\"\xff\"}",
+                "config.json: invalid JSON: lexical error: invalid bytes in UTF8 string at line 1, column 31");
+
+  /* a raw NUL byte inside the buffer, and an escaped one in a string */
   {
     char *err = NULL;
     oci_config *c = oci_config_parse_data ("{\"ociVersion\":\"1\"}\0junk", 23, "config.json", &err);
     CHECK (c == NULL);
-    CHECK_STR (err, "config.json: invalid JSON: unexpected NUL byte");
+    CHECK_STR (err, "config.json: invalid JSON: parse error: trailing garbage at line 1, column 19");
     free (err);
   }
+  EXPECT_ERROR ("{\"ociVersion\":\"1\",\"process\":{\"cwd\":\"/\",\"args\":[\"a\\u0000b\"]}}",
+                "config.json: process.args[0]: string contains a NUL character");
+  EXPECT_ERROR ("{\"ociVersion\":\"1\",\"annotations\":{\"a\\u0000b\":\"x\"}}",
+                "config.json: annotations: a key contains a NUL character");
 
-  /* absurd nesting is refused before yajl builds (and recursively frees) it */
+  /* absurd nesting: skipped in an unknown property (no recursion anywhere),
+     a type error in a known one */
   {
-    size_t n = 100000, i;
-    char *doc = malloc (n * 2 + 32), *err = NULL;
-    char *p = doc;
+    size_t n = 200000, i;
+    char *doc = malloc (n * 2 + 64), *err = NULL;
+    char *p;
     oci_config *c;
-    p += sprintf (p, "{\"ociVersion\":\"1\",\"x\":");
+
+    p = doc + sprintf (doc, "{\"ociVersion\":\"1\",\"x\":");
     for (i = 0; i < n; i++)
       *p++ = '[';
     for (i = 0; i < n; i++)
       *p++ = ']';
-    *p++ = '}';
-    *p = '\0';
+    strcpy (p, "}");
+    c = parse (doc, &err);
+    CHECK (c != NULL && err == NULL);
+    oci_config_free (c);
+
+    p = doc + sprintf (doc, "{\"ociVersion\":\"1\",\"linux\":");
+    for (i = 0; i < n; i++)
+      *p++ = '[';
+    for (i = 0; i < n; i++)
+      *p++ = ']';
+    strcpy (p, "}");
     c = parse (doc, &err);
     CHECK (c == NULL);
-    CHECK_STR (err, "config.json: invalid JSON: nested deeper than 512 levels");
+    CHECK_STR (err, "config.json: linux: expected an object, got an array");
     free (err);
     free (doc);
   }
@@ -1230,8 +1251,10 @@ test_parse_speed (void)
   clock_gettime (CLOCK_MONOTONIC, &t1);
   per_parse_us = ((double) (t1.tv_sec - t0.tv_sec) * 1e6 + (double) (t1.tv_nsec - t0.tv_nsec) / 1e3) / (double) n;
   printf ("   full config (%zu bytes): %.1f us per parse+free\n", len, per_parse_us);
-  /* "well under 1 ms", with room for sanitizer builds */
-  CHECK (per_parse_us < 1000.0);
+  /* "well under 1 ms", with room for sanitizer builds; TEST_NO_TIMING=1
+     for valgrind */
+  if (getenv ("TEST_NO_TIMING") == NULL)
+    CHECK (per_parse_us < 1000.0);
   free (data);
 }
 

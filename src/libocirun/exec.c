@@ -1,0 +1,488 @@
+/* `exec`: run one more process in a running container (the `exec` stage).
+ * It joins every namespace of the container's init through a pidfd
+ * (setns(pidfd, flags), one atomic call), its cgroup, and gets the same
+ * process treatment as the init (caps, seccomp, rlimits, user, fds). */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "job.h"
+#include "status.h"
+#include "sync.h"
+#include "utils.h"
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+static char **
+strv_dup (char *const *v, size_t n)
+{
+  char **r = xmalloc0 ((n + 1) * sizeof (char *));
+  size_t i;
+  for (i = 0; i < n; i++)
+    r[i] = xstrdup (v[i]);
+  return r;
+}
+
+static void
+strv_free (char **v, size_t n)
+{
+  size_t i;
+  for (i = 0; v && i < n; i++)
+    free (v[i]);
+  free (v);
+}
+
+static void
+strv_append (char ***v, size_t *n, const char *s)
+{
+  char **nv = realloc (*v, (*n + 2) * sizeof (char *));
+  if (nv == NULL)
+    abort ();
+  nv[*n] = xstrdup (s);
+  nv[*n + 1] = NULL;
+  *v = nv;
+  (*n)++;
+}
+
+/* KEY=value: replace an existing KEY or append */
+static void
+env_set (oci_process *p, const char *kv)
+{
+  const char *eq = strchr (kv, '=');
+  size_t klen = eq ? (size_t) (eq - kv) : strlen (kv), i;
+  for (i = 0; i < p->env_len; i++)
+    if (strncmp (p->env[i], kv, klen) == 0 && p->env[i][klen] == '=')
+      {
+        free (p->env[i]);
+        p->env[i] = xstrdup (kv);
+        return;
+      }
+  strv_append (&p->env, &p->env_len, kv);
+}
+
+static int
+parse_id (const char *s, uint32_t *out)
+{
+  long long v;
+  if (parse_int64 (s, &v) < 0 || v < 0 || v > UINT32_MAX)
+    return -1;
+  *out = (uint32_t) v;
+  return 0;
+}
+
+/* The process to run: process.json as given, or the container's own
+ * process with the command-line overrides (runc's behaviour). */
+static int
+build_process (oci_config *config, struct ocirun_exec_options *o, ocirun_error_t *err)
+{
+  oci_process *p;
+  size_t i;
+
+  if (o->process_path)
+    {
+      char *perr = NULL;
+      p = oci_process_parse_file (o->process_path, "process.json", &perr);
+      if (p == NULL)
+        {
+          ocirun_make_error (err, 0, "%s", perr ? perr : "process.json: invalid");
+          free (perr);
+          return -1;
+        }
+      oci_process_free (config->process);
+      config->process = p;
+      return ocirun_process_validate (p, "process.json", err);
+    }
+
+  p = config->process;
+  if (p == NULL)
+    return ocirun_make_error (err, 0, "the container's config has no process to copy defaults from");
+  if (o->args_len == 0)
+    return ocirun_make_error (err, 0, "exec: no command given (use `exec ID -- CMD ...` or --process)");
+  strv_free (p->args, p->args_len);
+  p->args = strv_dup (o->args, o->args_len);
+  p->args_len = o->args_len;
+  p->terminal = o->tty;
+  /* the container's consoleSize is about its own terminal */
+  free (p->console_size);
+  p->console_size = NULL;
+  if (o->cwd)
+    {
+      free (p->cwd);
+      p->cwd = xstrdup (o->cwd);
+    }
+  for (i = 0; i < o->env_len; i++)
+    env_set (p, o->env[i]);
+  if (o->user)
+    {
+      cleanup_free char *u = xstrdup (o->user);
+      char *colon = strchr (u, ':');
+      if (colon)
+        *colon++ = '\0';
+      if (parse_id (u, &p->user.uid) < 0 || (colon && parse_id (colon, &p->user.gid) < 0))
+        return ocirun_make_error (err, 0, "exec --user: expected UID[:GID] as numbers, got `%s`", o->user);
+      if (!colon)
+        p->user.gid = 0;
+    }
+  if (o->additional_gids_len)
+    {
+      free (p->user.additional_gids);
+      p->user.additional_gids = xmalloc0 (o->additional_gids_len * sizeof (uint32_t));
+      p->user.additional_gids_len = o->additional_gids_len;
+      for (i = 0; i < o->additional_gids_len; i++)
+        if (parse_id (o->additional_gids[i], &p->user.additional_gids[i]) < 0)
+          return ocirun_make_error (err, 0, "exec --additional-gids: expected a number, got `%s`",
+                                    o->additional_gids[i]);
+    }
+  if (o->caps_len)
+    {
+      if (p->capabilities == NULL)
+        p->capabilities = xmalloc0 (sizeof (oci_capabilities));
+      for (i = 0; i < o->caps_len; i++)
+        {
+          if (ocirun_cap_from_name (o->caps[i]) < 0)
+            return ocirun_make_error (err, 0, "exec --cap: unknown capability `%s`", o->caps[i]);
+          strv_append (&p->capabilities->bounding, &p->capabilities->bounding_len, o->caps[i]);
+          strv_append (&p->capabilities->effective, &p->capabilities->effective_len, o->caps[i]);
+          strv_append (&p->capabilities->permitted, &p->capabilities->permitted_len, o->caps[i]);
+        }
+    }
+  if (o->no_new_privs)
+    p->no_new_privileges = true;
+  if (o->process_label)
+    {
+      free (p->selinux_label);
+      p->selinux_label = xstrdup (o->process_label);
+    }
+  if (o->apparmor)
+    {
+      free (p->apparmor_profile);
+      p->apparmor_profile = xstrdup (o->apparmor);
+    }
+  return ocirun_process_validate (p, "exec", err);
+}
+
+static int
+ns_flags_of (const oci_config *c)
+{
+  int flags = 0;
+  size_t i;
+  for (i = 0; c->linux_ && i < c->linux_->namespaces_len; i++)
+    {
+      const char *t = c->linux_->namespaces[i].type;
+      int k;
+      for (k = 0; k < NS_COUNT; k++)
+        if (strcmp (t, ocirun_ns_name ((enum ocirun_ns) k)) == 0)
+          flags |= ocirun_ns_clone_flag ((enum ocirun_ns) k);
+    }
+  return flags;
+}
+
+static void __attribute__ ((noreturn))
+exec_child (struct ocirun_job *job, int pidfd, int nsflags)
+{
+  ocirun_error_t err = NULL;
+  const oci_process *p = job->config->process;
+
+  prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
+  prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  prctl (PR_SET_NAME, "ocirun:[exec]", 0, 0, 0);
+  if (sync_send (job->sync_sock, SYNC_CHILD_WANT_SETUP, 0, NULL, 0, -1) < 0)
+    _exit (1);
+  if (sync_expect (job->sync_sock, SYNC_PARENT_SETUP_DONE, NULL, NULL, &err) < 0)
+    _exit (1);
+  /* the pid namespace was joined by the parent (it only applies to children) */
+  if ((nsflags & ~CLONE_NEWPID) && setns (pidfd, nsflags & ~CLONE_NEWPID) < 0)
+    {
+      ocirun_make_error (&err, errno, "join the container's namespaces");
+      goto fail;
+    }
+  close (pidfd);
+  if ((nsflags & CLONE_NEWNS) && chdir ("/") < 0)
+    {
+      ocirun_make_error (&err, errno, "chdir to the container's `/`");
+      goto fail;
+    }
+  if (ocirun_process_setup (job, p, &err) < 0)
+    goto fail;
+  prctl (PR_SET_PDEATHSIG, 0, 0, 0, 0);
+  if (sync_send (job->sync_sock, SYNC_CHILD_READY, 0, NULL, 0, -1) < 0)
+    _exit (1);
+  close (job->sync_sock);
+  ocirun_exec_process (p, job->exec_path, &err);
+  ocirun_log (OCIRUN_LOG_ERROR, "%s", err->msg);
+  _exit (127);
+fail:
+  sync_send_error (job->sync_sock, &err);
+  _exit (1);
+}
+
+int
+ocirun_container_exec (struct ocirun_context *ctx, struct ocirun_exec_options *o, int *exit_status,
+                       ocirun_error_t *err)
+{
+  static const int forward[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGTSTP };
+  struct ocirun_status st;
+  struct ocirun_job job;
+  cleanup_free char *config_path = NULL;
+  cleanup_free char *raw = NULL;
+  cleanup_close int pidfd = -1;
+  oci_config *config = NULL;
+  ocirun_cgroup *cg = NULL;
+  char *perr = NULL;
+  const char *live;
+  sigset_t mask, old;
+  int sv[2] = { -1, -1 };
+  int master = -1, nsflags, ret = -1, k, status = 0;
+  pid_t pid = -1, init_pid;
+  unsigned long long start_time;
+  struct sync_hdr hdr;
+  size_t i;
+
+  *exit_status = 0;
+  memset (&job, 0, sizeof job);
+  for (k = 0; k < NS_COUNT; k++)
+    job.ns_fds[k] = -1;
+  job.sync_sock = -1;
+  job.fifo_fd = -1;
+
+  if (ocirun_validate_id (ctx->id, err) < 0)
+    return -1;
+  if (o->tty && o->detach && !ctx->console_socket)
+    return ocirun_make_error (err, 0, "exec: --tty with --detach needs a --console-socket");
+  if (!o->tty && ctx->console_socket)
+    return ocirun_make_error (err, 0, "exec: --console-socket is only meaningful with --tty");
+
+  /* read what we need under the lock, then let other commands go on */
+  if (ocirun_status_load (ctx->root, ctx->id, &st, err) < 0)
+    {
+      ocirun_status_release (&st);
+      return -1;
+    }
+  live = ocirun_status_live (&st);
+  if (strcmp (live, "running") != 0 && strcmp (live, "created") != 0
+      && !(strcmp (live, "paused") == 0 && o->ignore_paused))
+    {
+      ocirun_make_error (err, 0, "container `%s` is %s: cannot exec in it%s", ctx->id, live,
+                         strcmp (live, "paused") == 0 ? " (use --ignore-paused)" : "");
+      ocirun_status_release (&st);
+      return -1;
+    }
+  init_pid = st.state->pid;
+  start_time = st.start_time;
+  if (st.cgroup && *st.cgroup && ocirun_cgroup_load (st.cgroup, &cg, err) < 0)
+    {
+      ocirun_status_release (&st);
+      return -1;
+    }
+  xasprintf (&config_path, "%s/config.json", st.dir);
+  ocirun_status_release (&st);
+
+  if (read_all_file (config_path, &raw, NULL, err) < 0)
+    goto out;
+  config = oci_config_parse_data (raw, strlen (raw), "config.json", &perr);
+  if (config == NULL)
+    {
+      ocirun_make_error (err, 0, "%s", perr ? perr : "config.json: invalid");
+      free (perr);
+      goto out;
+    }
+  if (build_process (config, o, err) < 0)
+    goto out;
+  if (ocirun_rlimits_validate (config->process, "exec", err) < 0)
+    goto out;
+  job.ctx = ctx;
+  job.config = config;
+  job.is_exec = true;
+  if (config->linux_ && config->linux_->seccomp)
+    {
+      cleanup_free char *cache = NULL;
+      xasprintf (&cache, "%s/.seccomp-cache", ctx->root);
+      if (ocirun_seccomp_compile (config->linux_->seccomp, cache, &job.seccomp, err) < 0)
+        goto out;
+    }
+
+  /* a pidfd pins the init: check it is still the container's after opening */
+  pidfd = (int) syscall (SYS_pidfd_open, init_pid, 0);
+  if (pidfd < 0 || process_start_time (init_pid) != start_time)
+    {
+      ocirun_make_error (err, 0, "container `%s` is stopped: cannot exec in it", ctx->id);
+      goto out;
+    }
+  nsflags = ns_flags_of (config);
+
+  if (!o->detach)
+    {
+      prctl (PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+      sigemptyset (&mask);
+      for (i = 0; i < ARRAY_SIZE (forward); i++)
+        sigaddset (&mask, forward[i]);
+      sigaddset (&mask, SIGCHLD);
+      sigprocmask (SIG_BLOCK, &mask, &old);
+    }
+  if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+    {
+      ocirun_make_error (err, errno, "socketpair");
+      goto out;
+    }
+  if ((nsflags & CLONE_NEWPID) && setns (pidfd, CLONE_NEWPID) < 0)
+    {
+      ocirun_make_error (err, errno, "join the container's pid namespace");
+      goto out;
+    }
+  pid = fork ();
+  if (pid < 0)
+    {
+      ocirun_make_error (err, errno, "fork");
+      goto out;
+    }
+  if (pid == 0)
+    {
+      close (sv[0]);
+      job.sync_sock = sv[1];
+      if (!o->detach)
+        sigprocmask (SIG_SETMASK, &old, NULL);
+      exec_child (&job, pidfd, nsflags);
+    }
+  close (sv[1]);
+  sv[1] = -1;
+
+  if (sync_expect (sv[0], SYNC_CHILD_WANT_SETUP, NULL, NULL, err) < 0)
+    goto fail;
+  if (cg && ocirun_cgroup_enter (cg, pid, o->cgroup, err) < 0)
+    goto fail;
+  if (sync_send (sv[0], SYNC_PARENT_SETUP_DONE, 0, NULL, 0, -1) < 0)
+    {
+      ocirun_make_error (err, errno, "sync with the exec process");
+      goto fail;
+    }
+  for (;;)
+    {
+      cleanup_free char *payload = NULL;
+      int fd = -1;
+      if (sync_recv (sv[0], &hdr, &payload, &fd, err) < 0)
+        goto fail;
+      if (hdr.type == SYNC_CHILD_READY)
+        break;
+      if (hdr.type == SYNC_CHILD_ERROR)
+        {
+          if (fd >= 0)
+            close (fd);
+          ocirun_make_error (err, hdr.err, "%s", payload ? payload : "exec setup failed");
+          goto fail;
+        }
+      if (hdr.type == SYNC_CHILD_PTY)
+        {
+          if (ctx->console_socket)
+            {
+              int r = ocirun_console_socket_send (ctx->console_socket, fd, err);
+              close (fd);
+              if (r < 0)
+                goto fail;
+            }
+          else
+            master = fd;
+        }
+      else if (hdr.type == SYNC_CHILD_SECCOMP_LISTENER)
+        {
+          /* the listener gets the container's state, as for the init */
+          int r = ocirun_seccomp_send_listener (config->linux_->seccomp, fd, "{}", err);
+          close (fd);
+          if (r < 0)
+            goto fail;
+        }
+      else if (fd >= 0)
+        close (fd);
+    }
+  if (o->pid_file)
+    {
+      cleanup_free char *tmp = NULL;
+      char buf[32];
+      int n = snprintf (buf, sizeof buf, "%d", pid);
+      xasprintf (&tmp, "%s.ocirun-tmp", o->pid_file);
+      if (write_file (tmp, buf, (size_t) n, err) < 0 || rename (tmp, o->pid_file) < 0)
+        {
+          if (*err == NULL)
+            ocirun_make_error (err, errno, "--pid-file: rename to `%s`", o->pid_file);
+          unlink (tmp);
+          goto fail;
+        }
+    }
+  if (o->detach)
+    {
+      ret = 0;
+      goto out;
+    }
+
+  {
+    int sigfd = signalfd (-1, &mask, SFD_CLOEXEC);
+    if (sigfd < 0)
+      {
+        ocirun_make_error (err, errno, "signalfd");
+        goto fail;
+      }
+    if (master >= 0)
+      ocirun_terminal_proxy (master, sigfd, pid, &status);
+    else
+      for (;;)
+        {
+          struct signalfd_siginfo si;
+          ssize_t r = read (sigfd, &si, sizeof si);
+          if (r != sizeof si)
+            {
+              if (r < 0 && errno == EINTR)
+                continue;
+              break;
+            }
+          if (si.ssi_signo == SIGCHLD)
+            {
+              pid_t w;
+              bool done = false;
+              while ((w = waitpid (-1, &status, WNOHANG)) > 0)
+                if (w == pid)
+                  done = true;
+              if (done)
+                break;
+              continue;
+            }
+          kill (pid, (int) si.ssi_signo);
+        }
+    close (sigfd);
+    sigprocmask (SIG_SETMASK, &old, NULL);
+    *exit_status = WIFEXITED (status) ? WEXITSTATUS (status) : WIFSIGNALED (status) ? 128 + WTERMSIG (status) : 255;
+  }
+  ret = 0;
+  goto out;
+
+fail:
+  if (pid > 0)
+    {
+      kill (pid, SIGKILL);
+      while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+    }
+out:
+  if (master >= 0)
+    close (master);
+  if (sv[0] >= 0)
+    close (sv[0]);
+  if (sv[1] >= 0)
+    close (sv[1]);
+  if (cg)
+    ocirun_cgroup_free (cg);
+  if (job.seccomp)
+    ocirun_seccomp_filter_free (job.seccomp);
+  oci_config_free (config);
+  return ret;
+}

@@ -1,0 +1,40 @@
+#include "config.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+
+#include "ocirun.h"
+
+static int
+pause_resume (const char *verb, bool pause, struct ocirun_global *g, int argc, char **argv, ocirun_error_t *err)
+{
+  struct ocirun_context ctx;
+  int c;
+  cli_context_init (g, &ctx);
+  opterr = 0;
+  while ((c = getopt (argc, argv, "h")) != -1)
+    {
+      if (c == 'h')
+        {
+          cli_usage (verb, "CONTAINER_ID", NULL);
+          exit (0);
+        }
+      return ocirun_make_error (err, 0, "%s: unknown option `%s`", verb, argv[optind - 1]);
+    }
+  if (cli_positional (verb, "CONTAINER_ID", argc, argv, 1, err) < 0)
+    return -1;
+  ctx.id = argv[optind];
+  return ocirun_container_pause (&ctx, pause, err);
+}
+
+int
+cmd_pause (struct ocirun_global *g, int argc, char **argv, ocirun_error_t *err)
+{
+  return pause_resume ("pause", true, g, argc, argv, err);
+}
+
+int
+cmd_resume (struct ocirun_global *g, int argc, char **argv, ocirun_error_t *err)
+{
+  return pause_resume ("resume", false, g, argc, argv, err);
+}
