@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "error.h"
@@ -16,12 +17,17 @@ typedef struct ocirun_cgroup ocirun_cgroup;
 /* Parent, before the container's process exists: create the cgroup for
  * container `id` at linux.cgroupsPath (absolute, relative to the runtime's
  * own cgroup, or the default "/ocirun/<id>" when absent) in every hierarchy,
- * and apply linux.resources (+ the device rules derived from linux.devices)
- * to it.  Errors name the resource field.  On failure nothing is left. */
+ * and apply linux.resources to it, with the device rules: deny all, the
+ * runc default set, then linux.resources.devices (linux.devices entries are
+ * not added, as runc).  Errors name the resource field.  On failure nothing
+ * is left.  `rootless`: when the cgroup cannot be created (EACCES, EPERM)
+ * a warning is logged and *out is a no-op manager, unless resources other
+ * than device rules were asked for.  See docs/cgroups.md. */
 int ocirun_cgroup_create (const char *id, const oci_linux *lnx, bool rootless, ocirun_cgroup **out,
                           ocirun_error_t *err);
 /* O_DIRECTORY fd of the unified (v2) cgroup for clone3(CLONE_INTO_CGROUP),
- * -1 when that is not usable (v1-only controllers in play). */
+ * -1 when that is not usable (v1 or hybrid layout, rootless without a
+ * cgroup).  The fd belongs to `cg` (closed by destroy/free): do not close it. */
 int ocirun_cgroup_clone_fd (ocirun_cgroup *cg);
 /* Move `pid` into the container's cgroup in every hierarchy.  `sub` is an
  * optional sub-cgroup (exec --cgroup), NULL for the container's own. */
@@ -44,6 +50,24 @@ int ocirun_cgroup_stats_json (ocirun_cgroup *cg, char **json, ocirun_error_t *er
  * Waits briefly for the cgroup to empty. */
 int ocirun_cgroup_destroy (ocirun_cgroup *cg, ocirun_error_t *err);
 void ocirun_cgroup_free (ocirun_cgroup *cg);
+
+/* Check linux.resources without touching the system (the errors create and
+ * update would give for bad values, e.g. "linux.resources.memory.swap: must
+ * be >= memory.limit").  For config validation before clone. */
+int ocirun_cgroup_validate (const oci_resources *r, ocirun_error_t *err);
+/* "v1", "hybrid" or "v2". */
+const char *ocirun_cgroup_mode_name (ocirun_cgroup *cg);
+/* The container's cgroup directory on the host for a v1 controller
+ * ("memory"), "unified" for the cgroup2 one, NULL/"" for the main one;
+ * NULL when there is none. */
+const char *ocirun_cgroup_path (ocirun_cgroup *cg, const char *controller);
+/* The v1 -> v2 conversions (docs/cgroups.md): cpu.shares -> cpu.weight
+ * (crun: 1 + ((shares - 2) * 9999) / 262142) and blkio weight -> io.weight
+ * (1 + (weight - 10) * 9999 / 990).  0 stays 0 ("not set"). */
+uint64_t ocirun_cgroup_shares_to_weight (uint64_t shares);
+uint64_t ocirun_cgroup_blkio_to_io_weight (uint64_t weight);
+/* true for the no-op manager of a rootless container without cgroup access */
+bool ocirun_cgroup_is_empty_manager (ocirun_cgroup *cg);
 
 /* Child, in the container's mount namespace before pivot_root: mount the
  * cgroup filesystem(s) for a mounts[] entry of type "cgroup"/"cgroup2" on

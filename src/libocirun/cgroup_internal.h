@@ -1,0 +1,142 @@
+/* Shared between cgroup.c (layout, paths, lifecycle), cgroup_v1.c,
+ * cgroup_v2.c, cgroup_devices.c and cgroup_mount.c.  Not part of the
+ * library's interface: the rest of ocirun only includes cgroup.h. */
+#ifndef OCIRUN_CGROUP_INTERNAL_H
+#define OCIRUN_CGROUP_INTERNAL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <yajl/yajl_gen.h>
+
+#include "cgroup.h"
+
+enum cg_mode
+{
+  CG_MODE_V1 = 1,     /* only v1 controller hierarchies */
+  CG_MODE_HYBRID = 2, /* v1 controllers + a cgroup2 mount (usually /sys/fs/cgroup/unified) */
+  CG_MODE_V2 = 3,     /* the unified hierarchy only */
+};
+
+/* One hierarchy the container's cgroup lives in. */
+struct cg_hier
+{
+  char *controllers; /* v1: "memory", "cpu,cpuacct", "name=systemd"; "" for the unified one */
+  char *mountpoint;  /* where the host mounts the hierarchy: /sys/fs/cgroup/memory */
+  char *path;        /* the container's cgroup directory (absolute host path) */
+  char *created;     /* the shallowest directory create() made: every directory
+                        from it down to `path` is ours; NULL when we made none */
+  bool unified;      /* cgroup2 */
+};
+
+struct cg_ops;
+
+struct ocirun_cgroup
+{
+  enum cg_mode mode;
+  const struct cg_ops *ops;
+  struct cg_hier *h;
+  size_t n;
+  bool rootless;
+  /* rootless and the cgroup could not be created: every operation is a
+   * no-op, `h` holds the runtime's own cgroups (for mounts) */
+  bool empty;
+  int clone_fd;
+};
+
+/* The ops table (DESIGN.md, style 5): one writer per controller lives in
+ * cgroup_v1.c / cgroup_v2.c; hybrid uses the v1 table, which also knows
+ * where the unified hierarchy may help (hugetlb, unified keys). */
+struct cg_ops
+{
+  const char *name;
+  /* apply linux.resources; `update` is true for `ocirun update` */
+  int (*set) (ocirun_cgroup *cg, const oci_resources *r, bool update, ocirun_error_t *err);
+  int (*freeze) (ocirun_cgroup *cg, bool freeze, ocirun_error_t *err);
+  int (*is_frozen) (ocirun_cgroup *cg, bool *frozen, ocirun_error_t *err);
+  /* signal every process; returns 1 when not handled (generic fallback) */
+  int (*kill) (ocirun_cgroup *cg, int signo, ocirun_error_t *err);
+  int (*stats) (ocirun_cgroup *cg, yajl_gen g, ocirun_error_t *err);
+};
+
+extern const struct cg_ops cg_v1_ops;
+extern const struct cg_ops cg_v2_ops;
+
+/* --- helpers (cgroup.c) --- */
+
+/* The v1 hierarchy that has `controller`, or NULL. */
+struct cg_hier *cg_find (ocirun_cgroup *cg, const char *controller);
+/* The unified (cgroup2) hierarchy, or NULL (pure v1). */
+struct cg_hier *cg_unified (ocirun_cgroup *cg);
+/* The hierarchy used to list and signal processes. */
+struct cg_hier *cg_main (ocirun_cgroup *cg);
+
+/* Write one value to dir/file.  On failure the error reads
+ * "<field>: write `<file>` in `<dir>`: <strerror>" (field may be NULL). */
+int cg_write (const char *dir, const char *file, const char *field, ocirun_error_t *err, const char *fmt, ...)
+    __attribute__ ((format (printf, 5, 6)));
+/* Like cg_write but a missing file is not an error: returns 1 (skipped,
+ * logged at debug level), 0 written, < 0 error. */
+int cg_write_opt (const char *dir, const char *file, const char *field, ocirun_error_t *err, const char *fmt, ...)
+    __attribute__ ((format (printf, 5, 6)));
+/* The raw writer: returns 0 or -errno, no error object. */
+int cg_write_raw (const char *dir, const char *file, const char *data);
+int cg_read (const char *dir, const char *file, char **out, ocirun_error_t *err);
+/* Read a file holding a number ("max" reads as UINT64_MAX).  0 when absent. */
+uint64_t cg_read_u64 (const char *dir, const char *file);
+bool cg_exists (const char *dir, const char *file);
+/* Whether `controller` is listed in dir/cgroup.controllers (v2). */
+bool cg_v2_has_controller (const char *dir, const char *controller);
+
+/* Value formatting shared by v1 and v2: -1 -> "-1" (v1) or "max" (v2). */
+const char *cg_fmt_i64 (char *buf, size_t len, int64_t v, bool v2);
+
+/* Keys of linux.resources.unified must be plain file names with a
+ * controller prefix that is enabled for `dir`. */
+int cg_unified_apply (const char *dir, const oci_map *unified, ocirun_error_t *err);
+
+/* pids, recursively, from the cgroup.procs of dir and its children */
+int cg_collect_pids (const char *dir, pid_t **pids, size_t *n, ocirun_error_t *err);
+
+/* Parse "2MB" / "1GB" / "64KB" (base 1024).  0 on success. */
+int cg_parse_page_size (const char *s, uint64_t *bytes);
+
+/* --- device rules (cgroup_devices.c) --- */
+
+struct cg_dev_rule
+{
+  bool allow;
+  char type; /* 'a' 'c' 'b' */
+  int64_t major, minor; /* -1 = any */
+  unsigned access;      /* CG_DEV_R | CG_DEV_W | CG_DEV_M */
+};
+#define CG_DEV_M 1 /* same bits as BPF_DEVCG_ACC_MKNOD/READ/WRITE */
+#define CG_DEV_R 2
+#define CG_DEV_W 4
+
+/* deny-all + the runc default allow list + r->devices in order.
+ * Validates the user rules (errors name linux.resources.devices[i]). */
+int cg_device_rules (const oci_resources *r, struct cg_dev_rule **out, size_t *n, ocirun_error_t *err);
+int cg_devices_v1_apply (const char *dir, const struct cg_dev_rule *rules, size_t n, ocirun_error_t *err);
+int cg_devices_v2_apply (const char *dir, const struct cg_dev_rule *rules, size_t n, ocirun_error_t *err);
+
+/* --- JSON helpers for stats (cgroup.c) --- */
+void cg_json_key (yajl_gen g, const char *key);
+void cg_json_u64 (yajl_gen g, const char *key, uint64_t v);
+/* omitempty: nothing when v == 0 */
+void cg_json_u64_oe (yajl_gen g, const char *key, uint64_t v);
+void cg_json_str (yajl_gen g, const char *key, const char *v);
+
+/* Parse "key value\n" files (memory.stat, cpu.stat); calls cb per line. */
+typedef void (*cg_kv_cb) (const char *key, uint64_t value, void *data);
+void cg_read_kv (const char *dir, const char *file, cg_kv_cb cb, void *data);
+uint64_t cg_kv_get (const char *dir, const char *file, const char *key);
+
+/* rdma.max: same syntax on v1 and v2 (cgroup_v1.c) */
+int cg_rdma_apply (const char *dir, const oci_resources *r, ocirun_error_t *err);
+/* "cpuset" stats object from cpuset.* files (dir may be NULL) */
+void cg_stats_cpuset (yajl_gen g, const char *dir, bool v2);
+/* v1 blkio "8:0 Read 123" lines as runc BlkioEntry objects */
+void cg_stats_blkio_entries (yajl_gen g, const char *key, const char *dir, const char *file);
+
+#endif

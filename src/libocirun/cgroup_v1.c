@@ -1,0 +1,659 @@
+/* cgroup v1 (and hybrid) writers: one function per controller, each
+ * writing the v1 file names of config-linux.md's resources.  In hybrid
+ * mode the cgroup2 hierarchy (/sys/fs/cgroup/unified) is used for what v1
+ * does not have here: linux.resources.unified and hugetlb when only the
+ * unified hierarchy has it. */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cgroup_internal.h"
+#include "utils.h"
+
+static struct cg_hier *
+need (ocirun_cgroup *cg, const char *controller, const char *field, ocirun_error_t *err)
+{
+  struct cg_hier *h = cg_find (cg, controller);
+  if (h == NULL)
+    ocirun_make_error (err, 0, "%s: the %s cgroup controller is not available on this host", field, controller);
+  return h;
+}
+
+/* Files the kernel dropped or stubbed (kmem limits since 5.16/6.x): a
+ * missing file or a refusal to change it is a debug message, not an error. */
+static int
+write_deprecated (const char *dir, const char *file, const char *field, int64_t v, ocirun_error_t *err)
+{
+  char buf[32];
+  int r;
+  snprintf (buf, sizeof buf, "%" PRId64, v);
+  r = cg_write_raw (dir, file, buf);
+  if (r == -ENOENT || r == -EOPNOTSUPP || r == -524 /* ENOTSUPP */)
+    {
+      ocirun_debug ("cgroup: %s: `%s` not supported by this kernel, skipping", field, file);
+      return 0;
+    }
+  if (r < 0)
+    return ocirun_make_error (err, -r, "%s: write `%s` in `%s`", field, file, dir);
+  return 0;
+}
+
+static int
+v1_memory (ocirun_cgroup *cg, const oci_memory *m, ocirun_error_t *err)
+{
+  struct cg_hier *h = need (cg, "memory", "linux.resources.memory", err);
+  const char *dir;
+  int64_t limit, swap;
+  bool memsw;
+
+  if (h == NULL)
+    return -1;
+  dir = h->path;
+  /* 0 means "not set" (as runc) */
+  limit = m->has_limit ? m->limit : 0;
+  swap = m->has_swap ? m->swap : 0;
+  memsw = cg_exists (dir, "memory.memsw.limit_in_bytes");
+  if (limit == -1 && swap == 0 && memsw)
+    swap = -1; /* unlimited memory: unlimited memory+swap too */
+  if (swap != 0 && !memsw)
+    {
+      ocirun_debug ("cgroup: swap accounting is disabled (no memory.memsw.limit_in_bytes): ignoring memory.swap");
+      swap = 0;
+    }
+  if (limit != 0 && swap != 0)
+    {
+      /* memsw must stay >= limit at every step: when growing, raise
+       * memsw first; when shrinking, lower the limit first */
+      uint64_t cur = cg_read_u64 (dir, "memory.limit_in_bytes");
+      if (swap == -1 || cur < (uint64_t) swap)
+        {
+          if (cg_write (dir, "memory.memsw.limit_in_bytes", "linux.resources.memory.swap", err, "%" PRId64, swap) < 0
+              || cg_write (dir, "memory.limit_in_bytes", "linux.resources.memory.limit", err, "%" PRId64, limit) < 0)
+            return -1;
+        }
+      else if (cg_write (dir, "memory.limit_in_bytes", "linux.resources.memory.limit", err, "%" PRId64, limit) < 0
+               || cg_write (dir, "memory.memsw.limit_in_bytes", "linux.resources.memory.swap", err, "%" PRId64, swap)
+                      < 0)
+        return -1;
+    }
+  else if (limit != 0)
+    {
+      if (cg_write (dir, "memory.limit_in_bytes", "linux.resources.memory.limit", err, "%" PRId64, limit) < 0)
+        return -1;
+    }
+  else if (swap != 0)
+    {
+      if (cg_write (dir, "memory.memsw.limit_in_bytes", "linux.resources.memory.swap", err, "%" PRId64, swap) < 0)
+        return -1;
+    }
+  if (m->has_reservation
+      && cg_write (dir, "memory.soft_limit_in_bytes", "linux.resources.memory.reservation", err, "%" PRId64,
+                   m->reservation)
+             < 0)
+    return -1;
+  if (m->has_kernel
+      && write_deprecated (dir, "memory.kmem.limit_in_bytes", "linux.resources.memory.kernel", m->kernel, err) < 0)
+    return -1;
+  if (m->has_kernel_tcp
+      && write_deprecated (dir, "memory.kmem.tcp.limit_in_bytes", "linux.resources.memory.kernelTCP", m->kernel_tcp,
+                           err)
+             < 0)
+    return -1;
+  if (m->has_swappiness
+      && cg_write (dir, "memory.swappiness", "linux.resources.memory.swappiness", err, "%" PRIu64, m->swappiness) < 0)
+    return -1;
+  if (m->has_disable_oom_killer
+      && cg_write (dir, "memory.oom_control", "linux.resources.memory.disableOOMKiller", err, "%d",
+                   m->disable_oom_killer ? 1 : 0)
+             < 0)
+    return -1;
+  if (m->has_use_hierarchy)
+    {
+      /* since 5.x the kernel is always hierarchical and refuses 0 */
+      int r = cg_write_raw (dir, "memory.use_hierarchy", m->use_hierarchy ? "1" : "0");
+      if (r == -EINVAL && !m->use_hierarchy)
+        ocirun_warning ("linux.resources.memory.useHierarchy: the kernel only supports hierarchical accounting");
+      else if (r < 0 && r != -ENOENT)
+        return ocirun_make_error (err, -r, "linux.resources.memory.useHierarchy: write `memory.use_hierarchy` in `%s`",
+                                  dir);
+    }
+  /* checkBeforeUpdate: v1 kernels refuse a limit below the usage by
+   * themselves (EBUSY), nothing to do */
+  return 0;
+}
+
+/* Write a (first, second) pair where the kernel validates the pair at
+ * each step (cfs period/quota, rt period/runtime): first-then-second, and
+ * when the first write is refused with EINVAL, the other order. */
+static int
+write_pair (const char *dir, const char *f1, const char *field1, const char *v1, const char *f2,
+            const char *field2, const char *v2, ocirun_error_t *err)
+{
+  int r = 0;
+  if (v1)
+    {
+      r = cg_write_raw (dir, f1, v1);
+      if (r == -EINVAL && v2)
+        {
+          if (cg_write (dir, f2, field2, err, "%s", v2) < 0 || cg_write (dir, f1, field1, err, "%s", v1) < 0)
+            return -1;
+          return 0;
+        }
+      if (r < 0)
+        return ocirun_make_error (err, -r, "%s: write `%s` in `%s`", field1, f1, dir);
+    }
+  if (v2 && cg_write (dir, f2, field2, err, "%s", v2) < 0)
+    return -1;
+  return 0;
+}
+
+static int
+v1_cpu (ocirun_cgroup *cg, const oci_cpu *c, ocirun_error_t *err)
+{
+  char q[32], p[32];
+  bool want_cpu = (c->has_shares && c->shares) || c->has_quota || (c->has_period && c->period) || c->has_burst
+                  || c->has_realtime_runtime || (c->has_realtime_period && c->realtime_period) || c->has_idle;
+
+  if (want_cpu)
+    {
+      struct cg_hier *h = need (cg, "cpu", "linux.resources.cpu", err);
+      const char *dir;
+      if (h == NULL)
+        return -1;
+      dir = h->path;
+      if (c->has_shares && c->shares
+          && cg_write (dir, "cpu.shares", "linux.resources.cpu.shares", err, "%" PRIu64, c->shares) < 0)
+        return -1;
+      if (c->has_period && c->period)
+        snprintf (p, sizeof p, "%" PRIu64, c->period);
+      if (c->has_quota)
+        snprintf (q, sizeof q, "%" PRId64, c->quota);
+      if (write_pair (dir, "cpu.cfs_period_us", "linux.resources.cpu.period", (c->has_period && c->period) ? p : NULL,
+                      "cpu.cfs_quota_us", "linux.resources.cpu.quota", c->has_quota ? q : NULL, err)
+          < 0)
+        return -1;
+      if (c->has_burst
+          && cg_write (dir, "cpu.cfs_burst_us", "linux.resources.cpu.burst", err, "%" PRIu64, c->burst) < 0)
+        return -1;
+      if (c->has_realtime_period && c->realtime_period)
+        snprintf (p, sizeof p, "%" PRIu64, c->realtime_period);
+      if (c->has_realtime_runtime)
+        snprintf (q, sizeof q, "%" PRId64, c->realtime_runtime);
+      if (write_pair (dir, "cpu.rt_period_us", "linux.resources.cpu.realtimePeriod",
+                      (c->has_realtime_period && c->realtime_period) ? p : NULL, "cpu.rt_runtime_us",
+                      "linux.resources.cpu.realtimeRuntime", c->has_realtime_runtime ? q : NULL, err)
+          < 0)
+        return -1;
+      if (c->has_idle && cg_write (dir, "cpu.idle", "linux.resources.cpu.idle", err, "%" PRId64, c->idle) < 0)
+        return -1;
+    }
+  if ((c->cpus && *c->cpus) || (c->mems && *c->mems))
+    {
+      struct cg_hier *h = need (cg, "cpuset", "linux.resources.cpu.cpus", err);
+      if (h == NULL)
+        return -1;
+      if (c->cpus && *c->cpus && cg_write (h->path, "cpuset.cpus", "linux.resources.cpu.cpus", err, "%s", c->cpus) < 0)
+        return -1;
+      if (c->mems && *c->mems && cg_write (h->path, "cpuset.mems", "linux.resources.cpu.mems", err, "%s", c->mems) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+static int
+v1_throttle (const char *dir, const char *file, const char *name, const oci_blkio_throttle_device *d, size_t n,
+             ocirun_error_t *err)
+{
+  size_t i;
+  for (i = 0; i < n; i++)
+    {
+      char field[96];
+      snprintf (field, sizeof field, "linux.resources.blockIO.%s[%zu]", name, i);
+      if (cg_write (dir, file, field, err, "%" PRId64 ":%" PRId64 " %" PRIu64, d[i].major, d[i].minor, d[i].rate) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+static int
+v1_blkio (ocirun_cgroup *cg, const oci_blkio *b, ocirun_error_t *err)
+{
+  struct cg_hier *h = need (cg, "blkio", "linux.resources.blockIO", err);
+  const char *dir, *wfile, *wdfile;
+  size_t i;
+
+  if (h == NULL)
+    return -1;
+  dir = h->path;
+  /* CFQ's blkio.weight is gone since 5.0; BFQ has the same range */
+  wfile = cg_exists (dir, "blkio.weight") ? "blkio.weight" : "blkio.bfq.weight";
+  wdfile = cg_exists (dir, "blkio.weight_device") ? "blkio.weight_device" : "blkio.bfq.weight_device";
+  if (b->has_weight && cg_write (dir, wfile, "linux.resources.blockIO.weight", err, "%u", (unsigned) b->weight) < 0)
+    return -1;
+  if (b->has_leaf_weight
+      && cg_write_opt (dir, "blkio.leaf_weight", "linux.resources.blockIO.leafWeight", err, "%u",
+                       (unsigned) b->leaf_weight)
+             < 0)
+    return -1;
+  for (i = 0; i < b->weight_device_len; i++)
+    {
+      const oci_blkio_weight_device *d = &b->weight_device[i];
+      char field[96];
+      snprintf (field, sizeof field, "linux.resources.blockIO.weightDevice[%zu]", i);
+      if (d->has_weight
+          && cg_write (dir, wdfile, field, err, "%" PRId64 ":%" PRId64 " %u", d->major, d->minor, (unsigned) d->weight)
+                 < 0)
+        return -1;
+      if (d->has_leaf_weight
+          && cg_write_opt (dir, "blkio.leaf_weight_device", field, err, "%" PRId64 ":%" PRId64 " %u", d->major,
+                           d->minor, (unsigned) d->leaf_weight)
+                 < 0)
+        return -1;
+    }
+  if (v1_throttle (dir, "blkio.throttle.read_bps_device", "throttleReadBpsDevice", b->throttle_read_bps_device,
+                   b->throttle_read_bps_device_len, err)
+          < 0
+      || v1_throttle (dir, "blkio.throttle.write_bps_device", "throttleWriteBpsDevice", b->throttle_write_bps_device,
+                      b->throttle_write_bps_device_len, err)
+             < 0
+      || v1_throttle (dir, "blkio.throttle.read_iops_device", "throttleReadIOPSDevice", b->throttle_read_iops_device,
+                      b->throttle_read_iops_device_len, err)
+             < 0
+      || v1_throttle (dir, "blkio.throttle.write_iops_device", "throttleWriteIOPSDevice",
+                      b->throttle_write_iops_device, b->throttle_write_iops_device_len, err)
+             < 0)
+    return -1;
+  return 0;
+}
+
+static int
+v1_hugetlb (ocirun_cgroup *cg, const oci_resources *r, ocirun_error_t *err)
+{
+  struct cg_hier *h = cg_find (cg, "hugetlb");
+  struct cg_hier *u = cg_unified (cg);
+  bool use_v2 = false;
+  size_t i;
+
+  if (h == NULL)
+    {
+      /* hybrid: the unified hierarchy may have hugetlb */
+      if (u == NULL || !cg_v2_has_controller (u->path, "hugetlb"))
+        return ocirun_make_error (err, 0, "linux.resources.hugepageLimits: the hugetlb cgroup controller is not "
+                                  "available on this host");
+      use_v2 = true;
+      h = u;
+    }
+  for (i = 0; i < r->hugepage_limits_len; i++)
+    {
+      const oci_hugepage_limit *l = &r->hugepage_limits[i];
+      cleanup_free char *file = NULL, *rsvd = NULL, *field = NULL;
+      xasprintf (&file, use_v2 ? "hugetlb.%s.max" : "hugetlb.%s.limit_in_bytes", l->page_size);
+      xasprintf (&rsvd, use_v2 ? "hugetlb.%s.rsvd.max" : "hugetlb.%s.rsvd.limit_in_bytes", l->page_size);
+      xasprintf (&field, "linux.resources.hugepageLimits[%zu]", i);
+      if (!cg_exists (h->path, file))
+        return ocirun_make_error (err, 0, "%s.pageSize: page size \"%s\" is not supported (no `%s`)", field,
+                                  l->page_size, file);
+      if (cg_write (h->path, file, field, err, "%" PRIu64, l->limit) < 0)
+        return -1;
+      /* reservation accounting where the kernel has it (config-linux.md) */
+      if (cg_exists (h->path, rsvd) && cg_write (h->path, rsvd, field, err, "%" PRIu64, l->limit) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+static int
+v1_network (ocirun_cgroup *cg, const oci_network *n, ocirun_error_t *err)
+{
+  size_t i;
+  if (n->has_class_id)
+    {
+      struct cg_hier *h = need (cg, "net_cls", "linux.resources.network.classID", err);
+      if (h == NULL
+          || cg_write (h->path, "net_cls.classid", "linux.resources.network.classID", err, "%" PRIu32, n->class_id) < 0)
+        return -1;
+    }
+  if (n->priorities_len)
+    {
+      struct cg_hier *h = need (cg, "net_prio", "linux.resources.network.priorities", err);
+      if (h == NULL)
+        return -1;
+      for (i = 0; i < n->priorities_len; i++)
+        {
+          char field[80];
+          snprintf (field, sizeof field, "linux.resources.network.priorities[%zu]", i);
+          if (cg_write (h->path, "net_prio.ifpriomap", field, err, "%s %" PRIu32, n->priorities[i].name,
+                        n->priorities[i].priority)
+              < 0)
+            return -1;
+        }
+    }
+  return 0;
+}
+
+/* rdma.max has the same syntax on v1 and v2 */
+int
+cg_rdma_apply (const char *dir, const oci_resources *r, ocirun_error_t *err)
+{
+  size_t i;
+  for (i = 0; i < r->rdma_len; i++)
+    {
+      const oci_rdma *d = &r->rdma[i];
+      char h[40] = "", o[40] = "";
+      cleanup_free char *field = NULL;
+      if (d->has_hca_handles)
+        snprintf (h, sizeof h, " hca_handle=%" PRIu32, d->hca_handles);
+      if (d->has_hca_objects)
+        snprintf (o, sizeof o, " hca_object=%" PRIu32, d->hca_objects);
+      xasprintf (&field, "linux.resources.rdma[\"%s\"]", d->name);
+      if (cg_write (dir, "rdma.max", field, err, "%s%s%s", d->name, h, o) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+static int
+v1_set (ocirun_cgroup *cg, const oci_resources *r, bool update, ocirun_error_t *err)
+{
+  if (r->memory && v1_memory (cg, r->memory, err) < 0)
+    return -1;
+  if (r->cpu && v1_cpu (cg, r->cpu, err) < 0)
+    return -1;
+  if (r->block_io && v1_blkio (cg, r->block_io, err) < 0)
+    return -1;
+  if (r->pids)
+    {
+      struct cg_hier *h = need (cg, "pids", "linux.resources.pids", err);
+      char buf[32];
+      if (h == NULL
+          || cg_write (h->path, "pids.max", "linux.resources.pids.limit", err, "%s",
+                       r->pids->limit < 0 ? "max" : cg_fmt_i64 (buf, sizeof buf, r->pids->limit, false))
+                 < 0)
+        return -1;
+    }
+  if (r->hugepage_limits_len && v1_hugetlb (cg, r, err) < 0)
+    return -1;
+  if (r->network && v1_network (cg, r->network, err) < 0)
+    return -1;
+  if (r->rdma_len)
+    {
+      struct cg_hier *h = need (cg, "rdma", "linux.resources.rdma", err);
+      if (h == NULL || cg_rdma_apply (h->path, r, err) < 0)
+        return -1;
+    }
+  if (r->unified.len)
+    {
+      struct cg_hier *u = cg_unified (cg);
+      if (u == NULL)
+        return ocirun_make_error (err, 0, "linux.resources.unified: requires cgroup v2 (this host has cgroup v1 only)");
+      if (cg_unified_apply (u->path, &r->unified, err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+/* freezer.state: write FROZEN/THAWED and wait until the state settles
+ * (FREEZING means some task has not stopped yet: write again). */
+static int
+v1_freeze (ocirun_cgroup *cg, bool freeze, ocirun_error_t *err)
+{
+  struct cg_hier *h = need (cg, "freezer", freeze ? "pause" : "resume", err);
+  const char *want = freeze ? "FROZEN" : "THAWED";
+  int i;
+
+  if (h == NULL)
+    return -1;
+  for (i = 0; i < 2000; i++)
+    {
+      cleanup_free char *state = NULL;
+      if (i % 50 == 0 && cg_write (h->path, "freezer.state", NULL, err, "%s", want) < 0)
+        return -1;
+      if (cg_read (h->path, "freezer.state", &state, err) < 0)
+        return -1;
+      if (strncmp (state, want, strlen (want)) == 0)
+        return 0;
+      {
+        struct timespec ts = { 0, 1000 * 1000 };
+        nanosleep (&ts, NULL);
+      }
+    }
+  if (freeze)
+    {
+      ocirun_error_t e = NULL;
+      if (cg_write (h->path, "freezer.state", NULL, &e, "THAWED") < 0)
+        ocirun_error_release (&e);
+    }
+  return ocirun_make_error (err, ETIMEDOUT, "%s: `%s/freezer.state` did not become %s", freeze ? "pause" : "resume",
+                            h->path, want);
+}
+
+static int
+v1_is_frozen (ocirun_cgroup *cg, bool *frozen, ocirun_error_t *err)
+{
+  struct cg_hier *h = cg_find (cg, "freezer");
+  cleanup_free char *state = NULL;
+  *frozen = false;
+  if (h == NULL)
+    return 0;
+  if (cg_read (h->path, "freezer.state", &state, err) < 0)
+    return -1;
+  *frozen = strncmp (state, "FROZEN", 6) == 0;
+  return 0;
+}
+
+static int
+v1_kill (ocirun_cgroup *cg, int signo, ocirun_error_t *err)
+{
+  return 1; /* no cgroup.kill in v1: the generic freeze + signal + thaw */
+}
+
+/* --- stats: runc's `events --stats` (types/events.go) --- */
+
+static void
+u64_list (yajl_gen g, const char *key, const char *text)
+{
+  cleanup_free char *copy = xstrdup (text);
+  char *tok, *save = NULL;
+  cg_json_key (g, key);
+  yajl_gen_array_open (g);
+  for (tok = strtok_r (copy, " \n", &save); tok; tok = strtok_r (NULL, " \n", &save))
+    cg_json_u64 (g, NULL, strtoull (tok, NULL, 10));
+  yajl_gen_array_close (g);
+}
+
+static void
+v1_stats_cpu (ocirun_cgroup *cg, yajl_gen g)
+{
+  struct cg_hier *acct = cg_find (cg, "cpuacct");
+  struct cg_hier *cpu = cg_find (cg, "cpu");
+
+  cg_json_key (g, "cpu");
+  yajl_gen_map_open (g);
+  cg_json_key (g, "usage");
+  yajl_gen_map_open (g);
+  if (acct)
+    {
+      cleanup_free char *percpu = NULL, *all = NULL;
+      ocirun_error_t e = NULL;
+      uint64_t hz = (uint64_t) sysconf (_SC_CLK_TCK);
+      uint64_t ns_per_tick = hz ? 1000000000ULL / hz : 10000000ULL;
+      cg_json_u64_oe (g, "total", cg_read_u64 (acct->path, "cpuacct.usage"));
+      if (cg_read (acct->path, "cpuacct.usage_percpu", &percpu, &e) == 0)
+        u64_list (g, "percpu", percpu);
+      ocirun_error_release (&e);
+      if (cg_read (acct->path, "cpuacct.usage_all", &all, &e) == 0)
+        {
+          /* "cpu user system" header, then one line per cpu */
+          char *line, *save = NULL;
+          cleanup_free char *k = xmalloc0 (strlen (all) + 1), *u = xmalloc0 (strlen (all) + 1);
+          size_t kl = 0, ul = 0;
+          for (line = strtok_r (all, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
+            {
+              unsigned long long c, us, sy;
+              if (sscanf (line, "%llu %llu %llu", &c, &us, &sy) != 3)
+                continue;
+              ul += (size_t) sprintf (u + ul, "%llu ", us);
+              kl += (size_t) sprintf (k + kl, "%llu ", sy);
+            }
+          u64_list (g, "percpu_kernel", k);
+          u64_list (g, "percpu_user", u);
+        }
+      ocirun_error_release (&e);
+      cg_json_u64 (g, "kernel", cg_kv_get (acct->path, "cpuacct.stat", "system") * ns_per_tick);
+      cg_json_u64 (g, "user", cg_kv_get (acct->path, "cpuacct.stat", "user") * ns_per_tick);
+    }
+  else
+    {
+      cg_json_u64 (g, "kernel", 0);
+      cg_json_u64 (g, "user", 0);
+    }
+  yajl_gen_map_close (g);
+  cg_json_key (g, "throttling");
+  yajl_gen_map_open (g);
+  if (cpu)
+    {
+      cg_json_u64_oe (g, "periods", cg_kv_get (cpu->path, "cpu.stat", "nr_periods"));
+      cg_json_u64_oe (g, "throttledPeriods", cg_kv_get (cpu->path, "cpu.stat", "nr_throttled"));
+      cg_json_u64_oe (g, "throttledTime", cg_kv_get (cpu->path, "cpu.stat", "throttled_time"));
+    }
+  yajl_gen_map_close (g);
+  yajl_gen_map_close (g);
+}
+
+static void
+mem_entry (yajl_gen g, const char *key, const char *dir, const char *prefix)
+{
+  char f[96];
+  cg_json_key (g, key);
+  yajl_gen_map_open (g);
+  snprintf (f, sizeof f, "%s.limit_in_bytes", prefix);
+  cg_json_u64 (g, "limit", cg_read_u64 (dir, f));
+  snprintf (f, sizeof f, "%s.usage_in_bytes", prefix);
+  cg_json_u64_oe (g, "usage", cg_read_u64 (dir, f));
+  snprintf (f, sizeof f, "%s.max_usage_in_bytes", prefix);
+  cg_json_u64_oe (g, "max", cg_read_u64 (dir, f));
+  snprintf (f, sizeof f, "%s.failcnt", prefix);
+  cg_json_u64 (g, "failcnt", cg_read_u64 (dir, f));
+  yajl_gen_map_close (g);
+}
+
+static void
+raw_cb (const char *key, uint64_t value, void *data)
+{
+  cg_json_u64 ((yajl_gen) data, key, value);
+}
+
+static void
+v1_stats_memory (ocirun_cgroup *cg, yajl_gen g)
+{
+  struct cg_hier *h = cg_find (cg, "memory");
+  cg_json_key (g, "memory");
+  yajl_gen_map_open (g);
+  if (h)
+    {
+      cg_json_u64_oe (g, "cache", cg_kv_get (h->path, "memory.stat", "cache"));
+      mem_entry (g, "usage", h->path, "memory");
+      mem_entry (g, "swap", h->path, "memory.memsw");
+      mem_entry (g, "kernel", h->path, "memory.kmem");
+      mem_entry (g, "kernelTCP", h->path, "memory.kmem.tcp");
+      cg_json_key (g, "raw");
+      yajl_gen_map_open (g);
+      cg_read_kv (h->path, "memory.stat", raw_cb, g);
+      yajl_gen_map_close (g);
+    }
+  yajl_gen_map_close (g);
+}
+
+static void
+v1_stats_blkio (ocirun_cgroup *cg, yajl_gen g)
+{
+  struct cg_hier *h = cg_find (cg, "blkio");
+  cg_json_key (g, "blkio");
+  yajl_gen_map_open (g);
+  if (h)
+    {
+      /* CFQ files, else BFQ, else the throttle layer (as runc) */
+      const char *pfx = cg_exists (h->path, "blkio.io_serviced_recursive")       ? "blkio"
+                        : cg_exists (h->path, "blkio.bfq.io_serviced_recursive") ? "blkio.bfq"
+                                                                                 : "blkio.throttle";
+      char f[96];
+      snprintf (f, sizeof f, "%s.io_service_bytes_recursive", pfx);
+      cg_stats_blkio_entries (g, "ioServiceBytesRecursive", h->path, f);
+      snprintf (f, sizeof f, "%s.io_serviced_recursive", pfx);
+      cg_stats_blkio_entries (g, "ioServicedRecursive", h->path, f);
+    }
+  yajl_gen_map_close (g);
+}
+
+static void
+v1_stats_hugetlb (ocirun_cgroup *cg, yajl_gen g)
+{
+  struct cg_hier *h = cg_find (cg, "hugetlb");
+  cg_json_key (g, "hugetlb");
+  yajl_gen_map_open (g);
+  if (h)
+    {
+      cleanup_dir DIR *d = opendir (h->path);
+      struct dirent *de;
+      while (d && (de = readdir (d)))
+        {
+          char size[32], f[96];
+          if (sscanf (de->d_name, "hugetlb.%31[^.].limit_in_bytes", size) != 1
+              || strcmp (de->d_name + 8 + strlen (size), ".limit_in_bytes") != 0)
+            continue;
+          cg_json_key (g, size);
+          yajl_gen_map_open (g);
+          snprintf (f, sizeof f, "hugetlb.%s.usage_in_bytes", size);
+          cg_json_u64_oe (g, "usage", cg_read_u64 (h->path, f));
+          snprintf (f, sizeof f, "hugetlb.%s.max_usage_in_bytes", size);
+          cg_json_u64_oe (g, "max", cg_read_u64 (h->path, f));
+          snprintf (f, sizeof f, "hugetlb.%s.failcnt", size);
+          cg_json_u64 (g, "failcnt", cg_read_u64 (h->path, f));
+          yajl_gen_map_close (g);
+        }
+    }
+  yajl_gen_map_close (g);
+}
+
+static int
+v1_stats (ocirun_cgroup *cg, yajl_gen g, ocirun_error_t *err)
+{
+  struct cg_hier *h;
+  v1_stats_cpu (cg, g);
+  h = cg_find (cg, "cpuset");
+  cg_stats_cpuset (g, h ? h->path : NULL, false);
+  v1_stats_memory (cg, g);
+  h = cg_find (cg, "pids");
+  cg_json_key (g, "pids");
+  yajl_gen_map_open (g);
+  if (h)
+    {
+      uint64_t lim = cg_read_u64 (h->path, "pids.max");
+      cg_json_u64_oe (g, "current", cg_read_u64 (h->path, "pids.current"));
+      cg_json_u64_oe (g, "limit", lim == UINT64_MAX ? 0 : lim);
+    }
+  yajl_gen_map_close (g);
+  v1_stats_blkio (cg, g);
+  v1_stats_hugetlb (cg, g);
+  cg_json_key (g, "intel_rdt");
+  yajl_gen_map_open (g);
+  yajl_gen_map_close (g);
+  cg_json_key (g, "network_interfaces");
+  yajl_gen_null (g);
+  return 0;
+}
+
+const struct cg_ops cg_v1_ops = {
+  .name = "v1",
+  .set = v1_set,
+  .freeze = v1_freeze,
+  .is_frozen = v1_is_frozen,
+  .kill = v1_kill,
+  .stats = v1_stats,
+};
