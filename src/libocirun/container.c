@@ -55,9 +55,16 @@ ocirun_validate_id (const char *id, ocirun_error_t *err)
     return ocirun_make_error (err, 0, "container id `%s`: invalid", id);
   for (p = id; *p; p++)
     if (!(isalnum ((unsigned char) *p) || *p == '_' || *p == '+' || *p == '-' || *p == '.'))
-      return ocirun_make_error (err, 0,
-                                "container id `%s`: invalid character `%c` (allowed: letters, digits, `_+-.`)", id,
-                                isprint ((unsigned char) *p) ? *p : '?');
+      {
+        /* keep the message on one line whatever the caller passed */
+        cleanup_free char *shown = xmalloc0 (strlen (id) * 4 + 1);
+        const char *q;
+        char *o = shown;
+        for (q = id; *q; q++)
+          o += isprint ((unsigned char) *q) ? sprintf (o, "%c", *q) : sprintf (o, "\\x%02x", (unsigned char) *q);
+        return ocirun_make_error (err, 0, "container id `%s`: invalid character (allowed: letters, digits, `_+-.`)",
+                                  shown);
+      }
   return 0;
 }
 
@@ -356,7 +363,8 @@ do_create (struct ocirun_context *ctx, struct created *out, ocirun_error_t *err)
         {
           if (fd >= 0)
             close (fd);
-          ocirun_make_error (err, hdr.err, "%s", payload ? payload : "container setup failed");
+          /* the child's message already carries strerror */
+          ocirun_make_error (err, 0, "%s", payload ? payload : "container setup failed");
           (*err)->status = hdr.err;
           goto fail;
         }
@@ -462,6 +470,8 @@ load_saved_config (struct ocirun_status *st, ocirun_error_t *err)
   return load_config (path, &raw, &len, err);
 }
 
+static int kill_locked (struct ocirun_status *st, int signo, bool all, ocirun_error_t *err);
+
 /* runtime.md "start": signal the init waiting on the exec fifo. */
 static int
 do_start (struct ocirun_context *ctx, ocirun_error_t *err)
@@ -537,9 +547,14 @@ do_start (struct ocirun_context *ctx, ocirun_error_t *err)
       json = state_json (&st, "running");
       if (ocirun_hooks_run (config->hooks, HOOK_POSTSTART, json, &tmp) < 0)
         {
-          /* config.md: a failing poststart hook is a warning */
-          ocirun_warning ("%s", tmp->msg);
-          ocirun_error_release (&tmp);
+          /* runtime.md step 9: "If any poststart hook fails, the runtime
+           * MUST generate an error, stop the container, and continue the
+           * lifecycle at step 12" (delete is the caller's) */
+          ocirun_error_t ignore = NULL;
+          kill_locked (&st, SIGKILL, true, &ignore);
+          ocirun_error_release (&ignore);
+          *err = tmp;
+          goto out;
         }
     }
   ret = 0;
@@ -771,12 +786,8 @@ ocirun_container_delete (struct ocirun_context *ctx, bool force, ocirun_error_t 
   if (config && config->hooks && config->hooks->poststop_len)
     {
       cleanup_free char *json = state_json (&st, "stopped");
-      ocirun_error_t tmp = NULL;
-      if (ocirun_hooks_run (config->hooks, HOOK_POSTSTOP, json, &tmp) < 0)
-        {
-          ocirun_warning ("%s", tmp->msg);
-          ocirun_error_release (&tmp);
-        }
+      /* runtime.md step 13: warn, and the remaining hooks still run */
+      ocirun_hooks_run_all (config->hooks, HOOK_POSTSTOP, json);
     }
   ret = 0;
   goto out;

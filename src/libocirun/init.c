@@ -43,15 +43,26 @@ set_names (const oci_config *c, ocirun_error_t *err)
   return 0;
 }
 
+/* socket activation: LISTEN_FDS passes through with LISTEN_PID=1, as runc
+ * does; returns how many fds (from 3) survive the execve */
 static int
-preserved_fds (struct ocirun_job *job)
+preserved_fds (struct ocirun_job *job, oci_process *p)
 {
   int n = job->ctx->preserve_fds;
   const char *lf = getenv ("LISTEN_FDS");
   long long v;
-  /* socket activation: pass LISTEN_FDS through, as runc does */
-  if (lf && parse_int64 (lf, &v) == 0 && v > 0 && v < 4096 && v > n)
-    n = (int) v;
+  if (lf && parse_int64 (lf, &v) == 0 && v > 0 && v < 4096)
+    {
+      char buf[32];
+      if (!job->is_exec)
+        {
+          snprintf (buf, sizeof buf, "LISTEN_FDS=%lld", v);
+          ocirun_process_setenv (p, buf);
+          ocirun_process_setenv (p, "LISTEN_PID=1");
+        }
+      if (v > n)
+        n = (int) v;
+    }
   return n;
 }
 
@@ -87,6 +98,16 @@ ocirun_process_setup (struct ocirun_job *job, const oci_process *p, ocirun_error
   if (!job->is_exec)
     {
       ret = ocirun_personality_apply (c->linux_, err);
+      if (ret < 0)
+        return ret;
+      ret = ocirun_memory_policy_apply (c->linux_, err);
+      if (ret < 0)
+        return ret;
+    }
+  else
+    {
+      /* the exec'd process is now in the container's cgroup */
+      ret = ocirun_cpu_affinity_apply (p, true, err);
       if (ret < 0)
         return ret;
     }
@@ -141,7 +162,7 @@ ocirun_process_setup (struct ocirun_job *job, const oci_process *p, ocirun_error
 
   /* CVE-2024-21626 class: nothing of the runtime's survives the execve
    * but stdio and the fds the caller asked to pass */
-  ret = mark_fds_cloexec_from (3 + preserved_fds (job), err);
+  ret = mark_fds_cloexec_from (3 + preserved_fds (job, (oci_process *) p), err);
   if (ret < 0)
     return ret;
 
@@ -160,6 +181,7 @@ init_setup (struct ocirun_job *job, char **hook_state, ocirun_error_t *err)
 
   /* the runtime process is not ptrace-able or dumpable from the container */
   prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
+  ocirun_reset_signals ();
   prctl (PR_SET_NAME, STAGE_CHILD, 0, 0, 0);
   /* if the runtime dies half-way, so do we: nothing is left behind */
   prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);

@@ -507,19 +507,17 @@ ocirun_rootfs_prepare (struct ocirun_job *job, int *rootfdp, ocirun_error_t *err
   size_t i;
   int ret;
 
-  /* keep our mounts from propagating to the host (default rslave; a
-   * config may ask for shared) */
-  if (prop & (MS_SHARED))
-    prop = MS_SHARED | MS_REC;
-  else
-    prop = MS_SLAVE | MS_REC;
+  /* keep our mounts from propagating to the host: rslave (rprivate when
+   * asked).  A configured shared propagation is applied after pivot_root,
+   * which refuses shared mounts (ocirun_rootfs_finalize). */
+  prop = (prop & MS_PRIVATE) ? MS_PRIVATE | MS_REC : MS_SLAVE | MS_REC;
   if (mount (NULL, "/", NULL, prop, NULL) < 0)
-    return ocirun_make_error (err, errno, "make `/` %s", (prop & MS_SHARED) ? "rshared" : "rslave");
+    return ocirun_make_error (err, errno, "make `/` %s", (prop & MS_PRIVATE) ? "rprivate" : "rslave");
 
   if (mount (job->rootfs, job->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
     return ocirun_make_error (err, errno, "root.path: bind `%s`", job->rootfs);
   /* the bind is private to this namespace so pivot_root accepts it */
-  if (!(prop & MS_SHARED) && mount (NULL, job->rootfs, NULL, MS_PRIVATE, NULL) < 0)
+  if (mount (NULL, job->rootfs, NULL, MS_PRIVATE, NULL) < 0)
     return ocirun_make_error (err, errno, "root.path: make `%s` private", job->rootfs);
 
   rootfd = open (job->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
