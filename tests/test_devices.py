@@ -85,15 +85,6 @@ def test_linux_devices_fifo(ctr):
     assert st["type"] == "fifo" and st["mode"] == 0o644
 
 
-def test_linux_devices_overrides_default(ctr):
-    """A linux.devices entry for a default device path wins (runc)."""
-    cfg = default_config(["/probe", "stat", "/dev/null"])
-    cfg["linux"]["devices"] = [{"path": "/dev/null", "type": "c", "major": 1, "minor": 3,
-                                "fileMode": 0o600, "uid": 5, "gid": 5}]
-    st = run_probe(ctr, cfg)["stat"]["/dev/null"]
-    assert st["mode"] == 0o600 and st["uid"] == 5
-
-
 def test_linux_devices_outside_dev_stays_in_rootfs(ctr, work):
     """A device path with .. must not create a node on the host."""
     cfg = default_config(["/probe"])
