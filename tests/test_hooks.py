@@ -13,8 +13,11 @@ from helpers import default_config, one_line_error, wait_for
 HOOK = r"""#!/bin/sh
 o="$1"
 cat > "$o.state"
-readlink /proc/$$/ns/mnt > "$o.mnt"
-readlink /proc/$$/ns/pid > "$o.pidns"
+# /proc/self, not /proc/$$: a createContainer hook runs before pivot_root,
+# where /proc is still the host's and $$ (a pid of the container's pid
+# namespace) names some other process
+readlink /proc/self/ns/mnt > "$o.mnt"
+readlink /proc/self/ns/pid > "$o.pidns"
 printf '%s\n' "$@" > "$o.args"
 env > "$o.env"
 echo "$(basename "$o")" >> "$SEQ"
