@@ -154,6 +154,7 @@ status_load (const char *root, const char *id, struct ocirun_status *st, bool re
       ret = read_all_fd (fd, "runtime", &rec, NULL, err);
       if (ret < 0)
         return ret;
+      st->written_record = xstrdup (rec);
       parse_runtime_record (st, rec);
     }
   return 0;
@@ -170,9 +171,15 @@ ocirun_status_write (struct ocirun_status *st, ocirun_error_t *err)
   xasprintf (&rec, "start_time=%llu\ncreated=%s\ncgroup=%s\nrootfs=%s\nterminal=%d\n", st->start_time,
              st->created ? st->created : "", st->cgroup ? st->cgroup : "", st->rootfs ? st->rootfs : "",
              st->terminal ? 1 : 0);
-  ret = write_file_atomic_at (st->dirfd, "runtime", rec, strlen (rec), err);
-  if (ret < 0)
-    return ret;
+  /* the private record changes twice in a container's life: skip the rest */
+  if (st->written_record == NULL || strcmp (st->written_record, rec) != 0)
+    {
+      ret = write_file_atomic_at (st->dirfd, "runtime", rec, strlen (rec), err);
+      if (ret < 0)
+        return ret;
+      free (st->written_record);
+      st->written_record = steal_pointer (&rec);
+    }
   return write_file_atomic_at (st->dirfd, "state.json", json, strlen (json), err);
 }
 
@@ -221,6 +228,7 @@ ocirun_status_release (struct ocirun_status *st)
   free (st->created);
   free (st->cgroup);
   free (st->rootfs);
+  free (st->written_record);
   memset (st, 0, sizeof *st);
   st->dirfd = -1;
 }

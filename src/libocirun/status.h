@@ -26,6 +26,7 @@ struct ocirun_status
   bool terminal;
   bool has_seccomp_listener;
   bool busy; /* read-only load while another command holds the lock */
+  char *written_record; /* the "runtime" record as last written/read */
 };
 
 /* mkdir the state dir (EEXIST -> "container `id` already exists") and lock it. */
