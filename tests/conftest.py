@@ -4,9 +4,9 @@ Environment:
   OCIRUN   the runtime binary (default: ./ocirun at the top of the repo)
 
 Every test gets its own work dir and its own --root state dir; every
-container gets cgroupsPath /ocirun-test/<id>.  The autouse `no_leaks`
+container gets cgroupsPath /ocirun-test-<pid>/<id>.  The autouse `no_leaks`
 fixture snapshots the host before each test (state dirs, cgroups below
-/ocirun-test, mounts mentioning the work dir, our descendant processes and
+/ocirun-test-<pid>, mounts mentioning the work dir, our descendant processes and
 processes rooted in the work dir) and fails the test at teardown if any
 of these appeared and were not removed.
 """

@@ -5,7 +5,7 @@ default config and runtime driver come from there.  What is specific to
 these tests lives here:
 
   * OcirunContainer: a conformance Container whose cgroup is
-    /ocirun-test/<id> and whose destroy() *records* what `delete --force`
+    /ocirun-test-<pid>/<id> and whose destroy() *records* what `delete --force`
     left behind (state dir, cgroup dirs, live pid, host mounts) before
     cleaning it up by hand, so leaks are test failures, not silent.
   * snapshot()/leaks(): host-wide before/after comparison used by the
@@ -29,7 +29,9 @@ sys.path.insert(0, str(REPO / "oci-conformance" / "lib"))
 import bundle as bundlelib  # noqa: E402
 import runtime as rtlib  # noqa: E402
 
-CGROUP_PREFIX = "/ocirun-test"
+# One parent per test session: two sessions on one machine (a developer's and
+# CI's, or two suites) must not see, or clean up, each other's containers.
+CGROUP_PREFIX = "/ocirun-test-%d" % os.getpid()
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 default_config = bundlelib.default_config
 deepcopy = bundlelib.deepcopy
@@ -61,7 +63,7 @@ def cgroup_hierarchies():
 
 
 def cgroup_dirs_for(rel):
-    """Existing dirs for cgroup path `rel` (below /ocirun-test only)."""
+    """Existing dirs for cgroup path `rel` (below this session's /ocirun-test-<pid> only)."""
     if not rel or not rel.startswith(CGROUP_PREFIX + "/"):
         return []
     r = rel.lstrip("/")
@@ -69,7 +71,7 @@ def cgroup_dirs_for(rel):
 
 
 def all_test_cgroups():
-    """Every cgroup dir below /ocirun-test in every hierarchy."""
+    """Every cgroup dir below this session's /ocirun-test-<pid> in every hierarchy."""
     res = set()
     for h in cgroup_hierarchies():
         d = h / CGROUP_PREFIX.lstrip("/")
@@ -245,7 +247,7 @@ class Snapshot:
 
 # ---------------------------------------------------------------- container
 class OcirunContainer(rtlib.Container):
-    """rtlib.Container with cgroupsPath /ocirun-test/<id> and leak recording."""
+    """rtlib.Container with cgroupsPath /ocirun-test-<pid>/<id> and leak recording."""
 
     def __init__(self, runtime, workdir, config=None, cid=None, cgroups=True,
                  rootfs_template=None):

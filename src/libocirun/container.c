@@ -197,7 +197,6 @@ do_create (struct ocirun_context *ctx, struct created *out, ocirun_error_t *err)
   pid_t pid = -1;
   bool have_status = false, hooks_started = false;
   int ret = -1, k;
-  struct sync_hdr hdr;
   struct stat sb;
 
   memset (&job, 0, sizeof job);
@@ -352,46 +351,11 @@ do_create (struct ocirun_context *ctx, struct created *out, ocirun_error_t *err)
       goto fail;
     }
 
-  for (;;)
-    {
-      cleanup_free char *payload = NULL;
-      int fd = -1;
-      if (sync_recv (sv[0], &hdr, &payload, &fd, err) < 0)
-        goto fail;
-      if (hdr.type == SYNC_CHILD_READY)
-        break;
-      if (hdr.type == SYNC_CHILD_ERROR)
-        {
-          if (fd >= 0)
-            close (fd);
-          /* the child's message already carries strerror */
-          ocirun_make_error (err, 0, "%s", payload ? payload : "container setup failed");
-          (*err)->status = hdr.err;
-          goto fail;
-        }
-      if (hdr.type == SYNC_CHILD_PTY)
-        {
-          if (ctx->console_socket)
-            {
-              int r = ocirun_console_socket_send (ctx->console_socket, fd, err);
-              close (fd);
-              if (r < 0)
-                goto fail;
-            }
-          else
-            master = fd;
-        }
-      else if (hdr.type == SYNC_CHILD_SECCOMP_LISTENER)
-        {
-          cleanup_free char *cur = state_json (&st, "creating");
-          int r = ocirun_seccomp_send_listener (config->linux_->seccomp, fd, cur, err);
-          close (fd);
-          if (r < 0)
-            goto fail;
-        }
-      else if (fd >= 0)
-        close (fd);
-    }
+  {
+    cleanup_free char *cur = state_json (&st, "creating");
+    if (ocirun_parent_wait_ready (sv[0], ctx->console_socket, config->linux_->seccomp, cur, &master, err) < 0)
+      goto fail;
+  }
 
   if (ctx->pid_file && write_pid_file (ctx->pid_file, pid, err) < 0)
     goto fail;
@@ -812,36 +776,17 @@ out:
 
 /* ---- run: create + start, then (not detached) wait and forward signals ---- */
 
-static int
-exit_code (int status)
-{
-  if (WIFEXITED (status))
-    return WEXITSTATUS (status);
-  if (WIFSIGNALED (status))
-    return 128 + WTERMSIG (status);
-  return 255;
-}
-
 int
 ocirun_container_run (struct ocirun_context *ctx, int *exit_status, ocirun_error_t *err)
 {
-  static const int forward[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGTSTP };
   struct created c;
   sigset_t mask, old;
-  int sigfd = -1, status = 0, ret;
-  size_t i;
+  int ret;
 
   *exit_status = 0;
   if (!ctx->detach)
     {
-      /* the container's init is our child; be its reaper, and hold the
-       * signals we forward to it from before it exists */
-      prctl (PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-      sigemptyset (&mask);
-      for (i = 0; i < ARRAY_SIZE (forward); i++)
-        sigaddset (&mask, forward[i]);
-      sigaddset (&mask, SIGCHLD);
-      sigprocmask (SIG_BLOCK, &mask, &old);
+      ocirun_foreground_prepare (&mask, &old);
       ctx->foreground_tty = ctx->console_socket == NULL;
     }
   ret = do_create (ctx, &c, err);
@@ -864,40 +809,12 @@ ocirun_container_run (struct ocirun_context *ctx, int *exit_status, ocirun_error
       return 0;
     }
 
-  sigfd = signalfd (-1, &mask, SFD_CLOEXEC);
-  if (sigfd < 0)
-    return ocirun_make_error (err, errno, "signalfd");
-  if (c.master >= 0)
-    ocirun_terminal_proxy (c.master, sigfd, c.pid, &status);
-  else
-    for (;;)
-      {
-        struct signalfd_siginfo si;
-        ssize_t r = read (sigfd, &si, sizeof si);
-        if (r != sizeof si)
-          {
-            if (r < 0 && errno == EINTR)
-              continue;
-            break;
-          }
-        if (si.ssi_signo == SIGCHLD)
-          {
-            pid_t w;
-            bool done = false;
-            while ((w = waitpid (-1, &status, WNOHANG)) > 0)
-              if (w == c.pid)
-                done = true;
-            if (done)
-              break;
-            continue;
-          }
-        kill (c.pid, (int) si.ssi_signo);
-      }
-  close (sigfd);
+  ret = ocirun_wait_foreground (c.pid, c.master, &mask, exit_status, err);
   if (c.master >= 0)
     close (c.master);
   sigprocmask (SIG_SETMASK, &old, NULL);
-  *exit_status = exit_code (status);
+  if (ret < 0)
+    return ret;
   {
     ocirun_error_t tmp = NULL;
     if (ocirun_container_delete (ctx, true, &tmp) < 0)

@@ -216,23 +216,21 @@ int
 ocirun_container_exec (struct ocirun_context *ctx, struct ocirun_exec_options *o, int *exit_status,
                        ocirun_error_t *err)
 {
-  static const int forward[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGTSTP };
   struct ocirun_status st;
   struct ocirun_job job;
   cleanup_free char *config_path = NULL;
   cleanup_free char *raw = NULL;
   cleanup_close int pidfd = -1;
+  cleanup_free char *state = NULL;
   oci_config *config = NULL;
   ocirun_cgroup *cg = NULL;
   char *perr = NULL;
   const char *live;
   sigset_t mask, old;
   int sv[2] = { -1, -1 };
-  int master = -1, nsflags, ret = -1, k, status = 0;
+  int master = -1, nsflags, ret = -1, k;
   pid_t pid = -1, init_pid;
   unsigned long long start_time;
-  struct sync_hdr hdr;
-  size_t i;
 
   *exit_status = 0;
   memset (&job, 0, sizeof job);
@@ -264,6 +262,12 @@ ocirun_container_exec (struct ocirun_context *ctx, struct ocirun_exec_options *o
       return -1;
     }
   init_pid = st.state->pid;
+  {
+    /* for the seccomp agent: the container's state, as for the init */
+    oci_state cur = *st.state;
+    cur.status = (char *) live;
+    state = oci_state_generate (&cur, false);
+  }
   start_time = st.start_time;
   if (st.cgroup && *st.cgroup && ocirun_cgroup_load (st.cgroup, &cg, err) < 0)
     {
@@ -309,12 +313,7 @@ ocirun_container_exec (struct ocirun_context *ctx, struct ocirun_exec_options *o
 
   if (!o->detach)
     {
-      prctl (PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-      sigemptyset (&mask);
-      for (i = 0; i < ARRAY_SIZE (forward); i++)
-        sigaddset (&mask, forward[i]);
-      sigaddset (&mask, SIGCHLD);
-      sigprocmask (SIG_BLOCK, &mask, &old);
+      ocirun_foreground_prepare (&mask, &old);
     }
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
     {
@@ -354,44 +353,10 @@ ocirun_container_exec (struct ocirun_context *ctx, struct ocirun_exec_options *o
       ocirun_make_error (err, errno, "sync with the exec process");
       goto fail;
     }
-  for (;;)
-    {
-      cleanup_free char *payload = NULL;
-      int fd = -1;
-      if (sync_recv (sv[0], &hdr, &payload, &fd, err) < 0)
-        goto fail;
-      if (hdr.type == SYNC_CHILD_READY)
-        break;
-      if (hdr.type == SYNC_CHILD_ERROR)
-        {
-          if (fd >= 0)
-            close (fd);
-          ocirun_make_error (err, hdr.err, "%s", payload ? payload : "exec setup failed");
-          goto fail;
-        }
-      if (hdr.type == SYNC_CHILD_PTY)
-        {
-          if (ctx->console_socket)
-            {
-              int r = ocirun_console_socket_send (ctx->console_socket, fd, err);
-              close (fd);
-              if (r < 0)
-                goto fail;
-            }
-          else
-            master = fd;
-        }
-      else if (hdr.type == SYNC_CHILD_SECCOMP_LISTENER)
-        {
-          /* the listener gets the container's state, as for the init */
-          int r = ocirun_seccomp_send_listener (config->linux_->seccomp, fd, "{}", err);
-          close (fd);
-          if (r < 0)
-            goto fail;
-        }
-      else if (fd >= 0)
-        close (fd);
-    }
+  if (ocirun_parent_wait_ready (sv[0], ctx->console_socket, config->linux_ ? config->linux_->seccomp : NULL,
+                                state, &master, err)
+      < 0)
+    goto fail;
   if (o->pid_file)
     {
       cleanup_free char *tmp = NULL;
@@ -412,44 +377,8 @@ ocirun_container_exec (struct ocirun_context *ctx, struct ocirun_exec_options *o
       goto out;
     }
 
-  {
-    int sigfd = signalfd (-1, &mask, SFD_CLOEXEC);
-    if (sigfd < 0)
-      {
-        ocirun_make_error (err, errno, "signalfd");
-        goto fail;
-      }
-    if (master >= 0)
-      ocirun_terminal_proxy (master, sigfd, pid, &status);
-    else
-      for (;;)
-        {
-          struct signalfd_siginfo si;
-          ssize_t r = read (sigfd, &si, sizeof si);
-          if (r != sizeof si)
-            {
-              if (r < 0 && errno == EINTR)
-                continue;
-              break;
-            }
-          if (si.ssi_signo == SIGCHLD)
-            {
-              pid_t w;
-              bool done = false;
-              while ((w = waitpid (-1, &status, WNOHANG)) > 0)
-                if (w == pid)
-                  done = true;
-              if (done)
-                break;
-              continue;
-            }
-          kill (pid, (int) si.ssi_signo);
-        }
-    close (sigfd);
-    sigprocmask (SIG_SETMASK, &old, NULL);
-    *exit_status = WIFEXITED (status) ? WEXITSTATUS (status) : WIFSIGNALED (status) ? 128 + WTERMSIG (status) : 255;
-  }
-  ret = 0;
+  ret = ocirun_wait_foreground (pid, master, &mask, exit_status, err);
+  sigprocmask (SIG_SETMASK, &old, NULL);
   goto out;
 
 fail:

@@ -4,6 +4,7 @@
 #define OCIRUN_JOB_H
 
 #include <stdbool.h>
+#include <signal.h>
 #include <sys/types.h>
 
 #include "cgroup.h"
@@ -121,6 +122,12 @@ int ocirun_console_socket_send (const char *path, int master, ocirun_error_t *er
  * master, forward signals read from sigfd (SIGWINCH resizes), until pid
  * exits; *status gets its wait status. */
 int ocirun_terminal_proxy (int master, int sigfd, pid_t pid, int *status);
+
+/* parent.c */
+int ocirun_parent_wait_ready (int sock, const char *console_socket, const oci_seccomp *seccomp, const char *state_json,
+                              int *master, ocirun_error_t *err);
+void ocirun_foreground_prepare (sigset_t *mask, sigset_t *old);
+int ocirun_wait_foreground (pid_t pid, int master, const sigset_t *mask, int *exit_code, ocirun_error_t *err);
 
 /* validate.c */
 int ocirun_config_validate (const oci_config *c, bool need_process, ocirun_error_t *err);
