@@ -17,9 +17,9 @@ NEWER_INVALID = ("the field is unknown to this release (newer than the spec vers
 
 COMMON = {
     "test_delete_created_container": (
-        "delete of a `created` container succeeds: the runtime kills and removes it (runc and crun both treat "
-        "`delete` of a created container like a forced delete; containerd relies on it), whereas the spec asks "
-        "for an error and no effect"),
+        "delete of a `created` container succeeds: the runtime kills its process and removes it (runc and crun "
+        "both treat `delete` of a created container like a forced delete), whereas the spec asks for an error "
+        "and no effect"),
     "test_netdevices_*": NEWER_FIELD + " (linux.netDevices is new in spec 1.3): the interface stays in the "
                                       "runtime's network namespace",
     "test_memory_policy": NEWER_FIELD + " (linux.memoryPolicy is new in spec 1.3)",
@@ -36,8 +36,8 @@ COMMON = {
                                   "device instead of being reported as an error"),
     "test_capabilities_ungrantable_not_fatal": (
         "host limitation exposes it: root here lacks CAP_SYS_RESOURCE even in its bounding set, and the runtime "
-        "fails create when the config asks for it (capset EPERM) instead of warning and continuing as the "
-        "SHOULD NOT asks"),
+        "fails create when the config asks for it (runc: 'unable to apply caps', crun: 'capset: Operation not "
+        "permitted') instead of warning and continuing as the SHOULD NOT asks"),
 }
 
 RUNC = dict(COMMON)
