@@ -125,7 +125,8 @@ CRUN.update({
     "test_startContainer_hook_failure": "crun 1.8.1 runs startContainer hooks in the container process after `crun start` has returned 0; the hook's failure is not reported by start",
     "test_poststart_hook_failure": "crun 1.8.1 ignores a failing poststart hook: `start` returns 0 and the container keeps running",
     "test_poststart_timing": ("crun 1.8.1 runs poststart hooks as soon as it has signalled the container, without waiting for the "
-                              "exec: the hook sees the container process still running crun's code, not the program"),
+                              "exec: the hook sees the container process still running crun's code, not the program (a race: "
+                              "seen in some runs, not in others)"),
     "test_hooks_state_on_stdin": "crun 1.8.1 gives startContainer hooks a state with bundle \"/\" and pid 0 (and ociVersion \"1.0\")",
     "test_hooks_state_pid_container_ns": "crun 1.8.1 gives createContainer/startContainer hooks pid 0 in the state, not the container's own pid (1)",
 })
