@@ -17,9 +17,9 @@ NEWER_INVALID = ("the field is unknown to this release (newer than the spec vers
 
 COMMON = {
     "test_delete_created_container": (
-        "delete of a `created` container succeeds: the runtime kills and removes it (runc and crun both treat "
-        "`delete` of a created container like a forced delete; containerd relies on it), whereas the spec asks "
-        "for an error and no effect"),
+        "delete of a `created` container succeeds: the runtime kills its process and removes it (runc and crun "
+        "both treat `delete` of a created container like a forced delete), whereas the spec asks for an error "
+        "and no effect"),
     "test_netdevices_*": NEWER_FIELD + " (linux.netDevices is new in spec 1.3): the interface stays in the "
                                       "runtime's network namespace",
     "test_memory_policy": NEWER_FIELD + " (linux.memoryPolicy is new in spec 1.3)",
@@ -36,8 +36,8 @@ COMMON = {
                                   "device instead of being reported as an error"),
     "test_capabilities_ungrantable_not_fatal": (
         "host limitation exposes it: root here lacks CAP_SYS_RESOURCE even in its bounding set, and the runtime "
-        "fails create when the config asks for it (capset EPERM) instead of warning and continuing as the "
-        "SHOULD NOT asks"),
+        "fails create when the config asks for it (runc: 'unable to apply caps', crun: 'capset: Operation not "
+        "permitted') instead of warning and continuing as the SHOULD NOT asks"),
 }
 
 RUNC = dict(COMMON)
@@ -125,7 +125,8 @@ CRUN.update({
     "test_startContainer_hook_failure": "crun 1.8.1 runs startContainer hooks in the container process after `crun start` has returned 0; the hook's failure is not reported by start",
     "test_poststart_hook_failure": "crun 1.8.1 ignores a failing poststart hook: `start` returns 0 and the container keeps running",
     "test_poststart_timing": ("crun 1.8.1 runs poststart hooks as soon as it has signalled the container, without waiting for the "
-                              "exec: the hook sees the container process still running crun's code, not the program"),
+                              "exec: the hook sees the container process still running crun's code, not the program (a race: "
+                              "seen in some runs, not in others)"),
     "test_hooks_state_on_stdin": "crun 1.8.1 gives startContainer hooks a state with bundle \"/\" and pid 0 (and ociVersion \"1.0\")",
     "test_hooks_state_pid_container_ns": "crun 1.8.1 gives createContainer/startContainer hooks pid 0 in the state, not the container's own pid (1)",
 })

@@ -43,7 +43,7 @@ def esc(s):
 
 def main(paths):
     if not paths:
-        paths = sorted(glob.glob(str(SUITE / "results" / "*.json")))
+        paths = sorted(p for p in glob.glob(str(SUITE / "results" / "*.json")) if not p.endswith(".partial.json"))
     runs = []
     for p in paths:
         with open(p) as f:
