@@ -977,3 +977,36 @@ ocirun_container_stats (struct ocirun_context *ctx, char **json, ocirun_error_t 
   ocirun_cgroup_free (cg);
   return ret;
 }
+
+/* How many times the kernel's OOM killer acted in the container's cgroup
+ * (v1: memory.oom_control, v2: memory.events "oom_kill"). */
+int
+ocirun_container_oom_count (struct ocirun_context *ctx, unsigned long long *count, ocirun_error_t *err)
+{
+  static const char *const live[] = { "running", "created", "paused", NULL };
+  ocirun_cgroup *cg = NULL;
+  cleanup_free char *path = NULL;
+  cleanup_free char *data = NULL;
+  const char *dir, *mode;
+  char *p;
+  int ret;
+
+  *count = 0;
+  ret = load_cgroup_in_state (ctx, "read the events of", live, &cg, NULL, err);
+  if (ret < 0)
+    {
+      ocirun_cgroup_free (cg);
+      return ret;
+    }
+  mode = ocirun_cgroup_mode_name (cg);
+  dir = ocirun_cgroup_path (cg, strcmp (mode, "v2") == 0 ? NULL : "memory");
+  if (dir && *dir)
+    {
+      xasprintf (&path, "%s/%s", dir, strcmp (mode, "v2") == 0 ? "memory.events" : "memory.oom_control");
+      if (read_all_file (path, &data, NULL, err) == 0 && (p = strstr (data, "oom_kill ")))
+        *count = strtoull (p + 9, NULL, 10);
+      ocirun_error_release (err);
+    }
+  ocirun_cgroup_free (cg);
+  return 0;
+}
