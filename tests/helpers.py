@@ -70,15 +70,26 @@ def cgroup_dirs_for(rel):
     return [h / r for h in cgroup_hierarchies() if (h / r).is_dir()]
 
 
+# ids of the containers THIS process made: other test runs (other
+# worktrees, CI) may use /ocirun-test at the same time, and we must never
+# judge or touch their cgroups
+OWN_IDS = set()
+
+
 def all_test_cgroups():
-    """Every cgroup dir below this session's /ocirun-test-<pid> in every hierarchy."""
+    """Cgroup dirs below this session's /ocirun-test-<pid>/<id> for our own ids, every hierarchy."""
     res = set()
     for h in cgroup_hierarchies():
         d = h / CGROUP_PREFIX.lstrip("/")
-        if d.is_dir():
-            for p in d.rglob("*"):
-                if p.is_dir():
-                    res.add(str(p))
+        if not d.is_dir():
+            continue
+        for cid in list(OWN_IDS):
+            top = d / cid
+            if top.is_dir():
+                res.add(str(top))
+                for p in top.rglob("*"):
+                    if p.is_dir():
+                        res.add(str(p))
     return res
 
 
@@ -252,6 +263,7 @@ class OcirunContainer(rtlib.Container):
     def __init__(self, runtime, workdir, config=None, cid=None, cgroups=True,
                  rootfs_template=None):
         cid = cid or new_id()
+        OWN_IDS.add(cid)
         config = deepcopy(config if config is not None else default_config())
         if cgroups and "linux" in config and not config["linux"].get("cgroupsPath"):
             config["linux"]["cgroupsPath"] = "%s/%s" % (CGROUP_PREFIX, cid)

@@ -81,7 +81,8 @@ build_asan() {
   local dst=$SRC/build-asan/src
   mkdir -p "$dst"
   (git ls-files -co --exclude-standard 2>/dev/null || find . -path ./build-asan -prune -o -type f -print) \
-    | grep -v '^build-asan/' | rsync -a --files-from=- ./ "$dst/" || return 1
+    | grep -v '^build-asan/' | while read -r f; do [ -e "$f" ] && printf '%s\n' "$f"; done \
+    | tar -cf - -T - | tar -xpf - -C "$dst" || return 1
   (
     cd "$dst" || exit 1
     [ -x configure ] && [ configure -nt configure.ac ] || ./autogen.sh || exit 1
@@ -96,7 +97,6 @@ build_asan() {
 
 say "build ($MODE)"
 if [ "$MODE" = asan ]; then
-  command -v rsync >/dev/null || { echo "run.sh: --asan needs rsync"; FAILED=1; finish; }
   build_asan || { echo "run.sh: ASan build failed"; FAILED=$((FAILED + 1)); finish; }
   # leaks of a short-lived CLI are noise; everything else aborts loudly
   export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=1:halt_on_error=1}
