@@ -1189,12 +1189,17 @@ cache_load (int dirfd, const char *name, const uint8_t key[32], ocirun_seccomp_f
   if (why)
     goto reject;
 
-  why = bpf_check ((const struct sock_filter *) (buf + sizeof *h + h->lib_path_len), h->n_insns);
-  if (why)
-    goto reject;
-
+  /* the program follows a variable-length path: copy it to an aligned
+   * buffer before looking at it as struct sock_filter */
   f->insns = xmalloc0 (prog_len);
   memcpy (f->insns, buf + sizeof *h + h->lib_path_len, prog_len);
+  why = bpf_check ((const struct sock_filter *) f->insns, h->n_insns);
+  if (why)
+    {
+      free (f->insns);
+      f->insns = NULL;
+      goto reject;
+    }
   f->len = h->n_insns;
   f->from_cache = true;
   return true;
