@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "job.h"
+#include "userns.h"
 #include "utils.h"
 
 static bool
@@ -76,6 +77,8 @@ validate_linux (const oci_config *c, ocirun_error_t *err)
   if (l->personality && l->personality->domain && strcmp (l->personality->domain, "LINUX") != 0
       && strcmp (l->personality->domain, "LINUX32") != 0)
     return ocirun_make_error (err, 0, "linux.personality.domain: unknown domain `%s`", l->personality->domain);
+  if (ocirun_userns_validate (c, err) < 0)
+    return -1;
   return ocirun_sysctl_validate (c, err);
 }
 
