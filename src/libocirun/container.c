@@ -298,7 +298,6 @@ do_create (struct ocirun_context *ctx, struct created *out, ocirun_error_t *err)
     goto fail;
 
   pid = clone_child (&job, err);
-  ocirun_mounts_release_idmapped ();
   if (pid < 0)
     goto fail;
   if (pid == 0)
@@ -310,6 +309,7 @@ do_create (struct ocirun_context *ctx, struct created *out, ocirun_error_t *err)
       job.sync_sock = sv[1];
       ocirun_init_main (&job);
     }
+  ocirun_mounts_release_idmapped (); /* the child has its copies */
   close (sv[1]);
   sv[1] = -1;
   if (ocirun_ns_await_init (&job, sv[0], &pid, err) < 0)
