@@ -109,6 +109,10 @@ ocirun_ns_prepare (struct ocirun_job *job, ocirun_error_t *err)
       else
         job->ns_new[k] = true;
     }
+  /* an unprivileged runtime: say now if the maps cannot be written */
+  if (job->ns_new[NS_USER])
+    return ocirun_userns_check_maps (l->uid_mappings, l->uid_mappings_len, l->gid_mappings, l->gid_mappings_len,
+                                     "linux", err);
   return 0;
 }
 

@@ -193,15 +193,13 @@ write_direct (pid_t pid, const char *file, const oci_id_mapping *m, size_t n, co
   return 0;
 }
 
-/* newuidmap/newgidmap: $PATH first, then where distributions put them */
+/* newuidmap/newgidmap, looked up in $PATH (as runc does) */
 static char *
 find_helper (const char *name)
 {
-  static const char *const fallback[] = { "/usr/bin", "/bin", "/usr/sbin", "/sbin" };
   const char *path = getenv ("PATH");
-  cleanup_free char *copy = xstrdup (path ? path : "");
+  cleanup_free char *copy = xstrdup (path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
   char *save = NULL, *dir;
-  size_t i;
 
   for (dir = strtok_r (copy, ":", &save); dir; dir = strtok_r (NULL, ":", &save))
     {
@@ -209,14 +207,6 @@ find_helper (const char *name)
       if (*dir != '/')
         continue;
       xasprintf (&p, "%s/%s", dir, name);
-      if (access (p, X_OK) == 0)
-        return p;
-      free (p);
-    }
-  for (i = 0; i < ARRAY_SIZE (fallback); i++)
-    {
-      char *p;
-      xasprintf (&p, "%s/%s", fallback[i], name);
       if (access (p, X_OK) == 0)
         return p;
       free (p);
@@ -342,19 +332,58 @@ out:
   return ret;
 }
 
+/* Unprivileged: the helper to use (NULL: write directly), or an error
+ * naming what is missing. */
+static int
+pick_helper (bool gid, const oci_id_mapping *m, size_t n, const char *field, char **helper, ocirun_error_t *err)
+{
+  const char *name = gid ? "newgidmap" : "newuidmap";
+  uint32_t own = gid ? getegid () : geteuid ();
+
+  *helper = NULL;
+  if (n == 0 || geteuid () == 0 || (n == 1 && m[0].size == 1 && m[0].host_id == own))
+    return 0;
+  *helper = find_helper (name);
+  if (*helper == NULL)
+    return ocirun_make_error (err, 0,
+                              "%s: `%s` not found (install the uidmap package): an unprivileged user needs it to map "
+                              "more than its own id",
+                              field, name);
+  if (check_subids (gid ? "/etc/subgid" : "/etc/subuid", own, m, n, field, err) < 0)
+    {
+      free (steal_pointer (helper));
+      return -1;
+    }
+  return 0;
+}
+
+int
+ocirun_userns_check_maps (const oci_id_mapping *uids, size_t nu, const oci_id_mapping *gids, size_t ng,
+                          const char *where, ocirun_error_t *err)
+{
+  cleanup_free char *hu = NULL;
+  cleanup_free char *hg = NULL;
+  char field[64];
+  snprintf (field, sizeof field, "%s.uidMappings", where);
+  if (pick_helper (false, uids, nu, field, &hu, err) < 0)
+    return -1;
+  snprintf (field, sizeof field, "%s.gidMappings", where);
+  return pick_helper (true, gids, ng, field, &hg, err);
+}
+
 static int
 write_one (pid_t pid, bool gid, const oci_id_mapping *m, size_t n, const char *field, ocirun_error_t *err)
 {
   const char *file = gid ? "gid_map" : "uid_map";
-  const char *name = gid ? "newgidmap" : "newuidmap";
-  uint32_t own = gid ? getegid () : geteuid ();
   cleanup_free char *helper = NULL;
 
   if (n == 0)
     return 0;
-  if (geteuid () == 0)
+  if (pick_helper (gid, m, n, field, &helper, err) < 0)
+    return -1;
+  if (helper == NULL && geteuid () == 0)
     return write_direct (pid, file, m, n, field, err);
-  if (n == 1 && m[0].size == 1 && m[0].host_id == own)
+  if (helper == NULL)
     {
       /* user_namespaces(7): an unprivileged gid_map needs setgroups denied */
       if (gid)
@@ -366,14 +395,6 @@ write_one (pid_t pid, bool gid, const oci_id_mapping *m, size_t n, const char *f
         }
       return write_direct (pid, file, m, n, field, err);
     }
-  helper = find_helper (name);
-  if (helper == NULL)
-    return ocirun_make_error (err, 0,
-                              "%s: `%s` not found (install the uidmap package): an unprivileged user needs it to map "
-                              "more than its own id",
-                              field, name);
-  if (check_subids (gid ? "/etc/subgid" : "/etc/subuid", own, m, n, field, err) < 0)
-    return -1;
   return run_helper (helper, pid, m, n, field, err);
 }
 

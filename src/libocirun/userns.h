@@ -24,6 +24,11 @@ int ocirun_userns_validate (const oci_config *c, ocirun_error_t *err);
 int ocirun_userns_write_maps (pid_t pid, const oci_id_mapping *uids, size_t nu, const oci_id_mapping *gids, size_t ng,
                               const char *where, ocirun_error_t *err);
 
+/* Before anything is made: can we write these maps (unprivileged: is
+ * newuidmap there, does /etc/subuid allow the ranges)? */
+int ocirun_userns_check_maps (const oci_id_mapping *uids, size_t nu, const oci_id_mapping *gids, size_t ng,
+                              const char *where, ocirun_error_t *err);
+
 /* A new user namespace with these mappings, as an fd (for
  * mount_setattr(MOUNT_ATTR_IDMAP)); no process is left in it. */
 int ocirun_userns_open_mapped (const oci_id_mapping *uids, size_t nu, const oci_id_mapping *gids, size_t ng,
