@@ -39,6 +39,7 @@ cmd_events (struct ocirun_global *g, int argc, char **argv, ocirun_error_t *err)
   struct ocirun_context ctx;
   bool once = false;
   double interval = 5;
+  unsigned long long ooms = 0;
   int c;
 
   cli_context_init (g, &ctx);
@@ -66,10 +67,13 @@ cmd_events (struct ocirun_global *g, int argc, char **argv, ocirun_error_t *err)
   if (cli_positional ("events", "[--stats] [--interval 5s] CONTAINER_ID", argc, argv, 1, err) < 0)
     return -1;
   ctx.id = argv[optind];
+  if (!once && ocirun_container_oom_count (&ctx, &ooms, err) < 0)
+    return -1;
   for (;;)
     {
       char *json = NULL;
       struct timespec ts;
+      unsigned long long now_ooms = 0;
       if (ocirun_container_stats (&ctx, &json, err) < 0)
         {
           /* the stream ends quietly when the container goes away */
@@ -85,6 +89,18 @@ cmd_events (struct ocirun_global *g, int argc, char **argv, ocirun_error_t *err)
       free (json);
       if (once)
         return 0;
+      /* runc's stream also reports OOM kills as they happen */
+      if (ocirun_container_oom_count (&ctx, &now_ooms, err) < 0)
+        {
+          ocirun_error_release (err);
+          return 0;
+        }
+      if (now_ooms > ooms)
+        {
+          printf ("{\"type\":\"oom\",\"id\":\"%s\"}\n", ctx.id);
+          fflush (stdout);
+          ooms = now_ooms;
+        }
       ts.tv_sec = (time_t) interval;
       ts.tv_nsec = (long) ((interval - (double) ts.tv_sec) * 1e9);
       nanosleep (&ts, NULL);

@@ -55,9 +55,16 @@ ocirun_validate_id (const char *id, ocirun_error_t *err)
     return ocirun_make_error (err, 0, "container id `%s`: invalid", id);
   for (p = id; *p; p++)
     if (!(isalnum ((unsigned char) *p) || *p == '_' || *p == '+' || *p == '-' || *p == '.'))
-      return ocirun_make_error (err, 0,
-                                "container id `%s`: invalid character `%c` (allowed: letters, digits, `_+-.`)", id,
-                                isprint ((unsigned char) *p) ? *p : '?');
+      {
+        /* keep the message on one line whatever the caller passed */
+        cleanup_free char *shown = xmalloc0 (strlen (id) * 4 + 1);
+        const char *q;
+        char *o = shown;
+        for (q = id; *q; q++)
+          o += isprint ((unsigned char) *q) ? sprintf (o, "%c", *q) : sprintf (o, "\\x%02x", (unsigned char) *q);
+        return ocirun_make_error (err, 0, "container id `%s`: invalid character (allowed: letters, digits, `_+-.`)",
+                                  shown);
+      }
   return 0;
 }
 
@@ -185,9 +192,8 @@ do_create (struct ocirun_context *ctx, struct created *out, ocirun_error_t *err)
   int sv[2] = { -1, -1 };
   int master = -1;
   pid_t pid = -1;
-  bool have_status = false;
+  bool have_status = false, hooks_started = false;
   int ret = -1, k;
-  struct sync_hdr hdr;
   struct stat sb;
 
   memset (&job, 0, sizeof job);
@@ -337,6 +343,7 @@ do_create (struct ocirun_context *ctx, struct created *out, ocirun_error_t *err)
   if (sync_expect (sv[0], SYNC_CHILD_CREATE_RUNTIME, NULL, NULL, err) < 0)
     goto fail;
   json = state_json (&st, "creating");
+  hooks_started = true;
   if (ocirun_hooks_run (config->hooks, HOOK_PRESTART, json, err) < 0
       || ocirun_hooks_run (config->hooks, HOOK_CREATE_RUNTIME, json, err) < 0)
     goto fail;
@@ -346,45 +353,11 @@ do_create (struct ocirun_context *ctx, struct created *out, ocirun_error_t *err)
       goto fail;
     }
 
-  for (;;)
-    {
-      cleanup_free char *payload = NULL;
-      int fd = -1;
-      if (sync_recv (sv[0], &hdr, &payload, &fd, err) < 0)
-        goto fail;
-      if (hdr.type == SYNC_CHILD_READY)
-        break;
-      if (hdr.type == SYNC_CHILD_ERROR)
-        {
-          if (fd >= 0)
-            close (fd);
-          ocirun_make_error (err, hdr.err, "%s", payload ? payload : "container setup failed");
-          (*err)->status = hdr.err;
-          goto fail;
-        }
-      if (hdr.type == SYNC_CHILD_PTY)
-        {
-          if (ctx->console_socket)
-            {
-              int r = ocirun_console_socket_send (ctx->console_socket, fd, err);
-              close (fd);
-              if (r < 0)
-                goto fail;
-            }
-          else
-            master = fd;
-        }
-      else if (hdr.type == SYNC_CHILD_SECCOMP_LISTENER)
-        {
-          cleanup_free char *cur = state_json (&st, "creating");
-          int r = ocirun_seccomp_send_listener (config->linux_->seccomp, fd, cur, err);
-          close (fd);
-          if (r < 0)
-            goto fail;
-        }
-      else if (fd >= 0)
-        close (fd);
-    }
+  {
+    cleanup_free char *cur = state_json (&st, "creating");
+    if (ocirun_parent_wait_ready (sv[0], ctx->console_socket, config->linux_->seccomp, cur, &master, err) < 0)
+      goto fail;
+  }
 
   if (ctx->pid_file && write_pid_file (ctx->pid_file, pid, err) < 0)
     goto fail;
@@ -403,6 +376,14 @@ fail:
     close (master);
   ocirun_mounts_release_idmapped ();
   kill_and_reap (pid);
+  if (hooks_started && config->hooks && config->hooks->poststop_len && have_status)
+    {
+      /* runtime.md: a failed prestart/createRuntime/createContainer hook
+       * stops the container and "continue[s] the lifecycle at step 12":
+       * the container is destroyed and the poststop hooks run */
+      cleanup_free char *stopped = state_json (&st, "stopped");
+      ocirun_hooks_run_all (config->hooks, HOOK_POSTSTOP, stopped);
+    }
   if (job.cgroup)
     {
       ocirun_error_t tmp = NULL;
@@ -464,6 +445,8 @@ load_saved_config (struct ocirun_status *st, ocirun_error_t *err)
   xasprintf (&path, "%s/config.json", st->dir);
   return load_config (path, &raw, &len, err);
 }
+
+static int kill_locked (struct ocirun_status *st, int signo, bool all, ocirun_error_t *err);
 
 /* runtime.md "start": signal the init waiting on the exec fifo. */
 static int
@@ -540,9 +523,14 @@ do_start (struct ocirun_context *ctx, ocirun_error_t *err)
       json = state_json (&st, "running");
       if (ocirun_hooks_run (config->hooks, HOOK_POSTSTART, json, &tmp) < 0)
         {
-          /* config.md: a failing poststart hook is a warning */
-          ocirun_warning ("%s", tmp->msg);
-          ocirun_error_release (&tmp);
+          /* runtime.md step 9: "If any poststart hook fails, the runtime
+           * MUST generate an error, stop the container, and continue the
+           * lifecycle at step 12" (delete is the caller's) */
+          ocirun_error_t ignore = NULL;
+          kill_locked (&st, SIGKILL, true, &ignore);
+          ocirun_error_release (&ignore);
+          *err = tmp;
+          goto out;
         }
     }
   ret = 0;
@@ -568,7 +556,7 @@ ocirun_container_state (struct ocirun_context *ctx, char **json, ocirun_error_t 
   int ret;
   if (ocirun_validate_id (ctx->id, err) < 0)
     return -1;
-  ret = ocirun_status_load (ctx->root, ctx->id, &st, err);
+  ret = ocirun_status_load_readonly (ctx->root, ctx->id, &st, err);
   if (ret == 0)
     {
       oci_state s = *st.state;
@@ -774,12 +762,8 @@ ocirun_container_delete (struct ocirun_context *ctx, bool force, ocirun_error_t 
   if (config && config->hooks && config->hooks->poststop_len)
     {
       cleanup_free char *json = state_json (&st, "stopped");
-      ocirun_error_t tmp = NULL;
-      if (ocirun_hooks_run (config->hooks, HOOK_POSTSTOP, json, &tmp) < 0)
-        {
-          ocirun_warning ("%s", tmp->msg);
-          ocirun_error_release (&tmp);
-        }
+      /* runtime.md step 13: warn, and the remaining hooks still run */
+      ocirun_hooks_run_all (config->hooks, HOOK_POSTSTOP, json);
     }
   ret = 0;
   goto out;
@@ -795,36 +779,17 @@ out:
 
 /* ---- run: create + start, then (not detached) wait and forward signals ---- */
 
-static int
-exit_code (int status)
-{
-  if (WIFEXITED (status))
-    return WEXITSTATUS (status);
-  if (WIFSIGNALED (status))
-    return 128 + WTERMSIG (status);
-  return 255;
-}
-
 int
 ocirun_container_run (struct ocirun_context *ctx, int *exit_status, ocirun_error_t *err)
 {
-  static const int forward[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGTSTP };
   struct created c;
   sigset_t mask, old;
-  int sigfd = -1, status = 0, ret;
-  size_t i;
+  int ret;
 
   *exit_status = 0;
   if (!ctx->detach)
     {
-      /* the container's init is our child; be its reaper, and hold the
-       * signals we forward to it from before it exists */
-      prctl (PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-      sigemptyset (&mask);
-      for (i = 0; i < ARRAY_SIZE (forward); i++)
-        sigaddset (&mask, forward[i]);
-      sigaddset (&mask, SIGCHLD);
-      sigprocmask (SIG_BLOCK, &mask, &old);
+      ocirun_foreground_prepare (&mask, &old);
       ctx->foreground_tty = ctx->console_socket == NULL;
     }
   ret = do_create (ctx, &c, err);
@@ -847,40 +812,12 @@ ocirun_container_run (struct ocirun_context *ctx, int *exit_status, ocirun_error
       return 0;
     }
 
-  sigfd = signalfd (-1, &mask, SFD_CLOEXEC);
-  if (sigfd < 0)
-    return ocirun_make_error (err, errno, "signalfd");
-  if (c.master >= 0)
-    ocirun_terminal_proxy (c.master, sigfd, c.pid, &status);
-  else
-    for (;;)
-      {
-        struct signalfd_siginfo si;
-        ssize_t r = read (sigfd, &si, sizeof si);
-        if (r != sizeof si)
-          {
-            if (r < 0 && errno == EINTR)
-              continue;
-            break;
-          }
-        if (si.ssi_signo == SIGCHLD)
-          {
-            pid_t w;
-            bool done = false;
-            while ((w = waitpid (-1, &status, WNOHANG)) > 0)
-              if (w == c.pid)
-                done = true;
-            if (done)
-              break;
-            continue;
-          }
-        kill (c.pid, (int) si.ssi_signo);
-      }
-  close (sigfd);
+  ret = ocirun_wait_foreground (c.pid, c.master, &mask, exit_status, err);
   if (c.master >= 0)
     close (c.master);
   sigprocmask (SIG_SETMASK, &old, NULL);
-  *exit_status = exit_code (status);
+  if (ret < 0)
+    return ret;
   {
     ocirun_error_t tmp = NULL;
     if (ocirun_container_delete (ctx, true, &tmp) < 0)
@@ -918,7 +855,7 @@ ocirun_container_list (const char *root, struct ocirun_container_info **out, siz
       struct stat sb;
       if (de->d_name[0] == '.')
         continue;
-      if (ocirun_status_load (root, de->d_name, &st, &tmp) < 0)
+      if (ocirun_status_load_readonly (root, de->d_name, &st, &tmp) < 0)
         {
           ocirun_error_release (&tmp);
           ocirun_status_release (&st);
@@ -1042,4 +979,37 @@ ocirun_container_stats (struct ocirun_context *ctx, char **json, ocirun_error_t 
     ret = ocirun_cgroup_stats_json (cg, json, err);
   ocirun_cgroup_free (cg);
   return ret;
+}
+
+/* How many times the kernel's OOM killer acted in the container's cgroup
+ * (v1: memory.oom_control, v2: memory.events "oom_kill"). */
+int
+ocirun_container_oom_count (struct ocirun_context *ctx, unsigned long long *count, ocirun_error_t *err)
+{
+  static const char *const live[] = { "running", "created", "paused", NULL };
+  ocirun_cgroup *cg = NULL;
+  cleanup_free char *path = NULL;
+  cleanup_free char *data = NULL;
+  const char *dir, *mode;
+  char *p;
+  int ret;
+
+  *count = 0;
+  ret = load_cgroup_in_state (ctx, "read the events of", live, &cg, NULL, err);
+  if (ret < 0)
+    {
+      ocirun_cgroup_free (cg);
+      return ret;
+    }
+  mode = ocirun_cgroup_mode_name (cg);
+  dir = ocirun_cgroup_path (cg, strcmp (mode, "v2") == 0 ? NULL : "memory");
+  if (dir && *dir)
+    {
+      xasprintf (&path, "%s/%s", dir, strcmp (mode, "v2") == 0 ? "memory.events" : "memory.oom_control");
+      if (read_all_file (path, &data, NULL, err) == 0 && (p = strstr (data, "oom_kill ")))
+        *count = strtoull (p + 9, NULL, 10);
+      ocirun_error_release (err);
+    }
+  ocirun_cgroup_free (cg);
+  return 0;
 }

@@ -80,6 +80,7 @@ int ocirun_container_pause (struct ocirun_context *ctx, bool pause, ocirun_error
 int ocirun_container_pids (struct ocirun_context *ctx, pid_t **pids, size_t *n, ocirun_error_t *err);
 int ocirun_container_update (struct ocirun_context *ctx, const oci_resources *r, ocirun_error_t *err);
 int ocirun_container_stats (struct ocirun_context *ctx, char **json, ocirun_error_t *err);
+int ocirun_container_oom_count (struct ocirun_context *ctx, unsigned long long *count, ocirun_error_t *err);
 
 /* Checks that the id is usable as a directory name and sane. */
 int ocirun_validate_id (const char *id, ocirun_error_t *err);

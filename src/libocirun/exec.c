@@ -57,22 +57,6 @@ strv_append (char ***v, size_t *n, const char *s)
   (*n)++;
 }
 
-/* KEY=value: replace an existing KEY or append */
-static void
-env_set (oci_process *p, const char *kv)
-{
-  const char *eq = strchr (kv, '=');
-  size_t klen = eq ? (size_t) (eq - kv) : strlen (kv), i;
-  for (i = 0; i < p->env_len; i++)
-    if (strncmp (p->env[i], kv, klen) == 0 && p->env[i][klen] == '=')
-      {
-        free (p->env[i]);
-        p->env[i] = xstrdup (kv);
-        return;
-      }
-  strv_append (&p->env, &p->env_len, kv);
-}
-
 static int
 parse_id (const char *s, uint32_t *out)
 {
@@ -124,7 +108,7 @@ build_process (oci_config *config, struct ocirun_exec_options *o, ocirun_error_t
       p->cwd = xstrdup (o->cwd);
     }
   for (i = 0; i < o->env_len; i++)
-    env_set (p, o->env[i]);
+    ocirun_process_setenv (p, o->env[i]);
   if (o->user)
     {
       cleanup_free char *u = xstrdup (o->user);
@@ -238,23 +222,21 @@ int
 ocirun_container_exec (struct ocirun_context *ctx, struct ocirun_exec_options *o, int *exit_status,
                        ocirun_error_t *err)
 {
-  static const int forward[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGTSTP };
   struct ocirun_status st;
   struct ocirun_job job;
   cleanup_free char *config_path = NULL;
   cleanup_free char *raw = NULL;
   cleanup_close int pidfd = -1;
+  cleanup_free char *state = NULL;
   oci_config *config = NULL;
   ocirun_cgroup *cg = NULL;
   char *perr = NULL;
   const char *live;
   sigset_t mask, old;
   int sv[2] = { -1, -1 };
-  int master = -1, nsflags, ret = -1, k, status = 0;
+  int master = -1, nsflags, ret = -1, k;
   pid_t pid = -1, init_pid;
   unsigned long long start_time;
-  struct sync_hdr hdr;
-  size_t i;
 
   *exit_status = 0;
   memset (&job, 0, sizeof job);
@@ -286,6 +268,12 @@ ocirun_container_exec (struct ocirun_context *ctx, struct ocirun_exec_options *o
       return -1;
     }
   init_pid = st.state->pid;
+  {
+    /* for the seccomp agent: the container's state, as for the init */
+    oci_state cur = *st.state;
+    cur.status = (char *) live;
+    state = oci_state_generate (&cur, false);
+  }
   start_time = st.start_time;
   if (st.cgroup && *st.cgroup && ocirun_cgroup_load (st.cgroup, &cg, err) < 0)
     {
@@ -306,7 +294,8 @@ ocirun_container_exec (struct ocirun_context *ctx, struct ocirun_exec_options *o
     }
   if (build_process (config, o, err) < 0)
     goto out;
-  if (ocirun_rlimits_validate (config->process, "exec", err) < 0)
+  if (ocirun_rlimits_validate (config->process, "exec", err) < 0
+      || ocirun_cpu_affinity_validate (config->process, "exec", err) < 0)
     goto out;
   job.ctx = ctx;
   job.config = config;
@@ -330,12 +319,7 @@ ocirun_container_exec (struct ocirun_context *ctx, struct ocirun_exec_options *o
 
   if (!o->detach)
     {
-      prctl (PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-      sigemptyset (&mask);
-      for (i = 0; i < ARRAY_SIZE (forward); i++)
-        sigaddset (&mask, forward[i]);
-      sigaddset (&mask, SIGCHLD);
-      sigprocmask (SIG_BLOCK, &mask, &old);
+      ocirun_foreground_prepare (&mask, &old);
     }
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
     {
@@ -353,6 +337,9 @@ ocirun_container_exec (struct ocirun_context *ctx, struct ocirun_exec_options *o
       ocirun_make_error (err, errno, "join the container's pid namespace");
       goto out;
     }
+  /* execCPUAffinity.initial: where we run until the cgroup is joined */
+  if (ocirun_cpu_affinity_apply (config->process, false, err) < 0)
+    goto out;
   pid = fork ();
   if (pid < 0)
     {
@@ -363,8 +350,7 @@ ocirun_container_exec (struct ocirun_context *ctx, struct ocirun_exec_options *o
     {
       close (sv[0]);
       job.sync_sock = sv[1];
-      if (!o->detach)
-        sigprocmask (SIG_SETMASK, &old, NULL);
+      ocirun_reset_signals ();
       exec_child (&job, pidfd, nsflags);
     }
   close (sv[1]);
@@ -379,58 +365,12 @@ ocirun_container_exec (struct ocirun_context *ctx, struct ocirun_exec_options *o
       ocirun_make_error (err, errno, "sync with the exec process");
       goto fail;
     }
-  for (;;)
-    {
-      cleanup_free char *payload = NULL;
-      int fd = -1;
-      if (sync_recv (sv[0], &hdr, &payload, &fd, err) < 0)
-        goto fail;
-      if (hdr.type == SYNC_CHILD_READY)
-        break;
-      if (hdr.type == SYNC_CHILD_INIT_PID)
-        {
-          /* the child forked the process to run in the pid namespace */
-          long long v;
-          if (payload == NULL || parse_int64 (payload, &v) < 0 || v <= 0)
-            {
-              ocirun_make_error (err, 0, "sync: bad pid from the exec process");
-              goto fail;
-            }
-          while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
-            ;
-          pid = (pid_t) v;
-          continue;
-        }
-      if (hdr.type == SYNC_CHILD_ERROR)
-        {
-          if (fd >= 0)
-            close (fd);
-          ocirun_make_error (err, hdr.err, "%s", payload ? payload : "exec setup failed");
-          goto fail;
-        }
-      if (hdr.type == SYNC_CHILD_PTY)
-        {
-          if (ctx->console_socket)
-            {
-              int r = ocirun_console_socket_send (ctx->console_socket, fd, err);
-              close (fd);
-              if (r < 0)
-                goto fail;
-            }
-          else
-            master = fd;
-        }
-      else if (hdr.type == SYNC_CHILD_SECCOMP_LISTENER)
-        {
-          /* the listener gets the container's state, as for the init */
-          int r = ocirun_seccomp_send_listener (config->linux_->seccomp, fd, "{}", err);
-          close (fd);
-          if (r < 0)
-            goto fail;
-        }
-      else if (fd >= 0)
-        close (fd);
-    }
+  if ((nsflags & CLONE_NEWUSER) && (nsflags & CLONE_NEWPID) && ocirun_ns_recv_init_pid (sv[0], &pid, err) < 0)
+    goto fail;
+  if (ocirun_parent_wait_ready (sv[0], ctx->console_socket, config->linux_ ? config->linux_->seccomp : NULL,
+                                state, &master, err)
+      < 0)
+    goto fail;
   if (o->pid_file)
     {
       cleanup_free char *tmp = NULL;
@@ -451,44 +391,8 @@ ocirun_container_exec (struct ocirun_context *ctx, struct ocirun_exec_options *o
       goto out;
     }
 
-  {
-    int sigfd = signalfd (-1, &mask, SFD_CLOEXEC);
-    if (sigfd < 0)
-      {
-        ocirun_make_error (err, errno, "signalfd");
-        goto fail;
-      }
-    if (master >= 0)
-      ocirun_terminal_proxy (master, sigfd, pid, &status);
-    else
-      for (;;)
-        {
-          struct signalfd_siginfo si;
-          ssize_t r = read (sigfd, &si, sizeof si);
-          if (r != sizeof si)
-            {
-              if (r < 0 && errno == EINTR)
-                continue;
-              break;
-            }
-          if (si.ssi_signo == SIGCHLD)
-            {
-              pid_t w;
-              bool done = false;
-              while ((w = waitpid (-1, &status, WNOHANG)) > 0)
-                if (w == pid)
-                  done = true;
-              if (done)
-                break;
-              continue;
-            }
-          kill (pid, (int) si.ssi_signo);
-        }
-    close (sigfd);
-    sigprocmask (SIG_SETMASK, &old, NULL);
-    *exit_status = WIFEXITED (status) ? WEXITSTATUS (status) : WIFSIGNALED (status) ? 128 + WTERMSIG (status) : 255;
-  }
-  ret = 0;
+  ret = ocirun_wait_foreground (pid, master, &mask, exit_status, err);
+  sigprocmask (SIG_SETMASK, &old, NULL);
   goto out;
 
 fail:

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <signal.h>
 #include <sys/types.h>
 
 #include "cgroup.h"
@@ -63,6 +64,7 @@ uint64_t ocirun_ns_clone_flags (const struct ocirun_job *job);
 int ocirun_ns_child_enter (struct ocirun_job *job, ocirun_error_t *err);
 int ocirun_ns_fork_init (int sync_sock, ocirun_error_t *err);
 int ocirun_ns_await_init (struct ocirun_job *job, int sync_sock, pid_t *pid, ocirun_error_t *err);
+int ocirun_ns_recv_init_pid (int sync_sock, pid_t *pid, ocirun_error_t *err);
 
 /* mounts.c */
 int ocirun_open_in_root (int rootfd, const char *path, int flags, mode_t create_type, ocirun_error_t *err);
@@ -100,6 +102,7 @@ enum ocirun_hook_kind
   HOOK_POSTSTOP,
 };
 int ocirun_hooks_run (const oci_hooks *hooks, enum ocirun_hook_kind kind, const char *state_json, ocirun_error_t *err);
+void ocirun_hooks_run_all (const oci_hooks *hooks, enum ocirun_hook_kind kind, const char *state_json);
 
 /* process.c: the process' attributes, in the order init applies them */
 int ocirun_process_validate (const oci_process *p, const char *where, ocirun_error_t *err);
@@ -107,6 +110,11 @@ int ocirun_rlimits_validate (const oci_process *p, const char *where, ocirun_err
 int ocirun_rlimits_apply (const oci_process *p, ocirun_error_t *err);
 int ocirun_process_prepare (const oci_process *p, ocirun_error_t *err); /* oom, personality, scheduler, ioprio, umask */
 int ocirun_personality_apply (const oci_linux *l, ocirun_error_t *err);
+int ocirun_memory_policy_validate (const oci_linux *l, ocirun_error_t *err);
+int ocirun_memory_policy_apply (const oci_linux *l, ocirun_error_t *err);
+int ocirun_cpu_affinity_validate (const oci_process *p, const char *where, ocirun_error_t *err);
+int ocirun_cpu_affinity_apply (const oci_process *p, bool final, ocirun_error_t *err);
+void ocirun_process_setenv (oci_process *p, const char *kv);
 int ocirun_user_apply (const oci_process *p, ocirun_error_t *err);
 int ocirun_keyring_new (const char *id, ocirun_error_t *err);
 char *ocirun_find_executable (const oci_process *p, ocirun_error_t *err);
@@ -123,6 +131,12 @@ int ocirun_console_socket_send (const char *path, int master, ocirun_error_t *er
  * master, forward signals read from sigfd (SIGWINCH resizes), until pid
  * exits; *status gets its wait status. */
 int ocirun_terminal_proxy (int master, int sigfd, pid_t pid, int *status);
+
+/* parent.c */
+int ocirun_parent_wait_ready (int sock, const char *console_socket, const oci_seccomp *seccomp, const char *state_json,
+                              int *master, ocirun_error_t *err);
+void ocirun_foreground_prepare (sigset_t *mask, sigset_t *old);
+int ocirun_wait_foreground (pid_t pid, int master, const sigset_t *mask, int *exit_code, ocirun_error_t *err);
 
 /* validate.c */
 int ocirun_config_validate (const oci_config *c, bool need_process, ocirun_error_t *err);

@@ -264,15 +264,13 @@ ocirun_ns_child_enter (struct ocirun_job *job, ocirun_error_t *err)
   return 0;
 }
 
-/* Parent, right after clone: when the child forks the init (see
- * ocirun_ns_child_enter), learn the init's pid and reap the child. */
+/* Parent (create or exec): the child forked the process that goes on
+ * (ocirun_ns_fork_init): reap the child, *pid becomes that process. */
 int
-ocirun_ns_await_init (struct ocirun_job *job, int sync_sock, pid_t *pid, ocirun_error_t *err)
+ocirun_ns_recv_init_pid (int sync_sock, pid_t *pid, ocirun_error_t *err)
 {
   cleanup_free char *payload = NULL;
   long long v;
-  if (!split_create (job) || !job->ns_new[NS_PID])
-    return 0;
   if (sync_expect (sync_sock, SYNC_CHILD_INIT_PID, &payload, NULL, err) < 0)
     return -1;
   if (payload == NULL || parse_int64 (payload, &v) < 0 || v <= 0)
@@ -281,6 +279,16 @@ ocirun_ns_await_init (struct ocirun_job *job, int sync_sock, pid_t *pid, ocirun_
     ;
   *pid = (pid_t) v;
   return 0;
+}
+
+/* Parent, right after clone: when the child forks the init (see
+ * ocirun_ns_child_enter), learn the init's pid and reap the child. */
+int
+ocirun_ns_await_init (struct ocirun_job *job, int sync_sock, pid_t *pid, ocirun_error_t *err)
+{
+  if (!split_create (job) || !job->ns_new[NS_PID])
+    return 0;
+  return ocirun_ns_recv_init_pid (sync_sock, pid, err);
 }
 
 /* Called in the parent before clone: a new time namespace is created for

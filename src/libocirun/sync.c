@@ -46,8 +46,10 @@ sync_send (int sock, enum sync_msg type, int errno_, const void *payload, size_t
 int
 sync_recv (int sock, struct sync_hdr *hdr, char **payload, int *fd, ocirun_error_t *err)
 {
-  cleanup_free char *buf = xmalloc0 (sizeof *hdr + SYNC_MAX + 1);
-  struct iovec iov = { buf, sizeof *hdr + SYNC_MAX };
+  cleanup_free char *buf = NULL;
+  struct sync_hdr peek;
+  size_t size = sizeof *hdr;
+  struct iovec iov;
   union
   {
     char buf[CMSG_SPACE (sizeof (int))];
@@ -61,6 +63,15 @@ sync_recv (int sock, struct sync_hdr *hdr, char **payload, int *fd, ocirun_error
     *payload = NULL;
   if (fd)
     *fd = -1;
+  /* size the buffer from the header (a packet is read whole or not at all) */
+  do
+    r = recv (sock, &peek, sizeof peek, MSG_PEEK);
+  while (r < 0 && errno == EINTR);
+  if (r == (ssize_t) sizeof peek && peek.len <= SYNC_MAX)
+    size += peek.len;
+  buf = xmalloc0 (size + 1);
+  iov.iov_base = buf;
+  iov.iov_len = size;
   do
     r = recvmsg (sock, &msg, MSG_CMSG_CLOEXEC);
   while (r < 0 && errno == EINTR);
