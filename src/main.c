@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "ocirun.h"
@@ -90,6 +91,8 @@ main (int argc, char **argv)
   size_t i;
   int c, ret;
 
+  /* rootless by default when not root (runc's --rootless=auto) */
+  g.rootless = geteuid () != 0;
   opterr = 0;
   while ((c = getopt_long (argc, argv, "+vh", opts, NULL)) != -1)
     {
@@ -116,7 +119,7 @@ main (int argc, char **argv)
           g.systemd_cgroup = true;
           break;
         case 'R':
-          g.rootless = cli_bool (optarg);
+          g.rootless = (optarg && strcasecmp (optarg, "auto") == 0) ? geteuid () != 0 : cli_bool (optarg);
           break;
         case 'C':
           break;
@@ -143,6 +146,14 @@ main (int argc, char **argv)
         }
       else
         g.root = "/run/ocirun";
+      if (geteuid () != 0 && !(xdg && *xdg) && access ("/run/ocirun", W_OK) < 0 && optind < argc
+          && strcmp (argv[optind], "spec") != 0 && strcmp (argv[optind], "features") != 0)
+        {
+          fprintf (stderr, "ocirun: --root: XDG_RUNTIME_DIR is not set and /run/ocirun is not writable by uid %u: "
+                           "set XDG_RUNTIME_DIR or pass --root DIR\n",
+                   geteuid ());
+          return 1;
+        }
     }
   if (optind >= argc)
     {

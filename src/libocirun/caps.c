@@ -109,6 +109,12 @@ ocirun_caps_validate (const oci_capabilities *c, const char *where, ocirun_error
     if (syscall (SYS_capget, &hdr, cur) == 0)
       {
         held = (uint64_t) cur[0].permitted | ((uint64_t) cur[1].permitted << 32);
+        /* unprivileged (rootless): the container gets every capability of
+         * its new user namespace, within our bounding set */
+        if (geteuid () != 0)
+          for (i = 0; i < ocirun_cap_names_len && i < 64; i++)
+            if (prctl (PR_CAPBSET_READ, i, 0, 0, 0) == 1)
+              held |= 1ULL << i;
         miss = want & ~held;
         for (i = 0; i < ocirun_cap_names_len; i++)
           if (miss & (1ULL << i))

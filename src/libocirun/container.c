@@ -150,14 +150,11 @@ clone_child (struct ocirun_job *job, ocirun_error_t *err)
 {
   struct clone_args_ args;
   int cgfd = job->cgroup ? ocirun_cgroup_clone_fd (job->cgroup) : -1;
-  int k;
   long pid;
 
   memset (&args, 0, sizeof args);
   args.exit_signal = SIGCHLD;
-  for (k = 0; k < NS_COUNT; k++)
-    if (job->ns_new[k] && k != NS_CGROUP && k != NS_TIME)
-      args.flags |= (uint64_t) ocirun_ns_clone_flag ((enum ocirun_ns) k);
+  args.flags = ocirun_ns_clone_flags (job);
   if (cgfd >= 0)
     {
       args.flags |= CLONE_INTO_CGROUP;
@@ -303,6 +300,8 @@ do_create (struct ocirun_context *ctx, struct created *out, ocirun_error_t *err)
     }
   if (ocirun_ns_set_time_offsets (&job, err) < 0)
     goto fail;
+  if (ocirun_mounts_prepare_idmapped (&job, err) < 0)
+    goto fail;
 
   pid = clone_child (&job, err);
   if (pid < 0)
@@ -316,8 +315,11 @@ do_create (struct ocirun_context *ctx, struct created *out, ocirun_error_t *err)
       job.sync_sock = sv[1];
       ocirun_init_main (&job);
     }
+  ocirun_mounts_release_idmapped (); /* the child has its copies */
   close (sv[1]);
   sv[1] = -1;
+  if (ocirun_ns_await_init (&job, sv[0], &pid, err) < 0)
+    goto fail;
 
   /* the child exists: join it to the cgroup, write its id maps */
   if (sync_expect (sv[0], SYNC_CHILD_WANT_SETUP, NULL, NULL, err) < 0)
@@ -372,6 +374,7 @@ do_create (struct ocirun_context *ctx, struct created *out, ocirun_error_t *err)
 fail:
   if (master >= 0)
     close (master);
+  ocirun_mounts_release_idmapped ();
   kill_and_reap (pid);
   if (hooks_started && config->hooks && config->hooks->poststop_len && have_status)
     {

@@ -10,6 +10,7 @@
 #include <sys/sysmacros.h>
 
 #include "job.h"
+#include "userns.h"
 #include "utils.h"
 
 struct dev_spec
@@ -84,7 +85,7 @@ create_device (struct ocirun_job *job, int rootfd, const struct dev_spec *d, boo
       if (unlinkat (parent, base, S_ISDIR (sb.st_mode) ? AT_REMOVEDIR : 0) < 0)
         return ocirun_make_error (err, errno, "replace `%s`", d->path);
     }
-  if (job->ns_new[NS_USER] || job->ns_fds[NS_USER] >= 0)
+  if (job->ns_new[NS_USER] || ocirun_userns_is_nested ())
     return bind_host_device (parent, base, d, err);
   if (mknodat (parent, base, d->type | (d->mode & 07777), makedev (d->maj, d->min)) < 0)
     return ocirun_make_error (err, errno, "mknod `%s`", d->path);

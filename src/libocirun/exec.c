@@ -19,6 +19,7 @@
 #include "job.h"
 #include "status.h"
 #include "sync.h"
+#include "userns.h"
 #include "utils.h"
 
 #ifndef CLONE_NEWTIME
@@ -186,13 +187,18 @@ exec_child (struct ocirun_job *job, int pidfd, int nsflags)
     _exit (1);
   if (sync_expect (job->sync_sock, SYNC_PARENT_SETUP_DONE, NULL, NULL, &err) < 0)
     _exit (1);
-  /* the pid namespace was joined by the parent (it only applies to children) */
-  if ((nsflags & ~CLONE_NEWPID) && setns (pidfd, nsflags & ~CLONE_NEWPID) < 0)
+  /* the pid namespace was joined by the parent (it only applies to
+   * children) -- unless the container has a user namespace: then joining
+   * its pid namespace needs the user namespace first (an unprivileged
+   * runtime has no say over it otherwise), so we join both and fork */
+  if ((nsflags & ~CLONE_NEWPID) && setns (pidfd, (nsflags & CLONE_NEWUSER) ? nsflags : nsflags & ~CLONE_NEWPID) < 0)
     {
       ocirun_make_error (&err, errno, "join the container's namespaces");
       goto fail;
     }
   close (pidfd);
+  if ((nsflags & CLONE_NEWUSER) && (nsflags & CLONE_NEWPID) && ocirun_ns_fork_init (job->sync_sock, &err) < 0)
+    goto fail;
   if ((nsflags & CLONE_NEWNS) && chdir ("/") < 0)
     {
       ocirun_make_error (&err, errno, "chdir to the container's `/`");
@@ -320,7 +326,13 @@ ocirun_container_exec (struct ocirun_context *ctx, struct ocirun_exec_options *o
       ocirun_make_error (err, errno, "socketpair");
       goto out;
     }
-  if ((nsflags & CLONE_NEWPID) && setns (pidfd, CLONE_NEWPID) < 0)
+  if ((nsflags & CLONE_NEWUSER)
+      && ocirun_userns_check_user (config->process, init_pid,
+                                   o->process_path ? "process.json: user" : o->user ? "exec --user" : "process.user",
+                                   err)
+             < 0)
+    goto out;
+  if ((nsflags & CLONE_NEWPID) && !(nsflags & CLONE_NEWUSER) && setns (pidfd, CLONE_NEWPID) < 0)
     {
       ocirun_make_error (err, errno, "join the container's pid namespace");
       goto out;
@@ -353,6 +365,8 @@ ocirun_container_exec (struct ocirun_context *ctx, struct ocirun_exec_options *o
       ocirun_make_error (err, errno, "sync with the exec process");
       goto fail;
     }
+  if ((nsflags & CLONE_NEWUSER) && (nsflags & CLONE_NEWPID) && ocirun_ns_recv_init_pid (sv[0], &pid, err) < 0)
+    goto fail;
   if (ocirun_parent_wait_ready (sv[0], ctx->console_socket, config->linux_ ? config->linux_->seccomp : NULL,
                                 state, &master, err)
       < 0)

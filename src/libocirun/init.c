@@ -198,10 +198,14 @@ init_setup (struct ocirun_job *job, char **hook_state, ocirun_error_t *err)
   const oci_process *p = c->process;
   cleanup_close int rootfd = -1;
   cleanup_free char *state = NULL;
+  bool userns = job->ns_new[NS_USER] || job->ns_fds[NS_USER] >= 0;
   int ret;
 
-  /* the runtime process is not ptrace-able or dumpable from the container */
-  prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
+  /* the runtime process is not ptrace-able or dumpable from the container;
+   * an unprivileged runtime needs us dumpable until it wrote our id maps
+   * (/proc/PID/uid_map is root's otherwise) */
+  if (geteuid () == 0)
+    prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
   ocirun_reset_signals ();
   prctl (PR_SET_NAME, STAGE_CHILD, 0, 0, 0);
   /* if the runtime dies half-way, so do we: nothing is left behind */
@@ -213,22 +217,27 @@ init_setup (struct ocirun_job *job, char **hook_state, ocirun_error_t *err)
     job->fifo_fd = openat (state_dirfd, "exec.fifo", O_RDWR | O_CLOEXEC);
   if (job->fifo_fd < 0)
     return ocirun_make_error (err, errno, "open the exec fifo in `%s`", job->state_dir);
+  /* a joined user namespace with new namespaces, or the reverse */
+  ret = ocirun_ns_child_enter (job, err);
+  if (ret < 0)
+    return ret;
 
   if (sync_send (job->sync_sock, SYNC_CHILD_WANT_SETUP, 0, NULL, 0, -1) < 0)
     return ocirun_make_error (err, errno, "sync with the runtime");
   ret = sync_expect (job->sync_sock, SYNC_PARENT_SETUP_DONE, NULL, NULL, err);
   if (ret < 0)
     return ret;
+  prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
 
-  if (job->ns_new[NS_USER])
-    {
-      /* become root of the new user namespace (when 0 is mapped) */
-      if (setresgid (0, 0, 0) < 0 || setresuid (0, 0, 0) < 0)
-        ocirun_debug ("cannot become root in the user namespace: %s", strerror (errno));
-    }
   ret = ocirun_ns_join (job, err);
   if (ret < 0)
     return ret;
+  if (userns)
+    {
+      /* become root of the (new or joined) user namespace, when 0 is mapped */
+      if (setresgid (0, 0, 0) < 0 || setresuid (0, 0, 0) < 0)
+        ocirun_debug ("cannot become root in the user namespace: %s", strerror (errno));
+    }
 
   ret = ocirun_rootfs_prepare (job, &rootfd, err);
   if (ret < 0)

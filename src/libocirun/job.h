@@ -4,6 +4,7 @@
 #define OCIRUN_JOB_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <signal.h>
 #include <sys/types.h>
 
@@ -59,6 +60,11 @@ int ocirun_ns_prepare (struct ocirun_job *job, ocirun_error_t *err);
 int ocirun_ns_write_idmaps (struct ocirun_job *job, pid_t pid, ocirun_error_t *err);
 int ocirun_ns_set_time_offsets (struct ocirun_job *job, ocirun_error_t *err);
 int ocirun_ns_join (struct ocirun_job *job, ocirun_error_t *err);
+uint64_t ocirun_ns_clone_flags (const struct ocirun_job *job);
+int ocirun_ns_child_enter (struct ocirun_job *job, ocirun_error_t *err);
+int ocirun_ns_fork_init (int sync_sock, ocirun_error_t *err);
+int ocirun_ns_await_init (struct ocirun_job *job, int sync_sock, pid_t *pid, ocirun_error_t *err);
+int ocirun_ns_recv_init_pid (int sync_sock, pid_t *pid, ocirun_error_t *err);
 
 /* mounts.c */
 int ocirun_open_in_root (int rootfd, const char *path, int flags, mode_t create_type, ocirun_error_t *err);
@@ -66,6 +72,9 @@ int ocirun_rootfs_prepare (struct ocirun_job *job, int *rootfd, ocirun_error_t *
 int ocirun_rootfs_pivot (struct ocirun_job *job, int rootfd, ocirun_error_t *err);
 int ocirun_rootfs_finalize (struct ocirun_job *job, ocirun_error_t *err);
 const char *ocirun_mount_option_name (size_t i);
+bool ocirun_mount_has_idmap (const oci_mount *m);
+int ocirun_mounts_prepare_idmapped (struct ocirun_job *job, ocirun_error_t *err); /* parent, before clone */
+void ocirun_mounts_release_idmapped (void);
 int ocirun_mount_parse_options (char **options, size_t n, unsigned long *flags, char **data, ocirun_error_t *err);
 
 /* devices.c */

@@ -20,6 +20,7 @@
 #include <sys/vfs.h>
 
 #include "job.h"
+#include "userns.h"
 #include "utils.h"
 
 #ifndef MS_NOSYMFOLLOW
@@ -324,6 +325,148 @@ is_bind (const oci_mount *m, const struct parsed_mount *pm)
   return (pm->flags & MS_BIND) || (m->type && strcmp (m->type, "bind") == 0);
 }
 
+/* the per-mount flags of a detached bind tree */
+static int
+set_tree_flags (int tree, const oci_mount *m, const struct parsed_mount *pm, size_t idx, ocirun_error_t *err)
+{
+  struct mount_attr attr, rec = pm->rec;
+  flags_to_attr (pm->flags, &attr);
+  if ((attr.attr_set || attr.attr_clr) && mount_setattr (tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0)
+    return ocirun_make_error (err, errno, "mounts[%zu]: set the flags of `%s`", idx, m->destination);
+  if (pm->has_rec && mount_setattr (tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &rec, sizeof rec) < 0)
+    return ocirun_make_error (err, errno, "mounts[%zu]: set the recursive flags of `%s`", idx, m->destination);
+  return 0;
+}
+
+/* ---- idmapped mounts (config.md#mounts: uidMappings, gidMappings, idmap,
+ * ridmap; runtime-spec 1.2) ----
+ *
+ * mount_setattr(MOUNT_ATTR_IDMAP) needs CAP_SYS_ADMIN over the source's
+ * superblock (the host's user namespace), which the child no longer has
+ * once it is in the container's user namespace.  So the parent makes them
+ * before clone: a detached tree per mount, idmapped with a user namespace
+ * that carries the mount's own mappings (or the container's, for `idmap`
+ * without mappings), with its flags set.  The child inherits the fds and
+ * only moves the trees into place (runc and crun do the same). */
+static int *idmapped_trees;
+static size_t idmapped_len;
+
+static char *
+bind_source (struct ocirun_job *job, const oci_mount *m)
+{
+  char *src;
+  if (m->source[0] == '/')
+    src = xstrdup (m->source);
+  else
+    xasprintf (&src, "%s/%s", job->bundle, m->source);
+  return src;
+}
+
+static int
+prepare_idmapped (struct ocirun_job *job, const oci_mount *m, size_t idx, ocirun_error_t *err)
+{
+  const oci_linux *l = job->config->linux_;
+  struct parsed_mount pm;
+  cleanup_free char *data = NULL;
+  cleanup_free char *src = NULL;
+  cleanup_close int userns = -1;
+  cleanup_close int tree = -1;
+  struct mount_attr attr;
+  char where[48];
+  int ret;
+
+  ret = parse_options (m->options, m->options_len, &pm, err);
+  if (ret < 0)
+    return ret;
+  data = pm.data;
+  if (!pm.idmap && m->uid_mappings_len == 0)
+    return 0;
+  if (m->source == NULL)
+    return ocirun_make_error (err, 0, "mounts[%zu].source: required for a bind mount", idx);
+  if (geteuid () != 0)
+    return ocirun_make_error (err, EPERM,
+                              "mounts[%zu]: an idmapped mount needs a privileged runtime (CAP_SYS_ADMIN over the "
+                              "source's filesystem)",
+                              idx);
+  snprintf (where, sizeof where, "mounts[%zu]", idx);
+  if (m->uid_mappings_len)
+    userns = ocirun_userns_open_mapped (m->uid_mappings, m->uid_mappings_len, m->gid_mappings, m->gid_mappings_len,
+                                        where, err);
+  else if (job->ns_fds[NS_USER] >= 0)
+    userns = fcntl (job->ns_fds[NS_USER], F_DUPFD_CLOEXEC, 3);
+  else
+    userns = ocirun_userns_open_mapped (l->uid_mappings, l->uid_mappings_len, l->gid_mappings, l->gid_mappings_len,
+                                        "linux", err);
+  if (userns < 0)
+    return *err ? -1 : ocirun_make_error (err, errno, "mounts[%zu]: the user namespace for idmap", idx);
+
+  src = bind_source (job, m);
+  tree = open_tree (AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | ((pm.flags & MS_REC) ? AT_RECURSIVE : 0));
+  if (tree < 0)
+    return ocirun_make_error (err, errno, "mounts[%zu]: bind `%s` on `%s`", idx, src, m->destination);
+  memset (&attr, 0, sizeof attr);
+  attr.attr_set = MOUNT_ATTR_IDMAP;
+  attr.userns_fd = (unsigned long long) userns;
+  if (mount_setattr (tree, "", AT_EMPTY_PATH | (pm.ridmap ? AT_RECURSIVE : 0), &attr, sizeof attr) < 0)
+    {
+      if (errno == EINVAL)
+        return ocirun_make_error (err, errno, "mounts[%zu]: idmap `%s` (does its filesystem support idmapped mounts?)",
+                                  idx, src);
+      return ocirun_make_error (err, errno, "mounts[%zu]: idmap `%s`", idx, src);
+    }
+  ret = set_tree_flags (tree, m, &pm, idx, err);
+  if (ret < 0)
+    return ret;
+  idmapped_trees[idx] = steal_fd (&tree);
+  return 0;
+}
+
+int
+ocirun_mounts_prepare_idmapped (struct ocirun_job *job, ocirun_error_t *err)
+{
+  size_t i;
+  for (i = 0; i < job->config->mounts_len; i++)
+    {
+      const oci_mount *m = &job->config->mounts[i];
+      if (m->uid_mappings_len == 0 && !ocirun_mount_has_idmap (m))
+        continue;
+      if (idmapped_trees == NULL)
+        {
+          size_t k;
+          idmapped_len = job->config->mounts_len;
+          idmapped_trees = xmalloc0 (idmapped_len * sizeof (int));
+          for (k = 0; k < idmapped_len; k++)
+            idmapped_trees[k] = -1;
+        }
+      if (prepare_idmapped (job, m, i, err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+/* Parent, once the child has its copies (or on failure). */
+void
+ocirun_mounts_release_idmapped (void)
+{
+  size_t i;
+  for (i = 0; i < idmapped_len; i++)
+    if (idmapped_trees[i] >= 0)
+      close (idmapped_trees[i]);
+  free (idmapped_trees);
+  idmapped_trees = NULL;
+  idmapped_len = 0;
+}
+
+bool
+ocirun_mount_has_idmap (const oci_mount *m)
+{
+  size_t i;
+  for (i = 0; i < m->options_len; i++)
+    if (strcmp (m->options[i], "idmap") == 0 || strcmp (m->options[i], "ridmap") == 0)
+      return true;
+  return false;
+}
+
 static int
 do_bind_mount (struct ocirun_job *job, const oci_mount *m, const char *src, int targetfd, struct parsed_mount *pm,
                size_t idx, ocirun_error_t *err)
@@ -332,32 +475,17 @@ do_bind_mount (struct ocirun_job *job, const oci_mount *m, const char *src, int 
   struct mount_attr attr;
   unsigned int rec = (pm->flags & MS_REC) ? AT_RECURSIVE : 0;
 
-  tree = open_tree (AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | rec);
-  if (tree < 0)
-    return ocirun_make_error (err, errno, "mounts[%zu]: bind `%s` on `%s`", idx, src, m->destination);
-
-  if (pm->idmap)
+  if (idx < idmapped_len && idmapped_trees[idx] >= 0)
+    /* made by the parent: idmapped, flags set */
+    tree = steal_fd (&idmapped_trees[idx]);
+  else
     {
-      /* mounts[].uidMappings/gidMappings with idmap/ridmap (runtime-spec 1.2):
-       * the mapping comes from the container's user namespace. */
-      char p[64];
-      cleanup_close int userns = -1;
-      snprintf (p, sizeof p, "/proc/self/ns/user");
-      userns = open (p, O_RDONLY | O_CLOEXEC);
-      if (userns < 0)
-        return ocirun_make_error (err, errno, "mounts[%zu]: open the user namespace", idx);
-      memset (&attr, 0, sizeof attr);
-      attr.attr_set = MOUNT_ATTR_IDMAP;
-      attr.userns_fd = (unsigned long long) userns;
-      if (mount_setattr (tree, "", AT_EMPTY_PATH | (pm->ridmap ? AT_RECURSIVE : 0), &attr, sizeof attr) < 0)
-        return ocirun_make_error (err, errno, "mounts[%zu]: idmap `%s`", idx, m->destination);
+      tree = open_tree (AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | rec);
+      if (tree < 0)
+        return ocirun_make_error (err, errno, "mounts[%zu]: bind `%s` on `%s`", idx, src, m->destination);
+      if (set_tree_flags (tree, m, pm, idx, err) < 0)
+        return -1;
     }
-
-  flags_to_attr (pm->flags, &attr);
-  if ((attr.attr_set || attr.attr_clr) && mount_setattr (tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0)
-    return ocirun_make_error (err, errno, "mounts[%zu]: set the flags of `%s`", idx, m->destination);
-  if (pm->has_rec && mount_setattr (tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &pm->rec, sizeof pm->rec) < 0)
-    return ocirun_make_error (err, errno, "mounts[%zu]: set the recursive flags of `%s`", idx, m->destination);
 
   if (move_mount (tree, "", targetfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
     return ocirun_make_error (err, errno, "mounts[%zu]: bind `%s` on `%s`", idx, src, m->destination);
@@ -383,7 +511,7 @@ do_fs_mount (struct ocirun_job *job, const oci_mount *m, int rootfd, const char 
 
   fd_path (targetfd, target, sizeof target);
   r = mount (src, target, m->type, flags, pm->data);
-  if (r < 0 && errno == EPERM && strcmp (m->type, "sysfs") == 0 && job->ns_new[NS_USER])
+  if (r < 0 && errno == EPERM && strcmp (m->type, "sysfs") == 0 && (job->ns_new[NS_USER] || ocirun_userns_is_nested ()))
     {
       /* a new user namespace without its own network namespace cannot
        * mount sysfs: bind the host's, read-only (as runc does). */
@@ -445,10 +573,7 @@ mount_one (struct ocirun_job *job, int rootfd, const oci_mount *m, size_t idx, o
       struct stat sb;
       if (m->source == NULL)
         return ocirun_make_error (err, 0, "mounts[%zu].source: required for a bind mount", idx);
-      if (m->source[0] == '/')
-        src = xstrdup (m->source);
-      else
-        xasprintf (&src, "%s/%s", job->bundle, m->source);
+      src = bind_source (job, m);
       if (stat (src, &sb) < 0)
         return ocirun_make_error (err, errno, "mounts[%zu].source: `%s`", idx, src);
       if (!S_ISDIR (sb.st_mode))

@@ -6,12 +6,19 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <string.h>
+#include <signal.h>
+#include <stdint.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/vfs.h>
+#include <sys/wait.h>
 #include <linux/nsfs.h>
 
 #include "job.h"
+#include "sync.h"
+#include "userns.h"
 #include "utils.h"
 
 #ifndef CLONE_NEWTIME
@@ -102,28 +109,10 @@ ocirun_ns_prepare (struct ocirun_job *job, ocirun_error_t *err)
       else
         job->ns_new[k] = true;
     }
-  return 0;
-}
-
-static int
-write_map (pid_t pid, const char *file, const oci_id_mapping *m, size_t n, ocirun_error_t *err)
-{
-  cleanup_free char *buf = NULL;
-  char path[64];
-  size_t i, len = 0;
-  FILE *f;
-
-  if (n == 0)
-    return 0;
-  f = open_memstream (&buf, &len);
-  if (f == NULL)
-    return ocirun_make_error (err, errno, "open_memstream");
-  for (i = 0; i < n; i++)
-    fprintf (f, "%u %u %u\n", m[i].container_id, m[i].host_id, m[i].size);
-  fclose (f);
-  snprintf (path, sizeof path, "/proc/%d/%s", pid, file);
-  if (write_file_at (AT_FDCWD, path, buf, len, err) < 0)
-    return ocirun_error_prefix (err, "linux.%s", strcmp (file, "uid_map") == 0 ? "uidMappings" : "gidMappings");
+  /* an unprivileged runtime: say now if the maps cannot be written */
+  if (job->ns_new[NS_USER])
+    return ocirun_userns_check_maps (l->uid_mappings, l->uid_mappings_len, l->gid_mappings, l->gid_mappings_len,
+                                     "linux", err);
   return 0;
 }
 
@@ -131,13 +120,175 @@ int
 ocirun_ns_write_idmaps (struct ocirun_job *job, pid_t pid, ocirun_error_t *err)
 {
   const oci_linux *l = job->config->linux_;
-  int ret;
   if (!job->ns_new[NS_USER] || l == NULL)
     return 0;
-  ret = write_map (pid, "uid_map", l->uid_mappings, l->uid_mappings_len, err);
-  if (ret < 0)
-    return ret;
-  return write_map (pid, "gid_map", l->gid_mappings, l->gid_mappings_len, err);
+  return ocirun_userns_write_maps (pid, l->uid_mappings, l->uid_mappings_len, l->gid_mappings, l->gid_mappings_len,
+                                   "linux", err);
+}
+
+/* ---- the order of creating and joining ----
+ *
+ * The common case is one clone3 with every new namespace's flag: the user
+ * namespace is created first and owns the others.  Two cases need a
+ * different order (config-linux.md#namespaces: the container's namespaces
+ * must end up as asked, with /proc mountable):
+ *
+ *  - a user namespace joined by path and other namespaces created: they
+ *    must be owned by the joined user namespace, so the child joins it
+ *    first and then unshare()s the rest (and, for a new pid namespace,
+ *    forks the init once more: unshare(CLONE_NEWPID) applies to children);
+ *  - a new user namespace and other namespaces joined by path: from inside
+ *    the new user namespace the child has no privilege over the host's
+ *    namespaces, so it joins them first and then unshare()s the user
+ *    namespace together with the rest.
+ *
+ * runc's nsexec and crun take the same two steps. */
+
+static const enum ocirun_ns join_order[] = { NS_IPC, NS_UTS, NS_NET, NS_CGROUP, NS_TIME, NS_MNT };
+
+static bool
+split_create (const struct ocirun_job *job)
+{
+  static const enum ocirun_ns created[] = { NS_MNT, NS_NET, NS_IPC, NS_UTS, NS_PID };
+  bool any_new = false, any_path = false;
+  size_t i;
+  for (i = 0; i < ARRAY_SIZE (created); i++)
+    any_new |= job->ns_new[created[i]];
+  for (i = 0; i < ARRAY_SIZE (join_order); i++)
+    any_path |= job->ns_fds[join_order[i]] >= 0;
+  return (job->ns_fds[NS_USER] >= 0 && any_new) || (job->ns_new[NS_USER] && any_path);
+}
+
+/* The namespace flags of the parent's clone3. */
+uint64_t
+ocirun_ns_clone_flags (const struct ocirun_job *job)
+{
+  uint64_t flags = 0;
+  int k;
+  if (split_create (job))
+    return 0;
+  for (k = 0; k < NS_COUNT; k++)
+    if (job->ns_new[k] && k != NS_CGROUP && k != NS_TIME)
+      flags |= (uint64_t) ns_table[k].flag;
+  return flags;
+}
+
+static int
+join_one (struct ocirun_job *job, enum ocirun_ns k, ocirun_error_t *err)
+{
+  if (job->ns_fds[k] < 0)
+    return 0;
+  if (setns (job->ns_fds[k], ns_table[k].flag) < 0)
+    {
+      if (errno == EPERM && k != NS_USER && (job->ns_new[NS_USER] || job->ns_fds[NS_USER] >= 0))
+        return ocirun_make_error (err, errno, "join the %s namespace (is it owned by the container's user namespace?)",
+                                  ns_table[k].name);
+      return ocirun_make_error (err, errno, "join the %s namespace", ns_table[k].name);
+    }
+  close (job->ns_fds[k]);
+  job->ns_fds[k] = -1;
+  return 0;
+}
+
+/* Fork the process that will be the init (or the exec'd process) in the
+ * pid namespace we joined or created for our children, as a sibling
+ * (CLONE_PARENT): the runtime waits for it, and its parent-death signal
+ * follows the runtime.  We send its pid to the runtime and exit; it
+ * returns 0 once we are gone, so its messages come after ours. */
+int
+ocirun_ns_fork_init (int sync_sock, ocirun_error_t *err)
+{
+  int pfd[2];
+  char buf[32];
+  pid_t pid;
+  int n;
+
+  if (pipe2 (pfd, O_CLOEXEC) < 0)
+    return ocirun_make_error (err, errno, "pipe");
+  pid = (pid_t) syscall (SYS_clone, (unsigned long) CLONE_PARENT, NULL, NULL, NULL, NULL);
+  if (pid < 0)
+    {
+      n = errno;
+      close (pfd[0]);
+      close (pfd[1]);
+      return ocirun_make_error (err, n, "fork the container process in its pid namespace");
+    }
+  if (pid == 0)
+    {
+      char c;
+      prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+      close (pfd[1]);
+      while (read (pfd[0], &c, 1) < 0 && errno == EINTR)
+        ;
+      close (pfd[0]);
+      return 0;
+    }
+  close (pfd[0]);
+  n = snprintf (buf, sizeof buf, "%d", pid);
+  if (sync_send (sync_sock, SYNC_CHILD_INIT_PID, 0, buf, (size_t) n + 1, -1) < 0)
+    {
+      kill (pid, SIGKILL);
+      _exit (1);
+    }
+  _exit (0);
+}
+
+/* Child, before it asks for its id maps: the split order (see above).
+ * Returns in the process that goes on as the container's init. */
+int
+ocirun_ns_child_enter (struct ocirun_job *job, ocirun_error_t *err)
+{
+  int flags = 0;
+  size_t i;
+  int k;
+
+  if (!split_create (job))
+    return 0;
+  if (join_one (job, NS_USER, err) < 0)
+    return -1;
+  for (i = 0; i < ARRAY_SIZE (join_order); i++)
+    if (join_one (job, join_order[i], err) < 0)
+      return -1;
+  for (k = 0; k < NS_COUNT; k++)
+    if (job->ns_new[k] && k != NS_CGROUP && k != NS_TIME)
+      flags |= ns_table[k].flag;
+  /* with CLONE_NEWUSER the user namespace is made first and owns the rest */
+  if ((flags & ~CLONE_NEWPID) && unshare (flags & ~CLONE_NEWPID) < 0)
+    return ocirun_make_error (err, errno, "create the namespaces (unshare)");
+  if (flags & CLONE_NEWPID)
+    {
+      if (unshare (CLONE_NEWPID) < 0)
+        return ocirun_make_error (err, errno, "create the pid namespace");
+      return ocirun_ns_fork_init (job->sync_sock, err);
+    }
+  return 0;
+}
+
+/* Parent (create or exec): the child forked the process that goes on
+ * (ocirun_ns_fork_init): reap the child, *pid becomes that process. */
+int
+ocirun_ns_recv_init_pid (int sync_sock, pid_t *pid, ocirun_error_t *err)
+{
+  cleanup_free char *payload = NULL;
+  long long v;
+  if (sync_expect (sync_sock, SYNC_CHILD_INIT_PID, &payload, NULL, err) < 0)
+    return -1;
+  if (payload == NULL || parse_int64 (payload, &v) < 0 || v <= 0)
+    return ocirun_make_error (err, 0, "sync: bad init pid from the container process");
+  while (waitpid (*pid, NULL, 0) < 0 && errno == EINTR)
+    ;
+  *pid = (pid_t) v;
+  return 0;
+}
+
+/* Parent, right after clone: when the child forks the init (see
+ * ocirun_ns_child_enter), learn the init's pid and reap the child. */
+int
+ocirun_ns_await_init (struct ocirun_job *job, int sync_sock, pid_t *pid, ocirun_error_t *err)
+{
+  if (!split_create (job) || !job->ns_new[NS_PID])
+    return 0;
+  return ocirun_ns_recv_init_pid (sync_sock, pid, err);
 }
 
 /* Called in the parent before clone: a new time namespace is created for
@@ -163,24 +314,18 @@ ocirun_ns_set_time_offsets (struct ocirun_job *job, ocirun_error_t *err)
   return 0;
 }
 
-/* Child: join the namespaces given by path (the user namespace first, so
- * the others are joined with its credentials), then create the cgroup
- * namespace now that the parent has put us in our cgroup. */
+/* Child: join the namespaces given by path not joined yet (the user
+ * namespace first, so the others are joined with its credentials), then
+ * create the cgroup namespace now that the parent has put us in our cgroup. */
 int
 ocirun_ns_join (struct ocirun_job *job, ocirun_error_t *err)
 {
-  static const enum ocirun_ns order[] = { NS_USER, NS_IPC, NS_UTS, NS_NET, NS_CGROUP, NS_MNT };
   size_t i;
-  for (i = 0; i < ARRAY_SIZE (order); i++)
-    {
-      enum ocirun_ns k = order[i];
-      if (job->ns_fds[k] < 0)
-        continue;
-      if (setns (job->ns_fds[k], ns_table[k].flag) < 0)
-        return ocirun_make_error (err, errno, "join the %s namespace", ns_table[k].name);
-      close (job->ns_fds[k]);
-      job->ns_fds[k] = -1;
-    }
+  if (join_one (job, NS_USER, err) < 0)
+    return -1;
+  for (i = 0; i < ARRAY_SIZE (join_order); i++)
+    if (join_one (job, join_order[i], err) < 0)
+      return -1;
   if (job->ns_new[NS_CGROUP] && unshare (CLONE_NEWCGROUP) < 0)
     return ocirun_make_error (err, errno, "create the cgroup namespace");
   return 0;

@@ -19,6 +19,8 @@ enum sync_msg
   SYNC_CHILD_SECCOMP_LISTENER,  /* child: the seccomp notify fd (SCM_RIGHTS) for linux.seccomp.listenerPath */
   SYNC_CHILD_READY,             /* child: set up; now waiting on the exec fifo for `start` */
   SYNC_CHILD_ERROR,             /* child: setup failed; errno in `err`, message as payload */
+  SYNC_CHILD_INIT_PID,          /* child: I forked the real init/exec process (a pid namespace created after
+                                   joining a user namespace); payload: its pid; I exit now */
 };
 
 struct sync_hdr

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "job.h"
+#include "userns.h"
 #include "utils.h"
 
 static bool
@@ -82,6 +83,8 @@ validate_linux (const oci_config *c, ocirun_error_t *err)
   if (l->net_devices_len)
     return ocirun_make_error (err, 0, "linux.netDevices: not supported by this runtime yet");
   if (ocirun_memory_policy_validate (l, err) < 0)
+    return -1;
+  if (ocirun_userns_validate (c, err) < 0)
     return -1;
   return ocirun_sysctl_validate (c, err);
 }
