@@ -328,9 +328,12 @@ def _idmap_case(new_container, cfg, host_tree, opt, with_userns):
     os.chown(host_tree / "owned", 1000, 1000)
     m = {"destination": "/mnt/i", "type": "bind", "source": str(host_tree), "options": ["rbind", opt]}
     if not with_userns:
-        # host uid 1000 appears as 2000 in the mount
-        m["uidMappings"] = [{"containerID": 2000, "hostID": 1000, "size": 10}]
-        m["gidMappings"] = [{"containerID": 2000, "hostID": 1000, "size": 10}]
+        # on-disk uid 1000 appears as 2000 in the mount.  The mapping is the
+        # one of a user namespace ("containerID hostID size" in its uid_map,
+        # runtime-spec PR #1143; runc does the same): an id of the source
+        # file system equal to containerID is seen as hostID.
+        m["uidMappings"] = [{"containerID": 1000, "hostID": 2000, "size": 10}]
+        m["gidMappings"] = [{"containerID": 1000, "hostID": 2000, "size": 10}]
     cfg["mounts"].append(m)
     c = new_container(cfg)
     c.config["process"]["args"] = ["/probe", "stat", "/mnt/i/owned", "stat", "/mnt/i/sub/subfile"]

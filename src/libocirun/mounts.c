@@ -381,7 +381,7 @@ prepare_idmapped (struct ocirun_job *job, const oci_mount *m, size_t idx, ocirun
   data = pm.data;
   if (!pm.idmap && m->uid_mappings_len == 0)
     return 0;
-  if (m->source == NULL)
+  if (m->source == NULL && is_bind (m, &pm))
     return ocirun_make_error (err, 0, "mounts[%zu].source: required for a bind mount", idx);
   if (geteuid () != 0)
     return ocirun_make_error (err, EPERM,
@@ -400,10 +400,44 @@ prepare_idmapped (struct ocirun_job *job, const oci_mount *m, size_t idx, ocirun
   if (userns < 0)
     return *err ? -1 : ocirun_make_error (err, errno, "mounts[%zu]: the user namespace for idmap", idx);
 
-  src = bind_source (job, m);
-  tree = open_tree (AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | ((pm.flags & MS_REC) ? AT_RECURSIVE : 0));
-  if (tree < 0)
-    return ocirun_make_error (err, errno, "mounts[%zu]: bind `%s` on `%s`", idx, src, m->destination);
+  if (is_bind (m, &pm))
+    {
+      src = bind_source (job, m);
+      tree = open_tree (AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | ((pm.flags & MS_REC) ? AT_RECURSIVE : 0));
+      if (tree < 0)
+        return ocirun_make_error (err, errno, "mounts[%zu]: bind `%s` on `%s`", idx, src, m->destination);
+    }
+  else
+    {
+      /* a new filesystem, detached, so it can be idmapped before it is
+       * attached (and `idmap` is never handed to the filesystem) */
+      cleanup_close int fs = fsopen (m->type, FSOPEN_CLOEXEC);
+      char *save = NULL, *opt;
+      src = xstrdup (m->source ? m->source : m->type);
+      if (fs < 0)
+        return ocirun_make_error (err, errno, "mounts[%zu]: fsopen `%s`", idx, m->type);
+      if (fsconfig (fs, FSCONFIG_SET_STRING, "source", src, 0) < 0)
+        return ocirun_make_error (err, errno, "mounts[%zu]: source `%s`", idx, src);
+      for (opt = data ? strtok_r (data, ",", &save) : NULL; opt; opt = strtok_r (NULL, ",", &save))
+        {
+          char *eq = strchr (opt, '=');
+          int r;
+          if (eq)
+            {
+              *eq = '\0';
+              r = fsconfig (fs, FSCONFIG_SET_STRING, opt, eq + 1, 0);
+            }
+          else
+            r = fsconfig (fs, FSCONFIG_SET_FLAG, opt, NULL, 0);
+          if (r < 0)
+            return ocirun_make_error (err, errno, "mounts[%zu]: option `%s` of `%s`", idx, opt, m->type);
+        }
+      if (fsconfig (fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+        return ocirun_make_error (err, errno, "mounts[%zu]: create the `%s` filesystem", idx, m->type);
+      tree = fsmount (fs, FSMOUNT_CLOEXEC, 0);
+      if (tree < 0)
+        return ocirun_make_error (err, errno, "mounts[%zu]: fsmount `%s`", idx, m->type);
+    }
   memset (&attr, 0, sizeof attr);
   attr.attr_set = MOUNT_ATTR_IDMAP;
   attr.userns_fd = (unsigned long long) userns;
@@ -601,8 +635,8 @@ mount_one (struct ocirun_job *job, int rootfd, const oci_mount *m, size_t idx, o
         return ocirun_error_prefix (err, "mounts[%zu]", idx);
       return 0;
     }
-  if (bind)
-    return do_bind_mount (job, m, src, targetfd, &pm, idx, err);
+  if (bind || (idx < idmapped_len && idmapped_trees[idx] >= 0))
+    return do_bind_mount (job, m, src ? src : m->type, targetfd, &pm, idx, err);
   return do_fs_mount (job, m, rootfd, dest, targetfd, &pm, idx, err);
 }
 

@@ -116,8 +116,11 @@ validate_mount_idmap (const oci_config *c, size_t i, ocirun_error_t *err)
     return 0;
   /* mappings without idmap/ridmap: the options "SHOULD" say so; the
    * mapping is applied all the same (as runc does) */
-  if (!bind)
-    return ocirun_make_error (err, 0, "mounts[%zu]: an idmapped mount must be a bind mount (type `%s`)", i,
+  /* not a bind mount: the filesystem is made with fsopen() and idmapped
+   * before it is attached; it must support idmapped mounts (tmpfs does
+   * since Linux 6.3), which mount_setattr() reports */
+  if (!bind && (m->type == NULL || strcmp (m->type, "cgroup") == 0 || strcmp (m->type, "cgroup2") == 0))
+    return ocirun_make_error (err, 0, "mounts[%zu]: an idmapped mount of type `%s` is not supported", i,
                               m->type ? m->type : "");
   /* idmap without the mount's own mappings: "the runtime MAY use the
    * container's user namespace mapping"; without a user namespace "an

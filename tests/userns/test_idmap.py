@@ -111,8 +111,9 @@ BAD = {
         lambda m: m.update(uidMappings=[{"containerID": 0, "hostID": BASE, "size": 10},
                                         {"containerID": 5, "hostID": BASE + 100, "size": 10}]),
         "mounts[6].uidMappings[1]"),
-    "not a bind mount": (
-        lambda m: m.update(type="tmpfs", source="tmpfs", options=["idmap"]), "mounts[6]"),
+    # a tmpfs can be idmapped (oci-conformance checks it); a cgroup mount cannot
+    "cgroup mount": (
+        lambda m: m.update(type="cgroup", source="cgroup", options=["idmap"]), "mounts[6]"),
 }
 
 
