@@ -137,7 +137,7 @@ cmd_features (struct ocirun_global *gl, int argc, char **argv, ocirun_error_t *e
   yajl_gen_map_close (g);
   key (g, "netDevices");
   yajl_gen_map_open (g);
-  boolean (g, "enabled", false);
+  boolean (g, "enabled", true);
   yajl_gen_map_close (g);
   yajl_gen_map_close (g); /* linux */
 

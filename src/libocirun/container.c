@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "job.h"
+#include "netdev.h"
 #include "status.h"
 #include "sync.h"
 #include "utils.h"
@@ -192,6 +193,7 @@ do_create (struct ocirun_context *ctx, struct created *out, ocirun_error_t *err)
   int sv[2] = { -1, -1 };
   int master = -1;
   pid_t pid = -1;
+  cleanup_netdev_moved ocirun_netdev_moved *netdevs = NULL;
   bool have_status = false, hooks_started = false;
   int ret = -1, k;
   struct stat sb;
@@ -328,6 +330,9 @@ do_create (struct ocirun_context *ctx, struct created *out, ocirun_error_t *err)
     goto fail;
   if (ocirun_ns_write_idmaps (&job, pid, err) < 0)
     goto fail;
+  /* linux.netDevices: into the child's network namespace before it goes on */
+  if (ocirun_netdev_move (&job, pid, &netdevs, err) < 0)
+    goto fail;
   st.state->has_pid = true;
   st.state->pid = pid;
   st.start_time = process_start_time (pid);
@@ -384,6 +389,7 @@ fail:
       cleanup_free char *stopped = state_json (&st, "stopped");
       ocirun_hooks_run_all (config->hooks, HOOK_POSTSTOP, stopped);
     }
+  ocirun_netdev_restore (&netdevs);
   if (job.cgroup)
     {
       ocirun_error_t tmp = NULL;

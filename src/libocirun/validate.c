@@ -8,6 +8,7 @@
 
 #include "job.h"
 #include "userns.h"
+#include "netdev.h"
 #include "utils.h"
 
 static bool
@@ -80,8 +81,8 @@ validate_linux (const oci_config *c, ocirun_error_t *err)
   /* Intel RDT needs resctrl: refuse rather than silently ignore it */
   if (l->intel_rdt)
     return ocirun_make_error (err, 0, "linux.intelRdt: not supported by this runtime");
-  if (l->net_devices_len)
-    return ocirun_make_error (err, 0, "linux.netDevices: not supported by this runtime yet");
+  if (ocirun_netdev_validate (c, err) < 0)
+    return -1;
   if (ocirun_memory_policy_validate (l, err) < 0)
     return -1;
   if (ocirun_userns_validate (c, err) < 0)
