@@ -6,6 +6,7 @@ import errno
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -183,8 +184,28 @@ class CgContainer(helpers.OcirunContainer):
         return pids_in(d)
 
     def destroy(self):
+        if not self.destroyed:
+            delete_reaping(self.rt, self.id)
         super().destroy()
         remove_tree(self.cgroups_path)
+
+
+def delete_reaping(rt, cid, force=True, timeout=60):
+    """`delete [--force] ID` while reaping our orphans.  We are the child
+    subreaper, so processes exec'd into the container are our children: a
+    pid-namespace init killed by delete --force stays in
+    zap_pid_ns_processes() until their zombies are reaped, as a
+    containerd shim would do at once."""
+    p = subprocess.Popen(rt.argv(*(["delete"] + (["--force"] if force else []) + [cid])),
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + timeout
+    while p.poll() is None and time.monotonic() < deadline:
+        rtlib.reap_orphans()
+        time.sleep(0.01)
+    if p.poll() is None:
+        p.kill()
+    out, err = p.communicate()
+    return rtlib.Result(p.args, p.returncode, out.decode(errors="replace"), err.decode(errors="replace"))
 
 
 def cfg_with(args, resources=None, pidns=True):
