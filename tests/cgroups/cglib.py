@@ -205,7 +205,29 @@ def delete_reaping(rt, cid, force=True, timeout=60):
     if p.poll() is None:
         p.kill()
     out, err = p.communicate()
-    return rtlib.Result(p.args, p.returncode, out.decode(errors="replace"), err.decode(errors="replace"))
+    rc = p.returncode
+    if p.pid in rtlib._reaped:  # reap_orphans() got it first: Popen saw ECHILD
+        rc = os.waitstatus_to_exitcode(rtlib._reaped.pop(p.pid))
+    return rtlib.Result(p.args, rc, out.decode(errors="replace"), err.decode(errors="replace"))
+
+
+def make_parent(rel, init_cpuset=True):
+    """mkdir cgroup `rel` (ours, below PARENT) in every hierarchy; a v1
+    cpuset directory gets cpus/mems from its parent (unless init_cpuset is
+    false: for the last component, as a concurrent runtime call would
+    leave it between its mkdir and its copy)."""
+    parts = rel.strip("/").split("/")
+    for m in LAYOUT.mounts:
+        for i in range(1, len(parts) + 1):
+            d = m.joinpath(*parts[:i])
+            if d.is_dir():
+                continue
+            d.mkdir()
+            if not init_cpuset and i == len(parts):
+                continue
+            for f in ("cpuset.cpus", "cpuset.mems"):
+                if (d / f).exists() and not (d / f).read_text().strip():
+                    (d / f).write_text((d.parent / f).read_text())
 
 
 def cfg_with(args, resources=None, pidns=True):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import helpers
-from cglib import LAYOUT, cfg_with, nothing_left
+from cglib import LAYOUT, PARENT, cfg_with, make_parent, nothing_left, remove_tree
 from helpers import wait_for
 
 MiB = 1024 * 1024
@@ -338,3 +338,26 @@ def test_unified_on_hybrid_goes_to_the_unified_hierarchy(cctr):
     c = cctr(cfg_with(["/probe", "pause"], {"unified": {key: str(8 * MiB)}}))
     c.create()
     assert (LAYOUT.unified / c.cgroups_path.lstrip("/") / key).read_text().strip() == str(8 * MiB)
+
+
+# ---------------------------------------------------------------- v1 cpuset parents
+@pytest.mark.skipif("cpuset" not in LAYOUT.v1, reason="v1 cpuset hierarchy only (host is %s)" % LAYOUT.kind)
+def test_v1_cpuset_existing_parent_with_empty_cpuset(cctr):
+    """An existing parent whose cpuset.cpus/mems are still empty (made by
+    someone else, or by a concurrent `ocirun create` between its mkdir and
+    its copy of the values: see test_parallel.py) must be filled from its
+    own parent, as runc (cpusetEnsureParent) and crun do; otherwise no task
+    can join the container's cgroup (ENOSPC)."""
+    base = "%s/emptycs-%s" % (PARENT, helpers.new_id("p"))
+    make_parent(base, init_cpuset=False)
+    try:
+        assert (LAYOUT.v1["cpuset"] / base.lstrip("/") / "cpuset.cpus").read_text().strip() == ""
+        cfg = cfg_with(["/probe", "pause"])
+        cfg["linux"]["cgroupsPath"] = "%s/ctr" % base
+        c = cctr(cfg)
+        r = c.create(check=False)
+        assert r.rc == 0, r
+        assert c.read("cpuset", "cpuset.cpus") != ""
+        c.destroy()
+    finally:
+        remove_tree(base)
