@@ -223,8 +223,8 @@ def make_parent(rel, init_cpuset=True):
             if d.is_dir():
                 continue
             d.mkdir()
-            if not init_cpuset and i == len(parts):
-                continue
+            if m == LAYOUT.unified or (not init_cpuset and i == len(parts)):
+                continue  # v2: an empty cpuset.cpus means "the parent's"
             for f in ("cpuset.cpus", "cpuset.mems"):
                 if (d / f).exists() and not (d / f).read_text().strip():
                     (d / f).write_text((d.parent / f).read_text())
