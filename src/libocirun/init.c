@@ -11,7 +11,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hardening.h"
 #include "job.h"
+#include "lsm.h"
 #include "sync.h"
 #include "utils.h"
 
@@ -121,8 +123,13 @@ ocirun_process_setup (struct ocirun_job *job, const oci_process *p, ocirun_error
   ret = ocirun_caps_set_ambient (p->capabilities, err);
   if (ret < 0)
     return ret;
-  if (chdir (p->cwd) < 0)
-    return ocirun_make_error (err, errno, "%s.cwd: chdir to `%s`", job->is_exec ? "exec" : "process", p->cwd);
+  /* CVE-2024-21626: the cwd is resolved inside the container's root */
+  ret = ocirun_chdir_in_container (p->cwd, job->is_exec ? "exec.cwd" : "process.cwd", err);
+  if (ret < 0)
+    return ret;
+  ret = ocirun_lsm_apply (p, err);
+  if (ret < 0)
+    return ret;
   if (p->no_new_privileges && prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     return ocirun_make_error (err, errno, "process.noNewPrivileges: prctl");
   if (job->seccomp && p->no_new_privileges)
