@@ -49,7 +49,7 @@ def make_rootfs(path):
             os.symlink("busybox", dst)
 
 
-def base_config(args, cgroups_path, seccomp=None):
+def base_config(args, cgroups_path, rootfs, seccomp=None):
     cfg = {
         # 1.0.2: the newest version crun 1.8.1 accepts; the content is the same
         "ociVersion": "1.0.2",
@@ -64,7 +64,7 @@ def base_config(args, cgroups_path, seccomp=None):
             "rlimits": [{"type": "RLIMIT_NOFILE", "hard": 1024, "soft": 1024}],
             "noNewPrivileges": True,
         },
-        "root": {"path": "rootfs", "readonly": True},
+        "root": {"path": rootfs, "readonly": True},
         "hostname": "bench",
         "mounts": [
             {"destination": "/proc", "type": "proc", "source": "proc"},
@@ -182,8 +182,8 @@ def main():
             for rt in rts:
                 b = os.path.join(work, "bundle-%s-%s" % (sc, rt.name))
                 os.makedirs(b)
-                os.symlink(rootfs, os.path.join(b, "rootfs"))
-                cfg = base_config(args, "/ocirun-bench/%s-%s" % (rt.name, sc),
+                # one shared rootfs, by absolute path (runc refuses a symlink)
+                cfg = base_config(args, "/ocirun-bench/%s-%s" % (rt.name, sc), rootfs,
                                   seccomp_profile if wants_seccomp else None)
                 with open(os.path.join(b, "config.json"), "w") as f:
                     json.dump(cfg, f)

@@ -52,6 +52,8 @@ STATEMENTS = [
     S(R + "#runtimeState", "REQUIRED", "status (string, REQUIRED) is the runtime state of the container"),
     S(R + "#runtimeState", "MUST", "Additional values MAY be defined by the runtime, however, they MUST be used to represent new runtime states"),
     S(R + "#runtimeState", "REQUIRED", "pid (int, REQUIRED when status is created or running on Linux"),
+    S(R + "#runtimeState", "descriptive", "For hooks executed in the runtime namespace, it is the pid as seen by the runtime"),
+    S(R + "#runtimeState", "descriptive", "For hooks executed in the container namespace, it is the pid as seen by the container"),
     S(R + "#runtimeState", "REQUIRED", "bundle (string, REQUIRED) is the absolute path to the container's bundle directory"),
     S(R + "#runtimeState", "MUST", "the format MUST adhere to the JSON Schema schema/state-schema.json"),
     S(R + "#runtimeLifecycle", "MUST", "runtime environment MUST be created according to the configuration in config.json"),
@@ -121,7 +123,8 @@ STATEMENTS = [
     S(C + "#configMounts", "MUST", "Solaris: This value MUST be an absolute path", NOT_LINUX),
     S(C + "#configMounts", "MUST", "For all other platforms: This value MUST be an absolute path", NOT_LINUX),
     S(C + "#configMounts", "MUST", "Windows: runtimes MUST support ro", NOT_LINUX),
-    S(C + "#configLinuxMountOptions", "MUST", "Runtimes MUST/SHOULD/MAY implement the following option strings for Linux"),
+    S(C + "#configLinuxMountOptions", "MUST", "Runtimes MUST/SHOULD/MAY implement the following option strings for Linux",
+      "introduces the table; each option row has its own check below"),
 ] + [
     S(C + "#configLinuxMountOptions", lv, "%s | %s |" % (opt, lv))
     for opt, lv in [
@@ -172,8 +175,7 @@ STATEMENTS = [
     S(C + "#configPOSIXProcess", "REQUIRED", "hard (uint64, REQUIRED) the ceiling for the soft limit", FIELD),
     S(C + "#configPOSIXProcess", "MUST", "rlim.rlim_max MUST match the configured value"),
     S(C + "#configPOSIXProcess", "MUST", "If rlimits contains duplicated entries with same type, the runtime MUST generate an error"),
-    S(C + "#configLinuxProcess", "MUST", "be granted otherwise MUST be logged as a warning by",
-      "the spec leaves how (or whether) a warning is shown to the implementation (runtime.md#runtimeWarnings), so there is nothing to observe; the SHOULD NOT fail part is checked"),
+    S(C + "#configLinuxProcess", "MUST", "be granted otherwise MUST be logged as a warning by"),
     S(C + "#configLinuxProcess", "SHOULD NOT", "Runtimes SHOULD NOT fail if the container configuration requests"),
     S(C + "#configLinuxProcess", "descriptive", "array of effective capabilities that are kept for the process"),
     S(C + "#configLinuxProcess", "descriptive", "setting noNewPrivileges to true prevents the process from gaining additional privileges"),

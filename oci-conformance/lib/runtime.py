@@ -11,6 +11,8 @@ process (whose parent, the runtime, exits after `create`) becomes our child:
 """
 
 import ctypes
+import select
+import socket
 import errno
 import json
 import os
@@ -78,14 +80,16 @@ class RuntimeError_(Exception):
 class Runtime:
     """One runtime binary plus a private state dir (--root)."""
 
-    def __init__(self, path, root, global_args=()):
+    def __init__(self, path, root, global_args=(), prefix=()):
         self.path = str(path)
         self.root = str(root)
         self.global_args = list(global_args)
+        self.prefix = list(prefix)  # e.g. ["nsenter", "--net=..."]
+        self.private_mntns = False
         Path(self.root).mkdir(parents=True, exist_ok=True)
 
     def argv(self, *args):
-        return [self.path, "--root", self.root] + self.global_args + [str(a) for a in args]
+        return self.prefix + [self.path, "--root", self.root] + self.global_args + [str(a) for a in args]
 
     def run(self, *args, timeout=60, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, input=None, env=None):
@@ -130,7 +134,7 @@ class Runtime:
     def features(self, timeout=30):
         """`features` is run without --root, as containerd does (it has no
         state; crun 1.8.1 rejects `--root DIR features`)."""
-        argv = [self.path] + self.global_args + ["features"]
+        argv = self.prefix + [self.path] + self.global_args + ["features"]
         p = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
         return Result(argv, p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace"))
 
@@ -369,3 +373,60 @@ def remove_cgroup_prefix_if_empty(sub=""):
                 os.rmdir(d)
             except OSError:
                 pass
+
+
+class ConsoleSocket:
+    """The --console-socket server: receives the pty master (SCM_RIGHTS)."""
+
+    def __init__(self, path):
+        self.path = str(path)
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.bind(self.path)
+        self.sock.listen(1)
+        self.fds = []
+
+    def receive(self, timeout=10):
+        self.sock.settimeout(timeout)
+        try:
+            conn, _ = self.sock.accept()
+        except socket.timeout:
+            return None
+        with conn:
+            conn.settimeout(timeout)
+            _msg, fds, _flags, _addr = socket.recv_fds(conn, 4096, 4)
+        self.fds += fds
+        return fds[0] if fds else None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.sock.close()
+        for fd in self.fds:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        try:
+            os.unlink(self.path)
+        except OSError:
+            pass
+        return False
+
+
+def read_all(fd, timeout=10):
+    """Read a pty master until the other side is gone (EIO) or timeout."""
+    buf = b""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        r, _, _ = select.select([fd], [], [], 0.2)
+        if not r:
+            continue
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        buf += chunk
+    return buf

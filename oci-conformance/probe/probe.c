@@ -12,7 +12,7 @@
  *   all              everything below that takes no argument
  *   ids | caps | status | rlimits | mounts | devices | uts | cgroup | fds
  *   | cwd | env | umask | oom | personality | sched | ioprio | affinity
- *   | ns | clocks | proc
+ *   | ns | clocks | proc | winsize | mempolicy
  *                    one section each
  *   masked PATH      is PATH masked (unreadable / empty)?
  *   readonly PATH    is PATH read-only (write attempts fail with EROFS)?
@@ -52,6 +52,7 @@
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
+#include <sys/ioctl.h>
 #include <sys/sysmacros.h>
 #include <sys/types.h>
 #include <sys/utsname.h>
@@ -810,6 +811,48 @@ sec_clocks (void)
 }
 
 static void
+sec_winsize (void)
+{
+  struct winsize ws;
+  key ("winsize");
+  if (ioctl (0, TIOCGWINSZ, &ws) < 0)
+    {
+      emit ("null");
+      need_comma = 1;
+      return;
+    }
+  obj_begin ();
+  kv_int ("rows", ws.ws_row);
+  kv_int ("cols", ws.ws_col);
+  obj_end ();
+}
+
+static void
+sec_mempolicy (void)
+{
+  int mode = -1;
+  unsigned long mask[16];
+  static const char *modes[] = { "MPOL_DEFAULT", "MPOL_PREFERRED", "MPOL_BIND", "MPOL_INTERLEAVE",
+                                 "MPOL_LOCAL", "MPOL_PREFERRED_MANY", "MPOL_WEIGHTED_INTERLEAVE" };
+  memset (mask, 0, sizeof mask);
+  key ("mempolicy");
+  obj_begin ();
+  if (syscall (SYS_get_mempolicy, &mode, mask, sizeof mask * 8, NULL, 0) < 0)
+    kv_errno ("errno", errno);
+  else
+    {
+      kv_str ("mode", mode >= 0 && mode < 7 ? modes[mode] : "unknown");
+      key ("nodes");
+      arr_begin ();
+      for (int i = 0; i < (int) (sizeof mask * 8); i++)
+        if (mask[i / (8 * sizeof (unsigned long))] & (1UL << (i % (8 * sizeof (unsigned long)))))
+          item_int (i);
+      arr_end ();
+    }
+  obj_end ();
+}
+
+static void
 sec_all (int argc, char **argv)
 {
   sec_proc (argc, argv);
@@ -1289,6 +1332,10 @@ main (int argc, char **argv)
         sec_ns ();
       else if (strcmp (c, "clocks") == 0)
         sec_clocks ();
+      else if (strcmp (c, "winsize") == 0)
+        sec_winsize ();
+      else if (strcmp (c, "mempolicy") == 0)
+        sec_mempolicy ();
       else if (strcmp (c, "masked") == 0)
         {
           NEEDARG;

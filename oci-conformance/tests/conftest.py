@@ -111,6 +111,7 @@ def _runtime_version():
 def session_dir():
     rtlib.set_subreaper()
     d = Path(tempfile.mkdtemp(prefix="oci-conformance-"))
+    os.chmod(d, 0o755)  # user-namespaced container roots must be able to reach their bundles
     yield d
     rtlib.reap_orphans()
     shutil.rmtree(d, ignore_errors=True)

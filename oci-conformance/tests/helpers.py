@@ -121,3 +121,70 @@ SIGNALS = {s.name: int(s) for s in signal.Signals}
 def pid_alive_host(pid):
     from runtime import pid_alive
     return pid_alive(pid)
+
+
+def processes_in(container):
+    """Host pids of live processes whose root or cwd is inside the bundle, or
+    which are the container's recorded pid."""
+    res = []
+    b = os.path.realpath(container.bundle)
+    for p in Path("/proc").iterdir():
+        if not p.name.isdigit() or int(p.name) == os.getpid():
+            continue
+        try:
+            root = os.readlink(p / "root")
+            cwd = os.readlink(p / "cwd")
+        except OSError:
+            continue
+        if (root.startswith(b) or cwd.startswith(b) or int(p.name) == container.pid) and pid_alive_host(int(p.name)):
+            res.append(int(p.name))
+    return res
+
+
+# --- host mounts without mount(8)/unshare(1) (no libmount utab in /run) -----
+import ctypes  # noqa: E402
+import subprocess  # noqa: E402
+
+_libc = ctypes.CDLL(None, use_errno=True)
+MS_BIND, MS_REC, MS_SHARED, MNT_DETACH = 0x1000, 0x4000, 1 << 20, 2
+
+
+def sys_mount(source, target, fstype=None, flags=0, data=None):
+    r = _libc.mount(source.encode() if source else None, str(target).encode(),
+                    fstype.encode() if fstype else None, ctypes.c_ulong(flags),
+                    data.encode() if data else None)
+    if r != 0:
+        e = ctypes.get_errno()
+        raise OSError(e, "mount %s on %s: %s" % (source, target, os.strerror(e)))
+
+
+def sys_umount(target):
+    _libc.umount2(str(target).encode(), MNT_DETACH)
+
+
+class NsHolder:
+    """A `sleep` in new namespaces of the given kinds (e.g. ["--net", "--uts"]);
+    its namespaces can be bind-mounted to files with bind(). stop() ends it
+    (by pid) and unmounts the binds."""
+
+    def __init__(self, *unshare_flags):
+        self.p = subprocess.Popen(["unshare", *unshare_flags, "sleep", "600"])
+        self.binds = []
+        wait_for(lambda: os.readlink("/proc/%d/ns/net" % self.p.pid) != os.readlink("/proc/self/ns/net")
+                 or "--net" not in unshare_flags, 5)
+        time.sleep(0.05)
+
+    def path(self, kind):
+        return "/proc/%d/ns/%s" % (self.p.pid, kind)
+
+    def bind(self, kind, file):
+        Path(file).touch()
+        sys_mount(self.path(kind), file, None, MS_BIND)
+        self.binds.append(file)
+        return file
+
+    def stop(self):
+        for f in self.binds:
+            sys_umount(f)
+        self.p.kill()
+        self.p.wait()

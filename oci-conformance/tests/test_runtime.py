@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import (is_probe_running, mountinfo, ns_of, pid_alive_host, proc_exe, validate_schema,
+from helpers import (NsHolder, is_probe_running, processes_in, mountinfo, ns_of, pid_alive_host, validate_schema,
                      wait_for)
 from spec import spec
 
@@ -78,7 +78,6 @@ def test_state_pid(new_container, cfg):
     c.wait_output()
     st = c.state()
     assert st.get("pid") == c.pid, st
-    out = c.probe_outputs()[0]
     # the process that exec'ed the program is the one the state names
     assert is_probe_running(st["pid"]), "state pid %s is not running the user program" % st["pid"]
 
@@ -212,14 +211,7 @@ def test_failed_create_leaves_nothing(new_container, cfg, rt):
     assert c.cgroup_dirs() == [], "cgroup left behind: %s" % c.cgroup_dirs()
     assert Path("/proc/self/mountinfo").read_text() == before_mounts, "host mount table changed"
     # nothing is running from that bundle
-    leftovers = []
-    for p in Path("/proc").iterdir():
-        if p.name.isdigit():
-            try:
-                if str(c.bundle) in os.readlink(p / "cwd") or str(c.rootfs) in os.readlink(p / "root"):
-                    leftovers.append(p.name)
-            except OSError:
-                pass
+    leftovers = processes_in(c)
     assert not leftovers, "processes left: %s" % leftovers
     r2 = c.create(check=False)  # and the ID is still free (same failure, not "exists")
     assert "exist" not in (r2.err + r2.out).lower(), r2
@@ -278,11 +270,10 @@ def test_delete_removes_resources(new_container, cfg, rt):
 
 @spec(R + "#runtimeDelete", "resources associated with the container, but not created by this container, MUST NOT be deleted")
 def test_delete_keeps_joined_namespace(new_container, cfg, work):
-    """A network namespace joined by path survives the container's deletion."""
-    nsfile = work / "netns"
-    nsfile.touch()
-    subprocess.run(["unshare", "--net=%s" % nsfile, "true"], check=True)
+    """A network namespace joined by path (a bind mount made by the caller) survives the container's deletion."""
+    holder = NsHolder("--net")
     try:
+        nsfile = holder.bind("net", work / "netns")
         ino = os.stat(nsfile).st_ino
         for ns in cfg["linux"]["namespaces"]:
             if ns["type"] == "network":
@@ -290,12 +281,14 @@ def test_delete_keeps_joined_namespace(new_container, cfg, work):
         c = new_container(cfg)
         c.run()
         c.delete()
+        holder.p.kill()  # now only the bind mount holds the namespace
+        holder.p.wait()
         st = os.stat(nsfile)
-        assert st.st_ino == ino, "the joined namespace bind mount was removed"
-        assert "nsfs" in subprocess.run(["stat", "-f", "-c", "%T", str(nsfile)], capture_output=True, text=True).stdout \
-            or subprocess.run(["nsenter", "--net=%s" % nsfile, "true"]).returncode == 0
+        assert st.st_ino == ino, "the joined namespace's bind mount was removed"
+        r = subprocess.run(["nsenter", "--net=%s" % nsfile, "true"])
+        assert r.returncode == 0, "the joined namespace is gone"
     finally:
-        subprocess.run(["umount", str(nsfile)])
+        holder.stop()
 
 
 @spec(R + "#runtimeDelete", "resources associated with the container, but not created by this container, MUST NOT be deleted")

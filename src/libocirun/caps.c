@@ -63,7 +63,13 @@ set_mask_ (char **names, size_t n, uint64_t *mask, const char *set, bool warn, o
     {
       int c = ocirun_cap_from_name (names[i]);
       if (c < 0)
-        return ocirun_make_error (err, 0, "process.capabilities.%s[%zu]: unknown capability `%s`", set, i, names[i]);
+        {
+          /* config.md: a value that "cannot be mapped to a relevant kernel
+           * interface ... MUST be logged as a warning"; runc and crun go on */
+          if (warn)
+            ocirun_warning ("process.capabilities.%s[%zu]: unknown capability `%s`, ignored", set, i, names[i]);
+          continue;
+        }
       if (c > last)
         {
           /* known to us but not to this kernel: skip, as runc does */
@@ -89,6 +95,27 @@ ocirun_caps_validate (const oci_capabilities *c, const char *where, ocirun_error
       || set_mask_ (c->permitted, c->permitted_len, &m, "permitted", true, err) < 0
       || set_mask_ (c->ambient, c->ambient_len, &m, "ambient", true, err) < 0)
     return ocirun_error_prefix (err, "%s", where);
+  {
+    /* warn about what this runtime cannot grant (it lacks it itself) */
+    struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+    struct __user_cap_data_struct cur[2];
+    uint64_t want = 0, held, miss;
+    int i;
+    memset (cur, 0, sizeof cur);
+    set_mask (c->effective, c->effective_len, &m, "effective", err);
+    want |= m;
+    set_mask (c->permitted, c->permitted_len, &m, "permitted", err);
+    want |= m;
+    if (syscall (SYS_capget, &hdr, cur) == 0)
+      {
+        held = (uint64_t) cur[0].permitted | ((uint64_t) cur[1].permitted << 32);
+        miss = want & ~held;
+        for (i = 0; i < ocirun_cap_names_len; i++)
+          if (miss & (1ULL << i))
+            ocirun_warning ("%s.capabilities: `%s` cannot be granted by this runtime (it does not hold it), ignored",
+                            where, ocirun_cap_names[i]);
+      }
+  }
   return 0;
 }
 
@@ -127,6 +154,21 @@ ocirun_caps_apply (const oci_capabilities *c, ocirun_error_t *err)
       || set_mask (c->inheritable, c->inheritable_len, &inh, "inheritable", err) < 0
       || set_mask (c->permitted, c->permitted_len, &perm, "permitted", err) < 0)
     return -1;
+  /* config.md: "Runtimes SHOULD NOT fail if the container configuration
+   * requests capabilities that cannot be granted": keep what we hold */
+  {
+    struct __user_cap_data_struct cur[2];
+    uint64_t held;
+    memset (cur, 0, sizeof cur);
+    if (syscall (SYS_capget, &hdr, cur) == 0)
+      {
+        held = (uint64_t) cur[0].permitted | ((uint64_t) cur[1].permitted << 32);
+        eff &= held;
+        perm &= held;
+        /* inheritable may only grow within the bounding set */
+        inh &= held | ((uint64_t) cur[0].inheritable | ((uint64_t) cur[1].inheritable << 32));
+      }
+  }
   memset (data, 0, sizeof data);
   data[0].effective = (uint32_t) eff;
   data[1].effective = (uint32_t) (eff >> 32);
@@ -152,6 +194,11 @@ ocirun_caps_set_ambient (const oci_capabilities *c, ocirun_error_t *err)
     return ocirun_make_error (err, errno, "clear the ambient set");
   for (i = 0; i < 64; i++)
     if ((amb & (1ULL << i)) && prctl (PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, i, 0, 0) < 0)
-      return ocirun_make_error (err, errno, "process.capabilities.ambient: raise `%s`", ocirun_cap_names[i]);
+      {
+        /* not in permitted+inheritable (or not grantable here): skip */
+        if (errno == EPERM)
+          continue;
+        return ocirun_make_error (err, errno, "process.capabilities.ambient: raise `%s`", ocirun_cap_names[i]);
+      }
   return 0;
 }

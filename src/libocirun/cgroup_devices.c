@@ -49,9 +49,10 @@ cg_device_rules (const oci_resources *r, struct cg_dev_rule **out, size_t *n, oc
   size_t nuser = r ? r->devices_len : 0, i, k = 0;
   struct cg_dev_rule *rules = xmalloc0 ((1 + ARRAY_SIZE (default_rules) + nuser) * sizeof (*rules));
 
+  /* deny all, then the config's rules, then the default devices: as with
+   * runc, the defaults stay usable whatever the config says (a config's
+   * usual leading "deny all" must not deny /dev/null) */
   rules[k++] = (struct cg_dev_rule) { false, 'a', ANY, ANY, CG_DEV_R | CG_DEV_W | CG_DEV_M };
-  for (i = 0; i < ARRAY_SIZE (default_rules); i++)
-    rules[k++] = default_rules[i];
   for (i = 0; i < nuser; i++)
     {
       const oci_device_cgroup *d = &r->devices[i];
@@ -98,6 +99,8 @@ cg_device_rules (const oci_resources *r, struct cg_dev_rule **out, size_t *n, oc
         }
       k++;
     }
+  for (i = 0; i < ARRAY_SIZE (default_rules); i++)
+    rules[k++] = default_rules[i];
   *out = rules;
   *n = k;
   return 0;

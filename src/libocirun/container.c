@@ -55,9 +55,16 @@ ocirun_validate_id (const char *id, ocirun_error_t *err)
     return ocirun_make_error (err, 0, "container id `%s`: invalid", id);
   for (p = id; *p; p++)
     if (!(isalnum ((unsigned char) *p) || *p == '_' || *p == '+' || *p == '-' || *p == '.'))
-      return ocirun_make_error (err, 0,
-                                "container id `%s`: invalid character `%c` (allowed: letters, digits, `_+-.`)", id,
-                                isprint ((unsigned char) *p) ? *p : '?');
+      {
+        /* keep the message on one line whatever the caller passed */
+        cleanup_free char *shown = xmalloc0 (strlen (id) * 4 + 1);
+        const char *q;
+        char *o = shown;
+        for (q = id; *q; q++)
+          o += isprint ((unsigned char) *q) ? sprintf (o, "%c", *q) : sprintf (o, "\\x%02x", (unsigned char) *q);
+        return ocirun_make_error (err, 0, "container id `%s`: invalid character (allowed: letters, digits, `_+-.`)",
+                                  shown);
+      }
   return 0;
 }
 
@@ -188,7 +195,7 @@ do_create (struct ocirun_context *ctx, struct created *out, ocirun_error_t *err)
   int sv[2] = { -1, -1 };
   int master = -1;
   pid_t pid = -1;
-  bool have_status = false;
+  bool have_status = false, hooks_started = false;
   int ret = -1, k;
   struct sync_hdr hdr;
   struct stat sb;
@@ -335,6 +342,7 @@ do_create (struct ocirun_context *ctx, struct created *out, ocirun_error_t *err)
   if (sync_expect (sv[0], SYNC_CHILD_CREATE_RUNTIME, NULL, NULL, err) < 0)
     goto fail;
   json = state_json (&st, "creating");
+  hooks_started = true;
   if (ocirun_hooks_run (config->hooks, HOOK_PRESTART, json, err) < 0
       || ocirun_hooks_run (config->hooks, HOOK_CREATE_RUNTIME, json, err) < 0)
     goto fail;
@@ -356,7 +364,8 @@ do_create (struct ocirun_context *ctx, struct created *out, ocirun_error_t *err)
         {
           if (fd >= 0)
             close (fd);
-          ocirun_make_error (err, hdr.err, "%s", payload ? payload : "container setup failed");
+          /* the child's message already carries strerror */
+          ocirun_make_error (err, 0, "%s", payload ? payload : "container setup failed");
           (*err)->status = hdr.err;
           goto fail;
         }
@@ -400,6 +409,14 @@ fail:
   if (master >= 0)
     close (master);
   kill_and_reap (pid);
+  if (hooks_started && config->hooks && config->hooks->poststop_len && have_status)
+    {
+      /* runtime.md: a failed prestart/createRuntime/createContainer hook
+       * stops the container and "continue[s] the lifecycle at step 12":
+       * the container is destroyed and the poststop hooks run */
+      cleanup_free char *stopped = state_json (&st, "stopped");
+      ocirun_hooks_run_all (config->hooks, HOOK_POSTSTOP, stopped);
+    }
   if (job.cgroup)
     {
       ocirun_error_t tmp = NULL;
@@ -461,6 +478,8 @@ load_saved_config (struct ocirun_status *st, ocirun_error_t *err)
   xasprintf (&path, "%s/config.json", st->dir);
   return load_config (path, &raw, &len, err);
 }
+
+static int kill_locked (struct ocirun_status *st, int signo, bool all, ocirun_error_t *err);
 
 /* runtime.md "start": signal the init waiting on the exec fifo. */
 static int
@@ -537,9 +556,14 @@ do_start (struct ocirun_context *ctx, ocirun_error_t *err)
       json = state_json (&st, "running");
       if (ocirun_hooks_run (config->hooks, HOOK_POSTSTART, json, &tmp) < 0)
         {
-          /* config.md: a failing poststart hook is a warning */
-          ocirun_warning ("%s", tmp->msg);
-          ocirun_error_release (&tmp);
+          /* runtime.md step 9: "If any poststart hook fails, the runtime
+           * MUST generate an error, stop the container, and continue the
+           * lifecycle at step 12" (delete is the caller's) */
+          ocirun_error_t ignore = NULL;
+          kill_locked (&st, SIGKILL, true, &ignore);
+          ocirun_error_release (&ignore);
+          *err = tmp;
+          goto out;
         }
     }
   ret = 0;
@@ -565,7 +589,7 @@ ocirun_container_state (struct ocirun_context *ctx, char **json, ocirun_error_t 
   int ret;
   if (ocirun_validate_id (ctx->id, err) < 0)
     return -1;
-  ret = ocirun_status_load (ctx->root, ctx->id, &st, err);
+  ret = ocirun_status_load_readonly (ctx->root, ctx->id, &st, err);
   if (ret == 0)
     {
       oci_state s = *st.state;
@@ -771,12 +795,8 @@ ocirun_container_delete (struct ocirun_context *ctx, bool force, ocirun_error_t 
   if (config && config->hooks && config->hooks->poststop_len)
     {
       cleanup_free char *json = state_json (&st, "stopped");
-      ocirun_error_t tmp = NULL;
-      if (ocirun_hooks_run (config->hooks, HOOK_POSTSTOP, json, &tmp) < 0)
-        {
-          ocirun_warning ("%s", tmp->msg);
-          ocirun_error_release (&tmp);
-        }
+      /* runtime.md step 13: warn, and the remaining hooks still run */
+      ocirun_hooks_run_all (config->hooks, HOOK_POSTSTOP, json);
     }
   ret = 0;
   goto out;
@@ -915,7 +935,7 @@ ocirun_container_list (const char *root, struct ocirun_container_info **out, siz
       struct stat sb;
       if (de->d_name[0] == '.')
         continue;
-      if (ocirun_status_load (root, de->d_name, &st, &tmp) < 0)
+      if (ocirun_status_load_readonly (root, de->d_name, &st, &tmp) < 0)
         {
           ocirun_error_release (&tmp);
           ocirun_status_release (&st);

@@ -63,7 +63,7 @@ bind_host_device (int parent, const char *base, const struct dev_spec *d, ocirun
 }
 
 static int
-create_device (struct ocirun_job *job, int rootfd, const struct dev_spec *d, ocirun_error_t *err)
+create_device (struct ocirun_job *job, int rootfd, const struct dev_spec *d, bool replace, ocirun_error_t *err)
 {
   cleanup_free char *base = NULL;
   cleanup_close int parent = split_parent (rootfd, d->path, &base, err);
@@ -73,9 +73,14 @@ create_device (struct ocirun_job *job, int rootfd, const struct dev_spec *d, oci
     return -1;
   if (fstatat (parent, base, &sb, AT_SYMLINK_NOFOLLOW) == 0)
     {
-      if ((sb.st_mode & S_IFMT) == d->type && sb.st_rdev == makedev (d->maj, d->min))
+      if ((sb.st_mode & S_IFMT) == d->type && (d->type == S_IFIFO || sb.st_rdev == makedev (d->maj, d->min)))
         return 0;
-      /* whatever the image put there (a symlink, a file) is not the device */
+      /* config-linux.md: "If a file already exists at path that does not
+       * match the requested device, the runtime MUST generate an error" */
+      if (!replace)
+        return ocirun_make_error (err, EEXIST, "`%s` exists and is not the requested device", d->path);
+      /* a default device: whatever the image put there (a symlink, a
+       * file) is not the device: replace it */
       if (unlinkat (parent, base, S_ISDIR (sb.st_mode) ? AT_REMOVEDIR : 0) < 0)
         return ocirun_make_error (err, errno, "replace `%s`", d->path);
     }
@@ -153,7 +158,7 @@ ocirun_devices_create (struct ocirun_job *job, int rootfd, ocirun_error_t *err)
   if (!dev_is_bind_mounted (job->config))
     {
       for (i = 0; i < ARRAY_SIZE (default_devices) && ret == 0; i++)
-        ret = create_device (job, rootfd, &default_devices[i], err);
+        ret = create_device (job, rootfd, &default_devices[i], true, err);
       if (ret == 0)
         ret = ocirun_dev_symlinks (rootfd, err);
     }
@@ -181,7 +186,7 @@ ocirun_devices_create (struct ocirun_job *job, int rootfd, ocirun_error_t *err)
           d.type = S_IFIFO;
           break;
         }
-      ret = create_device (job, rootfd, &d, err);
+      ret = create_device (job, rootfd, &d, false, err);
       if (ret < 0)
         ocirun_error_prefix (err, "linux.devices[%zu]", i);
     }

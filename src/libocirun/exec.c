@@ -56,22 +56,6 @@ strv_append (char ***v, size_t *n, const char *s)
   (*n)++;
 }
 
-/* KEY=value: replace an existing KEY or append */
-static void
-env_set (oci_process *p, const char *kv)
-{
-  const char *eq = strchr (kv, '=');
-  size_t klen = eq ? (size_t) (eq - kv) : strlen (kv), i;
-  for (i = 0; i < p->env_len; i++)
-    if (strncmp (p->env[i], kv, klen) == 0 && p->env[i][klen] == '=')
-      {
-        free (p->env[i]);
-        p->env[i] = xstrdup (kv);
-        return;
-      }
-  strv_append (&p->env, &p->env_len, kv);
-}
-
 static int
 parse_id (const char *s, uint32_t *out)
 {
@@ -123,7 +107,7 @@ build_process (oci_config *config, struct ocirun_exec_options *o, ocirun_error_t
       p->cwd = xstrdup (o->cwd);
     }
   for (i = 0; i < o->env_len; i++)
-    env_set (p, o->env[i]);
+    ocirun_process_setenv (p, o->env[i]);
   if (o->user)
     {
       cleanup_free char *u = xstrdup (o->user);
@@ -300,7 +284,8 @@ ocirun_container_exec (struct ocirun_context *ctx, struct ocirun_exec_options *o
     }
   if (build_process (config, o, err) < 0)
     goto out;
-  if (ocirun_rlimits_validate (config->process, "exec", err) < 0)
+  if (ocirun_rlimits_validate (config->process, "exec", err) < 0
+      || ocirun_cpu_affinity_validate (config->process, "exec", err) < 0)
     goto out;
   job.ctx = ctx;
   job.config = config;
@@ -341,6 +326,9 @@ ocirun_container_exec (struct ocirun_context *ctx, struct ocirun_exec_options *o
       ocirun_make_error (err, errno, "join the container's pid namespace");
       goto out;
     }
+  /* execCPUAffinity.initial: where we run until the cgroup is joined */
+  if (ocirun_cpu_affinity_apply (config->process, false, err) < 0)
+    goto out;
   pid = fork ();
   if (pid < 0)
     {
@@ -351,8 +339,7 @@ ocirun_container_exec (struct ocirun_context *ctx, struct ocirun_exec_options *o
     {
       close (sv[0]);
       job.sync_sock = sv[1];
-      if (!o->detach)
-        sigprocmask (SIG_SETMASK, &old, NULL);
+      ocirun_reset_signals ();
       exec_child (&job, pidfd, nsflags);
     }
   close (sv[1]);

@@ -105,7 +105,7 @@ run_one (const oci_hook *h, const char *kind, size_t idx, const char *state, oci
   cleanup_free char **envp = NULL;
   size_t i;
   pid_t pid;
-  int status = 0, r;
+  int status = 0, r, errpipe[2];
 
   if (in < 0)
     return ocirun_make_error (err, errno, "hooks.%s[%zu]: memfd_create", kind, idx);
@@ -122,26 +122,43 @@ run_one (const oci_hook *h, const char *kind, size_t idx, const char *state, oci
   for (i = 0; i < h->env_len; i++)
     envp[i] = h->env[i];
 
+  /* the child reports a failed execve through a close-on-exec pipe, so
+   * the error is said once, by us */
+  if (pipe2 (errpipe, O_CLOEXEC) < 0)
+    return ocirun_make_error (err, errno, "hooks.%s[%zu]: pipe", kind, idx);
   pid = fork ();
   if (pid < 0)
-    return ocirun_make_error (err, errno, "hooks.%s[%zu]: fork", kind, idx);
+    {
+      close (errpipe[0]);
+      close (errpipe[1]);
+      return ocirun_make_error (err, errno, "hooks.%s[%zu]: fork", kind, idx);
+    }
   if (pid == 0)
     {
-      sigset_t all;
-      sigemptyset (&all);
-      sigprocmask (SIG_SETMASK, &all, NULL);
+      int e;
+      ocirun_reset_signals ();
       if (dup2 (in, 0) < 0)
         _exit (127);
       execve (h->path, argv, envp);
-      {
-        char msg[512];
-        int n = snprintf (msg, sizeof msg, "ocirun: hooks.%s[%zu]: exec `%s`: %s\n", kind, idx, h->path,
-                          strerror (errno));
-        if (write (2, msg, (size_t) n) < 0)
-          _exit (127);
-      }
+      e = errno;
+      if (write (errpipe[1], &e, sizeof e) < 0)
+        _exit (127);
       _exit (127);
     }
+  close (errpipe[1]);
+  {
+    int e = 0;
+    ssize_t n;
+    do
+      n = read (errpipe[0], &e, sizeof e);
+    while (n < 0 && errno == EINTR);
+    close (errpipe[0]);
+    if (n == sizeof e)
+      {
+        waitpid (pid, NULL, 0);
+        return ocirun_make_error (err, e, "hooks.%s[%zu]: exec `%s`", kind, idx, h->path);
+      }
+  }
   r = wait_hook (pid, h->has_timeout ? (int) (h->timeout * 1000) : -1, &status);
   if (r == 1)
     {
@@ -177,4 +194,24 @@ ocirun_hooks_run (const oci_hooks *hooks, enum ocirun_hook_kind kind, const char
         return -1;
     }
   return 0;
+}
+
+/* poststop: every hook runs; a failure is a warning (runtime.md step 13) */
+void
+ocirun_hooks_run_all (const oci_hooks *hooks, enum ocirun_hook_kind kind, const char *state_json)
+{
+  oci_hook *list;
+  size_t n, i;
+  if (hooks == NULL)
+    return;
+  hook_list (hooks, kind, &list, &n);
+  for (i = 0; i < n; i++)
+    {
+      ocirun_error_t err = NULL;
+      if (run_one (&list[i], hook_names[kind], i, state_json, &err) < 0)
+        {
+          ocirun_warning ("%s", err->msg);
+          ocirun_error_release (&err);
+        }
+    }
 }

@@ -45,16 +45,48 @@ set_names (const oci_config *c, ocirun_error_t *err)
   return 0;
 }
 
+/* socket activation: LISTEN_FDS passes through with LISTEN_PID=1, as runc
+ * does; returns how many fds (from 3) survive the execve */
 static int
-preserved_fds (struct ocirun_job *job)
+preserved_fds (struct ocirun_job *job, oci_process *p)
 {
   int n = job->ctx->preserve_fds;
   const char *lf = getenv ("LISTEN_FDS");
   long long v;
-  /* socket activation: pass LISTEN_FDS through, as runc does */
-  if (lf && parse_int64 (lf, &v) == 0 && v > 0 && v < 4096 && v > n)
-    n = (int) v;
+  if (lf && parse_int64 (lf, &v) == 0 && v > 0 && v < 4096)
+    {
+      char buf[32];
+      if (!job->is_exec)
+        {
+          snprintf (buf, sizeof buf, "LISTEN_FDS=%lld", v);
+          ocirun_process_setenv (p, buf);
+          ocirun_process_setenv (p, "LISTEN_PID=1");
+        }
+      if (v > n)
+        n = (int) v;
+    }
   return n;
+}
+
+/* runtime.md#state: "For hooks executed in the container namespace, [pid]
+ * is the pid as seen by the container." */
+static char *
+state_in_container (const char *json, const char *status)
+{
+  char *perr = NULL, *out;
+  oci_state *s = oci_state_parse_data (json, strlen (json), "state", &perr);
+  if (s == NULL)
+    {
+      free (perr);
+      return xstrdup (json);
+    }
+  free (s->status);
+  s->status = xstrdup (status);
+  s->has_pid = true;
+  s->pid = getpid ();
+  out = oci_state_generate (s, false);
+  oci_state_free (s);
+  return out;
 }
 
 /* The process' side of setup, shared by init and exec: terminal, rlimits,
@@ -89,6 +121,16 @@ ocirun_process_setup (struct ocirun_job *job, const oci_process *p, ocirun_error
   if (!job->is_exec)
     {
       ret = ocirun_personality_apply (c->linux_, err);
+      if (ret < 0)
+        return ret;
+      ret = ocirun_memory_policy_apply (c->linux_, err);
+      if (ret < 0)
+        return ret;
+    }
+  else
+    {
+      /* the exec'd process is now in the container's cgroup */
+      ret = ocirun_cpu_affinity_apply (p, true, err);
       if (ret < 0)
         return ret;
     }
@@ -148,7 +190,7 @@ ocirun_process_setup (struct ocirun_job *job, const oci_process *p, ocirun_error
 
   /* CVE-2024-21626 class: nothing of the runtime's survives the execve
    * but stdio and the fds the caller asked to pass */
-  ret = mark_fds_cloexec_from (3 + preserved_fds (job), err);
+  ret = mark_fds_cloexec_from (3 + preserved_fds (job, (oci_process *) p), err);
   if (ret < 0)
     return ret;
 
@@ -167,6 +209,7 @@ init_setup (struct ocirun_job *job, char **hook_state, ocirun_error_t *err)
 
   /* the runtime process is not ptrace-able or dumpable from the container */
   prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
+  ocirun_reset_signals ();
   prctl (PR_SET_NAME, STAGE_CHILD, 0, 0, 0);
   /* if the runtime dies half-way, so do we: nothing is left behind */
   prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
@@ -213,20 +256,25 @@ init_setup (struct ocirun_job *job, char **hook_state, ocirun_error_t *err)
   if (ret < 0)
     return ret;
   /* createContainer: in the container's namespaces, before pivot_root */
-  ret = ocirun_hooks_run (c->hooks, HOOK_CREATE_CONTAINER, state, err);
-  if (ret < 0)
-    return ret;
+  if (c->hooks && c->hooks->create_container_len)
+    {
+      cleanup_free char *st = state_in_container (state, "creating");
+      ret = ocirun_hooks_run (c->hooks, HOOK_CREATE_CONTAINER, st, err);
+      if (ret < 0)
+        return ret;
+    }
 
   ret = ocirun_rootfs_pivot (job, rootfd, err);
   if (ret < 0)
     return ret;
-  ret = ocirun_rootfs_finalize (job, err);
-  if (ret < 0)
-    return ret;
+  /* hostname and sysctls before readonlyPaths makes /proc/sys read-only */
   ret = set_names (c, err);
   if (ret < 0)
     return ret;
   ret = ocirun_sysctl_apply (c, err);
+  if (ret < 0)
+    return ret;
+  ret = ocirun_rootfs_finalize (job, err);
   if (ret < 0)
     return ret;
 
@@ -236,23 +284,6 @@ init_setup (struct ocirun_job *job, char **hook_state, ocirun_error_t *err)
 
   *hook_state = steal_pointer (&state);
   return 0;
-}
-
-static char *
-state_as_created (const char *json)
-{
-  char *perr = NULL, *out;
-  oci_state *s = oci_state_parse_data (json, strlen (json), "state", &perr);
-  if (s == NULL)
-    {
-      free (perr);
-      return xstrdup (json);
-    }
-  free (s->status);
-  s->status = xstrdup ("created");
-  out = oci_state_generate (s, false);
-  oci_state_free (s);
-  return out;
 }
 
 void
@@ -284,7 +315,7 @@ ocirun_init_main (struct ocirun_job *job)
 
   if (job->config->hooks && job->config->hooks->start_container_len)
     {
-      cleanup_free char *st = state_as_created (state);
+      cleanup_free char *st = state_in_container (state, "created");
       if (ocirun_hooks_run (job->config->hooks, HOOK_START_CONTAINER, st, &err) < 0)
         fail_after_start (&err, 1);
     }

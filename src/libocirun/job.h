@@ -92,6 +92,7 @@ enum ocirun_hook_kind
   HOOK_POSTSTOP,
 };
 int ocirun_hooks_run (const oci_hooks *hooks, enum ocirun_hook_kind kind, const char *state_json, ocirun_error_t *err);
+void ocirun_hooks_run_all (const oci_hooks *hooks, enum ocirun_hook_kind kind, const char *state_json);
 
 /* process.c: the process' attributes, in the order init applies them */
 int ocirun_process_validate (const oci_process *p, const char *where, ocirun_error_t *err);
@@ -99,6 +100,11 @@ int ocirun_rlimits_validate (const oci_process *p, const char *where, ocirun_err
 int ocirun_rlimits_apply (const oci_process *p, ocirun_error_t *err);
 int ocirun_process_prepare (const oci_process *p, ocirun_error_t *err); /* oom, personality, scheduler, ioprio, umask */
 int ocirun_personality_apply (const oci_linux *l, ocirun_error_t *err);
+int ocirun_memory_policy_validate (const oci_linux *l, ocirun_error_t *err);
+int ocirun_memory_policy_apply (const oci_linux *l, ocirun_error_t *err);
+int ocirun_cpu_affinity_validate (const oci_process *p, const char *where, ocirun_error_t *err);
+int ocirun_cpu_affinity_apply (const oci_process *p, bool final, ocirun_error_t *err);
+void ocirun_process_setenv (oci_process *p, const char *kv);
 int ocirun_user_apply (const oci_process *p, ocirun_error_t *err);
 int ocirun_keyring_new (const char *id, ocirun_error_t *err);
 char *ocirun_find_executable (const oci_process *p, ocirun_error_t *err);

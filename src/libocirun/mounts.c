@@ -462,6 +462,15 @@ mount_one (struct ocirun_job *job, int rootfd, const oci_mount *m, size_t idx, o
   if (targetfd < 0)
     return ocirun_error_prefix (err, "mounts[%zu].destination", idx);
 
+  if (pm.flags & MS_REMOUNT)
+    {
+      /* "remount": change the flags of the mount already at the destination */
+      char target[64];
+      fd_path (targetfd, target, sizeof target);
+      if (mount (NULL, target, NULL, (pm.flags & ~MS_REC) | MS_REMOUNT, pm.data) < 0)
+        return ocirun_make_error (err, errno, "mounts[%zu]: remount `%s`", idx, dest);
+      return 0;
+    }
   if (m->type && (strcmp (m->type, "cgroup") == 0 || strcmp (m->type, "cgroup2") == 0))
     {
       if (ocirun_cgroup_mount (job->cgroup, targetfd, dest, pm.flags,
@@ -510,20 +519,17 @@ ocirun_rootfs_prepare (struct ocirun_job *job, int *rootfdp, ocirun_error_t *err
   size_t i;
   int ret;
 
-  /* keep our mounts from propagating to the host (default rslave; a
-   * config may ask for shared) */
-  if (prop & (MS_SHARED))
-    prop = MS_SHARED | MS_REC;
-  else
-    prop = MS_SLAVE | MS_REC;
+  /* keep our mounts from propagating to the host: rslave (rprivate when
+   * asked).  A configured shared propagation is applied after pivot_root,
+   * which refuses shared mounts (ocirun_rootfs_finalize). */
+  prop = (prop & MS_PRIVATE) ? MS_PRIVATE | MS_REC : MS_SLAVE | MS_REC;
   if (mount (NULL, "/", NULL, prop, NULL) < 0)
-    return ocirun_make_error (err, errno, "make `/` %s", (prop & MS_SHARED) ? "rshared" : "rslave");
+    return ocirun_make_error (err, errno, "make `/` %s", (prop & MS_PRIVATE) ? "rprivate" : "rslave");
 
+  /* the bind copies the (now slave, not shared) propagation of its source,
+   * which pivot_root accepts; rootfsPropagation is applied after it */
   if (mount (job->rootfs, job->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
     return ocirun_make_error (err, errno, "root.path: bind `%s`", job->rootfs);
-  /* the bind is private to this namespace so pivot_root accepts it */
-  if (!(prop & MS_SHARED) && mount (NULL, job->rootfs, NULL, MS_PRIVATE, NULL) < 0)
-    return ocirun_make_error (err, errno, "root.path: make `%s` private", job->rootfs);
 
   rootfd = open (job->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0)
@@ -559,10 +565,16 @@ ocirun_rootfs_pivot (struct ocirun_job *job, int rootfd, ocirun_error_t *err)
     }
   else
     {
+      cleanup_close int oldroot = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+      if (oldroot < 0)
+        return ocirun_make_error (err, errno, "open the old root");
       if (syscall (SYS_pivot_root, ".", ".") < 0)
         return ocirun_make_error (err, errno, "pivot_root to `%s`", job->rootfs);
-      /* the old root is now stacked under "/": detach it, without letting
-       * the unmount propagate anywhere */
+      /* the old root is now stacked on "/": detach it, without letting the
+       * unmount propagate.  Go to it explicitly: what "." is right after
+       * pivot_root is not something the kernel promises. */
+      if (fchdir (oldroot) < 0)
+        return ocirun_make_error (err, errno, "chdir to the old root");
       if (mount (NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
         return ocirun_make_error (err, errno, "make the old root rslave");
       if (umount2 (".", MNT_DETACH) < 0)

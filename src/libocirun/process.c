@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/personality.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -247,4 +248,144 @@ ocirun_exec_process (const oci_process *p, const char *path, ocirun_error_t *err
     envp[i] = p->env[i];
   execve (path, argv, envp);
   return ocirun_make_error (err, errno, "exec `%s`", path);
+}
+
+/* ---- linux.memoryPolicy (runtime-spec 1.3): set_mempolicy(2) ---- */
+
+static const struct
+{
+  const char *name;
+  int value;
+} mpol_modes[] = { { "MPOL_DEFAULT", 0 },    { "MPOL_PREFERRED", 1 },       { "MPOL_BIND", 2 },
+                   { "MPOL_INTERLEAVE", 3 }, { "MPOL_LOCAL", 4 },           { "MPOL_PREFERRED_MANY", 5 },
+                   { "MPOL_WEIGHTED_INTERLEAVE", 6 } },
+  mpol_flags[] = { { "MPOL_F_NUMA_BALANCING", 1 << 13 }, { "MPOL_F_RELATIVE_NODES", 1 << 14 },
+                   { "MPOL_F_STATIC_NODES", 1 << 15 } };
+
+#define MAX_NODES 1024
+
+/* "0-3,7" -> bitmask */
+static int
+parse_list (const char *list, unsigned long *mask, size_t bits)
+{
+  cleanup_free char *dup = xstrdup (list);
+  char *save = NULL, *tok;
+  for (tok = strtok_r (dup, ",", &save); tok; tok = strtok_r (NULL, ",", &save))
+    {
+      char *dash = strchr (tok, '-'), *end;
+      unsigned long a, b;
+      a = strtoul (tok, &end, 10);
+      if (end == tok || (dash == NULL && *end) || (dash && end != dash))
+        return -1;
+      b = a;
+      if (dash)
+        {
+          b = strtoul (dash + 1, &end, 10);
+          if (end == dash + 1 || *end || b < a)
+            return -1;
+        }
+      if (b >= bits)
+        return -1;
+      for (; a <= b; a++)
+        mask[a / (8 * sizeof (unsigned long))] |= 1UL << (a % (8 * sizeof (unsigned long)));
+    }
+  return 0;
+}
+
+int
+ocirun_memory_policy_validate (const oci_linux *l, ocirun_error_t *err)
+{
+  unsigned long mask[MAX_NODES / (8 * sizeof (unsigned long))] = { 0 };
+  size_t i;
+  if (l == NULL || l->memory_policy == NULL)
+    return 0;
+  if (LOOKUP (mpol_modes, l->memory_policy->mode) < 0)
+    return ocirun_make_error (err, 0, "linux.memoryPolicy.mode: unknown mode `%s`", l->memory_policy->mode);
+  for (i = 0; i < l->memory_policy->flags_len; i++)
+    if (LOOKUP (mpol_flags, l->memory_policy->flags[i]) < 0)
+      return ocirun_make_error (err, 0, "linux.memoryPolicy.flags[%zu]: unknown flag `%s`", i,
+                                l->memory_policy->flags[i]);
+  if (l->memory_policy->nodes && *l->memory_policy->nodes
+      && parse_list (l->memory_policy->nodes, mask, MAX_NODES) < 0)
+    return ocirun_make_error (err, 0, "linux.memoryPolicy.nodes: invalid node list `%s`", l->memory_policy->nodes);
+  return 0;
+}
+
+int
+ocirun_memory_policy_apply (const oci_linux *l, ocirun_error_t *err)
+{
+  unsigned long mask[MAX_NODES / (8 * sizeof (unsigned long))] = { 0 };
+  int mode;
+  size_t i;
+  bool have_nodes;
+  if (l == NULL || l->memory_policy == NULL)
+    return 0;
+  mode = LOOKUP (mpol_modes, l->memory_policy->mode);
+  for (i = 0; i < l->memory_policy->flags_len; i++)
+    mode |= LOOKUP (mpol_flags, l->memory_policy->flags[i]);
+  have_nodes = l->memory_policy->nodes && *l->memory_policy->nodes;
+  if (have_nodes)
+    parse_list (l->memory_policy->nodes, mask, MAX_NODES);
+  if (syscall (SYS_set_mempolicy, mode, have_nodes ? mask : NULL, have_nodes ? (unsigned long) MAX_NODES : 0UL) < 0)
+    return ocirun_make_error (err, errno, "linux.memoryPolicy: set_mempolicy `%s`", l->memory_policy->mode);
+  return 0;
+}
+
+/* ---- process.execCPUAffinity (runtime-spec 1.2) ---- */
+
+int
+ocirun_cpu_affinity_validate (const oci_process *p, const char *where, ocirun_error_t *err)
+{
+  unsigned long mask[CPU_SETSIZE / (8 * sizeof (unsigned long))] = { 0 };
+  if (p->exec_cpu_affinity == NULL)
+    return 0;
+  if (p->exec_cpu_affinity->initial && parse_list (p->exec_cpu_affinity->initial, mask, CPU_SETSIZE) < 0)
+    return ocirun_make_error (err, 0, "%s.execCPUAffinity.initial: invalid CPU list `%s`", where,
+                              p->exec_cpu_affinity->initial);
+  if (p->exec_cpu_affinity->final && parse_list (p->exec_cpu_affinity->final, mask, CPU_SETSIZE) < 0)
+    return ocirun_make_error (err, 0, "%s.execCPUAffinity.final: invalid CPU list `%s`", where,
+                              p->exec_cpu_affinity->final);
+  return 0;
+}
+
+/* which: the "initial" list (before the cgroup) or the "final" one */
+int
+ocirun_cpu_affinity_apply (const oci_process *p, bool final, ocirun_error_t *err)
+{
+  cpu_set_t set;
+  const char *list;
+  if (p->exec_cpu_affinity == NULL)
+    return 0;
+  list = final ? p->exec_cpu_affinity->final : p->exec_cpu_affinity->initial;
+  if (list == NULL || *list == '\0')
+    return 0;
+  CPU_ZERO (&set);
+  if (parse_list (list, (unsigned long *) &set, CPU_SETSIZE) < 0)
+    return ocirun_make_error (err, 0, "execCPUAffinity: invalid CPU list `%s`", list);
+  if (sched_setaffinity (0, sizeof set, &set) < 0)
+    return ocirun_make_error (err, errno, "execCPUAffinity.%s: sched_setaffinity `%s`", final ? "final" : "initial",
+                              list);
+  return 0;
+}
+
+/* KEY=value: replace an existing KEY or append */
+void
+ocirun_process_setenv (oci_process *p, const char *kv)
+{
+  const char *eq = strchr (kv, '=');
+  size_t klen = eq ? (size_t) (eq - kv) : strlen (kv), i;
+  char **nv;
+  for (i = 0; i < p->env_len; i++)
+    if (strncmp (p->env[i], kv, klen) == 0 && p->env[i][klen] == '=')
+      {
+        free (p->env[i]);
+        p->env[i] = xstrdup (kv);
+        return;
+      }
+  nv = realloc (p->env, (p->env_len + 2) * sizeof (char *));
+  if (nv == NULL)
+    abort ();
+  nv[p->env_len++] = xstrdup (kv);
+  nv[p->env_len] = NULL;
+  p->env = nv;
 }

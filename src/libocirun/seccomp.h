@@ -5,17 +5,26 @@
 #define OCIRUN_SECCOMP_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "error.h"
 #include "oci_spec.h"
 
 typedef struct ocirun_seccomp_filter ocirun_seccomp_filter;
 
-/* Compile (or fetch from the cache under cache_dir, when not NULL). */
+/* Compile (or fetch from the cache under cache_dir, when not NULL).
+ * Validates the whole profile first; errors name the JSON path.  A syscall
+ * name unknown to libseccomp is skipped (debug log).  SCMP_ACT_NOTIFY needs
+ * listenerPath, may not be the defaultAction and may not be used for
+ * `write`/`sendmsg` (the init stage needs them to hand the listener fd over).
+ * libseccomp is dlopen()ed only when the cache misses. */
 int ocirun_seccomp_compile (const oci_seccomp *s, const char *cache_dir, ocirun_seccomp_filter **out,
                             ocirun_error_t *err);
 /* Child: install.  When the profile uses SCMP_ACT_NOTIFY, *listener_fd
- * receives the notify fd (else -1). */
+ * receives the notify fd (O_CLOEXEC; else -1).  Needs no_new_privs or
+ * CAP_SYS_ADMIN (EACCES otherwise).  Async-signal-safe apart from the error
+ * path. */
 int ocirun_seccomp_install (ocirun_seccomp_filter *f, int *listener_fd, ocirun_error_t *err);
 /* Runtime side: hand the notify fd and the container state to the agent
  * listening at linux.seccomp.listenerPath (runc's protocol). */
@@ -34,5 +43,22 @@ struct ocirun_seccomp_features
   const char **supported_flags;
 };
 void ocirun_seccomp_features (struct ocirun_seccomp_features *f);
+
+/* Observability for tests and debugging (process-wide counters). */
+struct ocirun_seccomp_stats
+{
+  unsigned int library_loads; /* dlopen() of libseccomp */
+  unsigned int compiles;      /* programs built with libseccomp */
+  unsigned int cache_hits;
+  unsigned int cache_misses;  /* cache_dir given but no usable file */
+  unsigned int cache_rejects; /* a file was there but failed verification */
+  unsigned int cache_writes;
+};
+void ocirun_seccomp_get_stats (struct ocirun_seccomp_stats *out);
+bool ocirun_seccomp_filter_from_cache (const ocirun_seccomp_filter *f);
+/* Number of BPF instructions. */
+size_t ocirun_seccomp_filter_length (const ocirun_seccomp_filter *f);
+/* The SHA-256 used for cache keys and checksums (exposed for its tests). */
+void ocirun_sha256 (const void *data, size_t len, uint8_t out[32]);
 
 #endif

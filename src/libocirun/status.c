@@ -79,8 +79,23 @@ parse_runtime_record (struct ocirun_status *st, char *data)
   return 0;
 }
 
+static int status_load (const char *root, const char *id, struct ocirun_status *st, bool readonly,
+                        ocirun_error_t *err);
+
 int
 ocirun_status_load (const char *root, const char *id, struct ocirun_status *st, ocirun_error_t *err)
+{
+  return status_load (root, id, st, false, err);
+}
+
+int
+ocirun_status_load_readonly (const char *root, const char *id, struct ocirun_status *st, ocirun_error_t *err)
+{
+  return status_load (root, id, st, true, err);
+}
+
+static int
+status_load (const char *root, const char *id, struct ocirun_status *st, bool readonly, ocirun_error_t *err)
 {
   cleanup_free char *data = NULL;
   cleanup_free char *rec = NULL;
@@ -99,9 +114,21 @@ ocirun_status_load (const char *root, const char *id, struct ocirun_status *st, 
         return ocirun_make_error (err, 0, "container `%s` does not exist", id);
       return ocirun_make_error (err, errno, "open `%s`", st->dir);
     }
-  ret = lock_dir (st, err);
-  if (ret < 0)
-    return ret;
+  if (readonly)
+    {
+      if (flock (st->dirfd, LOCK_SH | LOCK_NB) < 0)
+        {
+          if (errno != EWOULDBLOCK)
+            return ocirun_make_error (err, errno, "lock `%s`", st->dir);
+          st->busy = true;
+        }
+    }
+  else
+    {
+      ret = lock_dir (st, err);
+      if (ret < 0)
+        return ret;
+    }
 
   fd = openat (st->dirfd, "state.json", O_RDONLY | O_CLOEXEC);
   if (fd < 0)
@@ -153,7 +180,11 @@ const char *
 ocirun_status_live (struct ocirun_status *st)
 {
   const char *s = st->state->status ? st->state->status : "stopped";
-  if (strcmp (s, "stopped") == 0 || strcmp (s, "creating") == 0)
+  /* "creating" while nobody holds the lock: the create died half-way
+   * (its child dies with it: PR_SET_PDEATHSIG) */
+  if (strcmp (s, "creating") == 0)
+    return st->busy ? s : "stopped";
+  if (strcmp (s, "stopped") == 0)
     return s;
   if (!st->state->has_pid || st->state->pid <= 0)
     return "stopped";

@@ -25,12 +25,16 @@ struct ocirun_status
   char *rootfs;
   bool terminal;
   bool has_seccomp_listener;
+  bool busy; /* read-only load while another command holds the lock */
 };
 
 /* mkdir the state dir (EEXIST -> "container `id` already exists") and lock it. */
 int ocirun_status_create (const char *root, const char *id, struct ocirun_status *st, ocirun_error_t *err);
 /* Open + lock an existing container's state dir and read its record. */
 int ocirun_status_load (const char *root, const char *id, struct ocirun_status *st, ocirun_error_t *err);
+/* For state/list: never wait for the lock (a hook of a create in progress
+ * may call `state`); st->busy tells that another command holds it. */
+int ocirun_status_load_readonly (const char *root, const char *id, struct ocirun_status *st, ocirun_error_t *err);
 int ocirun_status_write (struct ocirun_status *st, ocirun_error_t *err);
 /* Live status: "stopped" when the recorded pid is gone (or reused),
  * "paused" when the cgroup is frozen, else the recorded status. */

@@ -358,3 +358,17 @@ parse_int64 (const char *s, long long *out)
   *out = v;
   return 0;
 }
+
+/* A new process starts with an empty signal mask and default dispositions,
+ * whatever `run`/`exec` blocked to forward signals (runc and crun do the same). */
+void
+ocirun_reset_signals (void)
+{
+  sigset_t none;
+  int i;
+  for (i = 1; i < NSIG; i++)
+    if (i != SIGKILL && i != SIGSTOP)
+      signal (i, SIG_DFL);
+  sigemptyset (&none);
+  sigprocmask (SIG_SETMASK, &none, NULL);
+}

@@ -88,6 +88,8 @@ unsigned long long process_start_time (pid_t pid);
 int close_fds_from (int first, ocirun_error_t *err);
 int mark_fds_cloexec_from (int first, ocirun_error_t *err);
 
+void ocirun_reset_signals (void);
+
 /* Safe-ish strtoll with full-string check.  Returns 0 on success. */
 int parse_int64 (const char *s, long long *out);
 

@@ -76,6 +76,13 @@ validate_linux (const oci_config *c, ocirun_error_t *err)
   if (l->personality && l->personality->domain && strcmp (l->personality->domain, "LINUX") != 0
       && strcmp (l->personality->domain, "LINUX32") != 0)
     return ocirun_make_error (err, 0, "linux.personality.domain: unknown domain `%s`", l->personality->domain);
+  /* Intel RDT needs resctrl: refuse rather than silently ignore it */
+  if (l->intel_rdt)
+    return ocirun_make_error (err, 0, "linux.intelRdt: not supported by this runtime");
+  if (l->net_devices_len)
+    return ocirun_make_error (err, 0, "linux.netDevices: not supported by this runtime yet");
+  if (ocirun_memory_policy_validate (l, err) < 0)
+    return -1;
   return ocirun_sysctl_validate (c, err);
 }
 
@@ -126,6 +133,8 @@ ocirun_config_validate (const oci_config *c, bool need_process, ocirun_error_t *
       if (ocirun_process_validate (c->process, "process", err) < 0)
         return -1;
       if (ocirun_rlimits_validate (c->process, "process", err) < 0)
+        return -1;
+      if (ocirun_cpu_affinity_validate (c->process, "process", err) < 0)
         return -1;
     }
   for (i = 0; i < c->mounts_len; i++)
