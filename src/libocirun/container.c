@@ -542,7 +542,9 @@ do_start (struct ocirun_context *ctx, ocirun_error_t *err)
   {
     /* the init could not run the program (startContainer hook, execve) */
     cleanup_close int efd = openat (st.dirfd, "start.err", O_RDONLY | O_CLOEXEC);
-    if (efd >= 0)
+    struct stat esb;
+    /* the init creates it empty; it has a message when the program did not run */
+    if (efd >= 0 && fstat (efd, &esb) == 0 && esb.st_size > 0)
       {
         cleanup_free char *msg = NULL;
         if (read_all_fd (efd, "start.err", &msg, NULL, err) == 0)

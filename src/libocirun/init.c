@@ -17,7 +17,10 @@
 #include "sync.h"
 #include "utils.h"
 
-static int state_dirfd = -1;
+/* start.err, opened (empty) during setup.  Not the state directory: the
+ * init waits for `start` inside the container, and a container process
+ * with CAP_SYS_PTRACE could walk out of a directory fd via /proc/1/fd. */
+static int start_err_fd = -1;
 
 /* After `start`: leave the reason we could not run the program where
  * `start` looks once our end of the exec fifo closes. */
@@ -25,13 +28,8 @@ static void __attribute__ ((noreturn))
 fail_after_start (ocirun_error_t *err, int code)
 {
   const char *msg = (err && *err) ? (*err)->msg : "container process failed";
-  int fd = openat (state_dirfd, "start.err", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd >= 0)
-    {
-      if (write_all (fd, msg, strlen (msg)) < 0)
-        _exit (code);
-      close (fd);
-    }
+  if (start_err_fd >= 0 && write_all (start_err_fd, msg, strlen (msg)) < 0)
+    _exit (code);
   _exit (code);
 }
 
@@ -214,12 +212,18 @@ init_setup (struct ocirun_job *job, char **hook_state, ocirun_error_t *err)
   /* if the runtime dies half-way, so do we: nothing is left behind */
   prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 
-  /* kept (O_CLOEXEC) so a failure after `start` can be left for `start` to report */
-  state_dirfd = openat (AT_FDCWD, job->state_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (state_dirfd >= 0)
-    job->fifo_fd = openat (state_dirfd, "exec.fifo", O_RDWR | O_CLOEXEC);
-  if (job->fifo_fd < 0)
-    return ocirun_make_error (err, errno, "open the exec fifo in `%s`", job->state_dir);
+  /* kept (O_CLOEXEC) so a failure after `start` can be left for `start`
+   * to report; the directory itself is not kept (see start_err_fd) */
+  {
+    cleanup_close int dirfd = openat (AT_FDCWD, job->state_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (dirfd >= 0)
+      job->fifo_fd = openat (dirfd, "exec.fifo", O_RDWR | O_CLOEXEC);
+    if (job->fifo_fd < 0)
+      return ocirun_make_error (err, errno, "open the exec fifo in `%s`", job->state_dir);
+    start_err_fd = openat (dirfd, "start.err", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (start_err_fd < 0)
+      return ocirun_make_error (err, errno, "create `%s/start.err`", job->state_dir);
+  }
 
   if (sync_send (job->sync_sock, SYNC_CHILD_WANT_SETUP, 0, NULL, 0, -1) < 0)
     return ocirun_make_error (err, errno, "sync with the runtime");
