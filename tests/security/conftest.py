@@ -39,40 +39,30 @@ def attack_bin(session_dir):
 
 
 @pytest.fixture
-def actr(ctr, rt, work, rootfs_template, attack_bin):
-    """Like ctr, with /attack in the rootfs; runtime= picks another Runtime
-    (e.g. rt_copy)."""
-    made = []
+def actr(ctr, attack_bin):
+    """Like ctr (leak-checked containers), with /attack in the rootfs."""
 
-    def make(config=None, runtime=None, **kw):
-        if runtime is None:
-            c = ctr(config, **kw)
-        else:
-            c = helpers.OcirunContainer(runtime, work, config=config, rootfs_template=rootfs_template, **kw)
-            made.append(c)
+    def make(config=None, **kw):
+        c = ctr(config, **kw)
         shutil.copy2(attack_bin, c.rootfs / "attack")
         os.chmod(c.rootfs / "attack", 0o755)
         return c
 
-    yield make
-    for c in reversed(made):
-        c.destroy()
-    rtlib.reap_orphans()
+    return make
 
 
 @pytest.fixture
-def rt_copy(ocirun_bin, work):
-    """A runtime that is a private COPY of the binary: attacks on the runtime
-    binary aim at it, so a failing defence cannot break the build."""
+def rt_copy(rt, work):
+    """This test's runtime, switched to a private COPY of the binary:
+    attacks on the runtime binary aim at it, so a failing defence cannot
+    break the build.  rt_copy.binary is the copy."""
     d = work / ("bin-" + uuid.uuid4().hex[:8])
     d.mkdir()
     binary = d / "ocirun"
-    shutil.copy2(ocirun_bin, binary)
-    r = rtlib.Runtime(binary, root=d / "state")
-    r.binary = binary
-    yield r
-    for entry in Path(r.root).iterdir():
-        r.delete(entry.name, force=True, timeout=30)
+    shutil.copy2(rt.path, binary)
+    rt.path = str(binary)
+    rt.binary = binary
+    return rt
 
 
 @pytest.fixture
