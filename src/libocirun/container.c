@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "exe_guard.h"
 #include "job.h"
 #include "status.h"
 #include "sync.h"
@@ -249,6 +250,9 @@ do_create (struct ocirun_context *ctx, struct created *out, ocirun_error_t *err)
       ocirun_make_error (err, 0, "--console-socket: only meaningful when process.terminal is true");
       goto fail;
     }
+  /* CVE-2019-5736: before anything is made (this may re-exec us) */
+  if (ocirun_exe_guard_needed (config, config->process) && ocirun_exe_guard (err) < 0)
+    goto fail;
   if (ocirun_ns_prepare (&job, err) < 0)
     goto fail;
   if (config->linux_->seccomp)

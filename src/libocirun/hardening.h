@@ -18,8 +18,8 @@ int ocirun_preserved_fds_reserve (int n, ocirun_error_t *err);
 
 /* main, right after the global options and before anything is opened, for
  * the verbs that start container processes (create, run, exec): reserve
- * the preserved fds (--preserve-fds, LISTEN_FDS) and protect the runtime
- * binary (exe_guard.c).  argv is main's, argv[verb] the verb. */
+ * the preserved fds (--preserve-fds, LISTEN_FDS) and keep argv for the
+ * runtime binary's guard (exe_guard.c).  argv is main's, argv[verb] the verb. */
 int ocirun_startup_hardening (char **argv, int verb, ocirun_error_t *err);
 
 #endif

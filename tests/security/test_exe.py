@@ -105,3 +105,48 @@ def test_exe_guard_skipped_on_readonly_mount(actr, rt_copy, cfg, work):
     assert not exe.startswith("/memfd:"), exe
     c.start()
     c.wait()
+
+
+def test_no_copy_without_cap_sys_ptrace(actr, cfg):
+    """The copy costs a few ms: it is not made when no container process
+    can open /proc/<pid>/exe (no CAP_SYS_PTRACE)."""
+    cfg["process"]["args"] = ["/bin/true"]
+    c = actr(cfg)
+    c.create()
+    assert not os.readlink("/proc/%d/exe" % c.pid).startswith("/memfd:")
+    c.start()
+    c.wait()
+
+
+def _exe_of_exec_child(rt, cid, *extra):
+    p = subprocess.Popen(rt.argv("exec", *extra, cid, "--", "/bin/sleep", "30"), stdin=subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        # wait until the container's program runs, then look at the runtime
+        def exe():
+            try:
+                for line in open("/proc/%d/task/%d/children" % (p.pid, p.pid)):
+                    if line.strip():
+                        return os.readlink("/proc/%d/exe" % p.pid)
+            except OSError:
+                return None
+        return helpers.wait_for(exe, timeout=10)
+    finally:
+        p.kill()
+        p.wait()
+
+
+def test_exec_after_an_exec_granted_cap_sys_ptrace(actr, cfg):
+    """The container's config has no CAP_SYS_PTRACE, but an earlier
+    `exec --cap CAP_SYS_PTRACE` process is running: later execs are
+    guarded too (the container's processes' bounding sets are checked)."""
+    cfg["process"]["args"] = ["/bin/sleep", "60"]
+    cfg["process"]["noNewPrivileges"] = False
+    c = actr(cfg)
+    c.create()
+    c.start()
+    assert not _exe_of_exec_child(c.rt, c.id).startswith("/memfd:")
+    r = c.rt.run("exec", "-d", "--cap", "CAP_SYS_PTRACE", c.id, "--", "/bin/sleep", "60",
+                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # no pipe: the sleep would hold it
+    assert r.rc == 0, r
+    assert _exe_of_exec_child(c.rt, c.id).startswith("/memfd:")
