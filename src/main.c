@@ -7,6 +7,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "hardening.h"
 #include "ocirun.h"
 #include "utils.h"
 
@@ -133,6 +134,12 @@ main (int argc, char **argv)
           fprintf (stderr, "ocirun: unknown global option `%s`\n", argv[optind - 1]);
           return 1;
         }
+    }
+  /* CVE-2019-5736, CVE-2024-21626: before anything is opened (the log too) */
+  if (optind < argc && ocirun_startup_hardening (argv, optind, &err) < 0)
+    {
+      fprintf (stderr, "ocirun: %s\n", err->msg);
+      return 1;
     }
   ocirun_log_init (g.log, strcmp (g.log_format, "json") == 0, g.debug);
   if (g.root == NULL)

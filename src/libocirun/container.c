@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "exe_guard.h"
 #include "job.h"
 #include "netdev.h"
 #include "status.h"
@@ -247,6 +248,9 @@ do_create (struct ocirun_context *ctx, struct created *out, ocirun_error_t *err)
       ocirun_make_error (err, 0, "--console-socket: only meaningful when process.terminal is true");
       goto fail;
     }
+  /* CVE-2019-5736: before anything is made (this may re-exec us) */
+  if (ocirun_exe_guard_needed (config, config->process) && ocirun_exe_guard (err) < 0)
+    goto fail;
   if (ocirun_ns_prepare (&job, err) < 0)
     goto fail;
   if (config->linux_->seccomp)
@@ -515,7 +519,9 @@ do_start (struct ocirun_context *ctx, ocirun_error_t *err)
   {
     /* the init could not run the program (startContainer hook, execve) */
     cleanup_close int efd = openat (st.dirfd, "start.err", O_RDONLY | O_CLOEXEC);
-    if (efd >= 0)
+    struct stat esb;
+    /* the init creates it empty; it has a message when the program did not run */
+    if (efd >= 0 && fstat (efd, &esb) == 0 && esb.st_size > 0)
       {
         cleanup_free char *msg = NULL;
         if (read_all_fd (efd, "start.err", &msg, NULL, err) == 0)

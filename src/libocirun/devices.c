@@ -83,7 +83,8 @@ create_device (struct ocirun_job *job, int rootfd, const struct dev_spec *d, boo
       /* a default device: whatever the image put there (a symlink, a
        * file) is not the device: replace it */
       if (unlinkat (parent, base, S_ISDIR (sb.st_mode) ? AT_REMOVEDIR : 0) < 0)
-        return ocirun_make_error (err, errno, "replace `%s`", d->path);
+        return ocirun_make_error (err, errno, "default device `%s`: replace what is there%s", d->path,
+                                  errno == EBUSY ? " (a mount from mounts[])" : "");
     }
   if (job->ns_new[NS_USER] || ocirun_userns_is_nested ())
     return bind_host_device (parent, base, d, err);

@@ -16,6 +16,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include "exe_guard.h"
 #include "job.h"
 #include "status.h"
 #include "sync.h"
@@ -305,6 +306,29 @@ ocirun_container_exec (struct ocirun_context *ctx, struct ocirun_exec_options *o
       cleanup_free char *cache = NULL;
       xasprintf (&cache, "%s/.seccomp-cache", ctx->root);
       if (ocirun_seccomp_compile (config->linux_->seccomp, cache, &job.seccomp, err) < 0)
+        goto out;
+    }
+
+  /* CVE-2019-5736: our child enters the container; if a process there
+   * (or the one we start) has CAP_SYS_PTRACE, run from a sealed copy.
+   * This may re-exec us: nothing is open or changed yet. */
+  if (ocirun_exe_guard_reachable (config) && !ocirun_exe_is_safe ())
+    {
+      bool need = ocirun_exe_guard_needed (config, config->process);
+      if (!need && cg)
+        {
+          cleanup_free pid_t *pids = NULL;
+          size_t npids = 0;
+          ocirun_error_t tmp = NULL;
+          if (ocirun_cgroup_pids (cg, &pids, &npids, &tmp) < 0)
+            {
+              ocirun_error_release (&tmp);
+              need = true; /* cannot tell: be safe */
+            }
+          else
+            need = ocirun_exe_guard_pids_need (pids, npids);
+        }
+      if (need && ocirun_exe_guard (err) < 0)
         goto out;
     }
 

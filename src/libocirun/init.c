@@ -11,11 +11,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hardening.h"
 #include "job.h"
+#include "lsm.h"
 #include "sync.h"
 #include "utils.h"
 
-static int state_dirfd = -1;
+/* start.err, opened (empty) during setup.  Not the state directory: the
+ * init waits for `start` inside the container, and a container process
+ * with CAP_SYS_PTRACE could walk out of a directory fd via /proc/1/fd. */
+static int start_err_fd = -1;
 
 /* After `start`: leave the reason we could not run the program where
  * `start` looks once our end of the exec fifo closes. */
@@ -23,13 +28,8 @@ static void __attribute__ ((noreturn))
 fail_after_start (ocirun_error_t *err, int code)
 {
   const char *msg = (err && *err) ? (*err)->msg : "container process failed";
-  int fd = openat (state_dirfd, "start.err", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd >= 0)
-    {
-      if (write_all (fd, msg, strlen (msg)) < 0)
-        _exit (code);
-      close (fd);
-    }
+  if (start_err_fd >= 0 && write_all (start_err_fd, msg, strlen (msg)) < 0)
+    _exit (code);
   _exit (code);
 }
 
@@ -163,8 +163,13 @@ ocirun_process_setup (struct ocirun_job *job, const oci_process *p, ocirun_error
   ret = ocirun_caps_set_ambient (p->capabilities, err);
   if (ret < 0)
     return ret;
-  if (chdir (p->cwd) < 0)
-    return ocirun_make_error (err, errno, "%s.cwd: chdir to `%s`", job->is_exec ? "exec" : "process", p->cwd);
+  /* CVE-2024-21626: the cwd is resolved inside the container's root */
+  ret = ocirun_chdir_in_container (p->cwd, job->is_exec ? "exec.cwd" : "process.cwd", err);
+  if (ret < 0)
+    return ret;
+  ret = ocirun_lsm_apply (p, err);
+  if (ret < 0)
+    return ret;
   if (p->no_new_privileges && prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     return ocirun_make_error (err, errno, "process.noNewPrivileges: prctl");
   if (job->seccomp && p->no_new_privileges)
@@ -211,12 +216,18 @@ init_setup (struct ocirun_job *job, char **hook_state, ocirun_error_t *err)
   /* if the runtime dies half-way, so do we: nothing is left behind */
   prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 
-  /* kept (O_CLOEXEC) so a failure after `start` can be left for `start` to report */
-  state_dirfd = openat (AT_FDCWD, job->state_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (state_dirfd >= 0)
-    job->fifo_fd = openat (state_dirfd, "exec.fifo", O_RDWR | O_CLOEXEC);
-  if (job->fifo_fd < 0)
-    return ocirun_make_error (err, errno, "open the exec fifo in `%s`", job->state_dir);
+  /* kept (O_CLOEXEC) so a failure after `start` can be left for `start`
+   * to report; the directory itself is not kept (see start_err_fd) */
+  {
+    cleanup_close int dirfd = openat (AT_FDCWD, job->state_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (dirfd >= 0)
+      job->fifo_fd = openat (dirfd, "exec.fifo", O_RDWR | O_CLOEXEC);
+    if (job->fifo_fd < 0)
+      return ocirun_make_error (err, errno, "open the exec fifo in `%s`", job->state_dir);
+    start_err_fd = openat (dirfd, "start.err", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (start_err_fd < 0)
+      return ocirun_make_error (err, errno, "create `%s/start.err`", job->state_dir);
+  }
   /* a joined user namespace with new namespaces, or the reverse */
   ret = ocirun_ns_child_enter (job, err);
   if (ret < 0)

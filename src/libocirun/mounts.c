@@ -20,6 +20,7 @@
 #include <sys/vfs.h>
 
 #include "job.h"
+#include "lsm.h"
 #include "userns.h"
 #include "utils.h"
 
@@ -591,6 +592,8 @@ mount_one (struct ocirun_job *job, int rootfd, const oci_mount *m, size_t idx, o
   ret = parse_options (m->options, m->options_len, &pm, err);
   if (ret < 0)
     return ret;
+  if (!is_bind (m, &pm))
+    ocirun_lsm_mount_data (job->config->linux_, m->type, &pm.data);
   data = pm.data;
   bind = is_bind (m, &pm);
   if (!bind && m->type == NULL)

@@ -17,6 +17,7 @@
 #include <sys/syscall.h>
 
 #include "job.h"
+#include "lsm.h"
 #include "utils.h"
 
 struct sched_attr_
@@ -87,6 +88,8 @@ ocirun_process_validate (const oci_process *p, const char *where, ocirun_error_t
     if (strchr (p->env[i], '=') == NULL)
       return ocirun_make_error (err, 0, "%s.env[%zu]: `%s` is not of the form KEY=value", where, i, p->env[i]);
   if (ocirun_caps_validate (p->capabilities, where, err) < 0)
+    return -1;
+  if (ocirun_lsm_validate (p, where, err) < 0)
     return -1;
   return 0;
 }

@@ -14,32 +14,9 @@ from pathlib import Path
 
 import pytest
 
-TOP = Path(__file__).resolve().parent.parent.parent
-sys.path.insert(0, str(TOP / "oci-conformance" / "lib"))
-
-import bundle as bundlelib  # noqa: E402
-import runtime as rtlib  # noqa: E402
-
-OCIRUN = os.environ.get("OCIRUN") or str(TOP / "ocirun")
-
-# container root -> host 100000, 65536 ids
-BASE = 100000
-SIZE = 65536
-
-
-def userns_config(args, uid_maps=None, gid_maps=None):
-    cfg = bundlelib.default_config(args)
-    cfg["linux"]["namespaces"].append({"type": "user"})
-    cfg["linux"]["uidMappings"] = uid_maps if uid_maps is not None else [
-        {"containerID": 0, "hostID": BASE, "size": SIZE}]
-    cfg["linux"]["gidMappings"] = gid_maps if gid_maps is not None else [
-        {"containerID": 0, "hostID": BASE, "size": SIZE}]
-    return cfg
-
-
-def chown_tree(path, uid, gid):
-    subprocess.run(["chown", "-R", "-h", "%d:%d" % (uid, gid), str(path)], check=True)
-
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from nslib import (BASE, OCIRUN, SIZE, TOP, assert_nothing_left, bundlelib, chown_tree,  # noqa: E402,F401
+                   rtlib, userns_config)
 
 @pytest.fixture(scope="session")
 def session_dir():
@@ -96,16 +73,3 @@ def new_container(rt, work, mapped_rootfs):
     rtlib.reap_orphans()
 
 
-def assert_nothing_left(rt, c):
-    """A failed create left no state dir, no cgroup, no process."""
-    state = Path(rt.root) / c.id
-    assert not state.exists(), "state dir %s left behind" % state
-    assert c.cgroup_dirs() == [], "cgroup left behind: %s" % c.cgroup_dirs()
-    for p in Path("/proc").iterdir():
-        if not p.name.isdigit():
-            continue
-        try:
-            cmd = (p / "cmdline").read_bytes()
-        except OSError:
-            continue
-        assert str(c.bundle).encode() not in cmd, "process %s left behind" % p.name

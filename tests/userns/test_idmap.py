@@ -3,7 +3,7 @@ uidMappings/gidMappings, the `idmap`/`ridmap` options, and their errors."""
 import os
 
 import bundle as bundlelib
-from conftest import BASE, SIZE, assert_nothing_left, userns_config
+from nslib import BASE, SIZE, assert_nothing_left, userns_config
 
 
 def host_dir(work, name, uid, gid):

@@ -6,7 +6,7 @@ namespace is made)."""
 import os
 
 import bundle as bundlelib
-from conftest import BASE, SIZE, userns_config
+from nslib import BASE, SIZE, userns_config
 
 
 def ns_of(pid, name):
@@ -112,7 +112,7 @@ def test_new_userns_joining_host_owned_namespaces(new_container):
 
 
 def test_bad_namespace_path(new_container, rt):
-    from conftest import assert_nothing_left
+    from nslib import assert_nothing_left
     cfg = bundlelib.default_config(["/probe"])
     # a user namespace joined by a path that is not one
     cfg["linux"]["namespaces"].append({"type": "user", "path": "/proc/self/ns/ipc"})

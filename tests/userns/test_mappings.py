@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from conftest import BASE, SIZE, assert_nothing_left, userns_config
+from nslib import BASE, SIZE, assert_nothing_left, userns_config
 
 
 def test_single_range(new_container):

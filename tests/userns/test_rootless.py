@@ -15,7 +15,7 @@ import pytest
 
 import bundle as bundlelib
 import runtime as rtlib
-from conftest import OCIRUN
+from nslib import OCIRUN
 
 USER = "ocirun-rltest"
 SUBID = 300000

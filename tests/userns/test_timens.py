@@ -4,7 +4,7 @@ import os
 import time
 
 import bundle as bundlelib
-from conftest import userns_config
+from nslib import userns_config
 
 BOOT = 10 * 86400
 MONO = 3600
@@ -79,7 +79,7 @@ def test_join_time_namespace_with_new_userns(new_container):
 
 
 def test_offsets_without_time_namespace(new_container, rt):
-    from conftest import assert_nothing_left
+    from nslib import assert_nothing_left
     cfg = time_config(["/probe"])
     cfg["linux"]["namespaces"] = [n for n in cfg["linux"]["namespaces"] if n["type"] != "time"]
     c = new_container(cfg, mapped=False)

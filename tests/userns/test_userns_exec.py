@@ -5,7 +5,7 @@ import json
 import os
 import time
 
-from conftest import BASE, SIZE, userns_config
+from nslib import BASE, SIZE, userns_config
 
 
 def exec_probe(rt, cid, *args, user=None):

@@ -1,0 +1,35 @@
+/* Linux security modules: process.selinuxLabel, linux.mountLabel and
+ * process.apparmorProfile (config.md#linux-process, config-linux.md#mount-label). */
+#ifndef OCIRUN_LSM_H
+#define OCIRUN_LSM_H
+
+#include <stdbool.h>
+
+#include "error.h"
+#include "oci_spec.h"
+
+/* Parent, before clone: refuse a label or profile this host cannot apply
+ * (as runc does), naming the field; `where` is "process", "exec" ... */
+int ocirun_lsm_validate (const oci_process *p, const char *where, ocirun_error_t *err);
+
+/* Child, just before execve (after the uid change, before no_new_privs
+ * and a late seccomp filter): the exec label and the AppArmor profile for
+ * the next execve.  Nothing is opened when neither is configured. */
+int ocirun_lsm_apply (const oci_process *p, ocirun_error_t *err);
+
+/* linux.mountLabel: the data of a filesystem mount of type `type`, with
+ * `context="LABEL"` added when SELinux is enabled and the type takes it.
+ * *data is replaced (freed) when changed. */
+void ocirun_lsm_mount_data (const oci_linux *l, const char *type, char **data);
+
+/* Open /proc/thread-self/<attr> for writing, refusing anything that is not
+ * the real procfs file (CVE-2019-16884, CVE-2025-52881): /proc must be a
+ * procfs mount root, and the walk must cross no mount and no magic link. */
+int ocirun_procfs_open_self_attr (const char *attr, ocirun_error_t *err);
+
+/* for tests: what the enabled checks found (-1: not checked yet) */
+bool ocirun_selinux_enabled (void);
+bool ocirun_apparmor_enabled (void);
+void ocirun_lsm_force_enabled (int selinux, int apparmor);
+
+#endif
