@@ -581,14 +581,17 @@ make_path (ocirun_cgroup *cg, struct cg_hier *h, int *mkdir_errno, ocirun_error_
         {
           if (h->created == NULL)
             h->created = xstrdup (p);
-          if (cpuset && cpuset_init (p, err) < 0)
-            return -1;
         }
       else if (errno != EEXIST)
         {
           *mkdir_errno = errno;
           return ocirun_make_error (err, errno, "create cgroup `%s`", p);
         }
+      /* also an existing level whose cpuset is still empty (another create
+       * between its mkdir and its copy): fill it from its parent, as runc's
+       * cpusetEnsureParent does; only empty values are ever written */
+      if (cpuset && cpuset_init (p, err) < 0)
+        return -1;
       /* enable controllers for the next level (not in the leaf: it gets
        * the container's processes) */
       if (v2 && next)

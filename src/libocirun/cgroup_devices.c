@@ -43,6 +43,13 @@ static const struct cg_dev_rule default_rules[] = {
   { true, 'c', 136, ANY, CG_DEV_R | CG_DEV_W | CG_DEV_M }, /* /dev/pts/N */
 };
 
+/* how many of n rules (from cg_device_rules) came from the config */
+size_t
+cg_device_user_rules (size_t n)
+{
+  return n - 1 - ARRAY_SIZE (default_rules);
+}
+
 int
 cg_device_rules (const oci_resources *r, struct cg_dev_rule **out, size_t *n, ocirun_error_t *err)
 {
@@ -130,10 +137,54 @@ fmt_access (char *buf, unsigned acc)
   *p = '\0';
 }
 
+static bool
+is_deny_all (const struct cg_dev_rule *x)
+{
+  return x->type == 'a' && x->major < 0 && x->minor < 0 && x->access == (CG_DEV_R | CG_DEV_W | CG_DEV_M);
+}
+
+/* cgroup v1 keeps one list of exceptions to a default: a deny that falls
+ * inside an earlier wildcard allow cannot be expressed, and the kernel
+ * silently ignores it.  Refuse such a config (as runc's device emulator
+ * does) rather than run a container with the device open.  rules[0] is our
+ * deny-all, rules[1..] are linux.resources.devices[0..]. */
+static int
+v1_check_holes (const struct cg_dev_rule *rules, size_t n, size_t n_user, ocirun_error_t *err)
+{
+  size_t i, j, start = 0;
+  for (j = 1; j <= n_user && j < n; j++)
+    {
+      const struct cg_dev_rule *d = &rules[j];
+      if (is_deny_all (d))
+        {
+          start = j;
+          continue;
+        }
+      if (d->allow)
+        continue;
+      for (i = start + 1; i < j; i++)
+        {
+          const struct cg_dev_rule *a = &rules[i];
+          bool wildcard = a->type == 'a' || a->major < 0 || a->minor < 0;
+          if (!a->allow || !wildcard || !(a->access & d->access))
+            continue;
+          if ((a->type == 'a' || a->type == d->type || d->type == 'a') && (a->major < 0 || a->major == d->major)
+              && (a->minor < 0 || a->minor == d->minor))
+            return ocirun_make_error (err, 0,
+                                      "linux.resources.devices[%zu]: cgroup v1 cannot deny part of what "
+                                      "linux.resources.devices[%zu] allows with a wildcard",
+                                      j - 1, i - 1);
+        }
+    }
+  return 0;
+}
+
 int
 cg_devices_v1_apply (const char *dir, const struct cg_dev_rule *rules, size_t n, ocirun_error_t *err)
 {
   size_t i;
+  if (v1_check_holes (rules, n, cg_device_user_rules (n), err) < 0)
+    return -1;
   for (i = 0; i < n; i++)
     {
       const struct cg_dev_rule *x = &rules[i];

@@ -117,6 +117,7 @@ struct cg_dev_rule
 /* deny-all + the runc default allow list + r->devices in order.
  * Validates the user rules (errors name linux.resources.devices[i]). */
 int cg_device_rules (const oci_resources *r, struct cg_dev_rule **out, size_t *n, ocirun_error_t *err);
+size_t cg_device_user_rules (size_t n);
 int cg_devices_v1_apply (const char *dir, const struct cg_dev_rule *rules, size_t n, ocirun_error_t *err);
 int cg_devices_v2_apply (const char *dir, const struct cg_dev_rule *rules, size_t n, ocirun_error_t *err);
 
