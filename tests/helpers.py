@@ -94,27 +94,9 @@ def all_test_cgroups():
 
 
 def remove_cgroup(rel):
-    """rmdir cgroup `rel` (only below /ocirun-test), deepest first, killing
-    processes still in *that* cgroup (they can only be ours)."""
-    for d in cgroup_dirs_for(rel):
-        subdirs = sorted((p for p in d.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts))
-        for sd in subdirs + [d]:
-            for _ in range(100):
-                try:
-                    os.rmdir(sd)
-                    break
-                except OSError as e:
-                    if e.errno == errno.ENOENT:
-                        break
-                    if e.errno != errno.EBUSY:
-                        break
-                    try:
-                        for pid in (sd / "cgroup.procs").read_text().split():
-                            os.kill(int(pid), signal.SIGKILL)
-                    except (OSError, ValueError):
-                        pass
-                    rtlib.reap_orphans()
-                    time.sleep(0.02)
+    """rmdir cgroup `rel` (only below this session's prefix), deepest first,
+    killing processes still in *that* cgroup (they can only be ours)."""
+    rtlib.remove_cgroup_dirs(cgroup_dirs_for(rel), tries=100, pause=0.02, reap=rtlib.reap_orphans)
 
 
 def remove_cgroup_prefix_if_empty():

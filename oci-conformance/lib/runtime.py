@@ -342,13 +342,19 @@ def remove_cgroup(path):
     if not path or not path.startswith(CGROUP_PREFIX + "/"):
         return
     rel = path.lstrip("/")
-    for ctrl in sorted(CGROUP_ROOT.iterdir()):
-        d = ctrl / rel
+    remove_cgroup_dirs([ctrl / rel for ctrl in sorted(CGROUP_ROOT.iterdir())])
+
+
+def remove_cgroup_dirs(dirs, tries=50, pause=0.05, reap=None):
+    """rmdir each existing cgroup dir in `dirs` and its sub-cgroups, deepest
+    first; SIGKILL what is still in a busy one (callers only pass cgroups
+    they made).  `reap` is called between tries (e.g. reap_orphans)."""
+    for d in dirs:
         if not d.is_dir():
             continue
         subdirs = sorted((p for p in d.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts))
         for sd in subdirs + [d]:
-            for _ in range(50):
+            for _ in range(tries):
                 try:
                     os.rmdir(sd)
                     break
@@ -362,7 +368,9 @@ def remove_cgroup(path):
                             os.kill(int(pid), signal.SIGKILL)
                     except (OSError, ValueError):
                         pass
-                    time.sleep(0.05)
+                    if reap:
+                        reap()
+                    time.sleep(pause)
 
 
 def remove_cgroup_prefix_if_empty(sub=""):

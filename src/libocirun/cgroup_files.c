@@ -364,3 +364,14 @@ cg_stats_blkio_entries (yajl_gen g, const char *key, const char *dir, const char
   if (opened)
     yajl_gen_array_close (g);
 }
+
+/* The members of runc's stats object that no cgroup file feeds here. */
+void
+cg_json_stats_tail (yajl_gen g)
+{
+  cg_json_key (g, "intel_rdt");
+  yajl_gen_map_open (g);
+  yajl_gen_map_close (g);
+  cg_json_key (g, "network_interfaces");
+  yajl_gen_null (g);
+}

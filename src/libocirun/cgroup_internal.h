@@ -123,6 +123,7 @@ int cg_devices_v2_apply (const char *dir, const struct cg_dev_rule *rules, size_
 
 /* --- JSON helpers for stats (cgroup.c) --- */
 void cg_json_key (yajl_gen g, const char *key);
+void cg_json_stats_tail (yajl_gen g);
 void cg_json_u64 (yajl_gen g, const char *key, uint64_t v);
 /* omitempty: nothing when v == 0 */
 void cg_json_u64_oe (yajl_gen g, const char *key, uint64_t v);

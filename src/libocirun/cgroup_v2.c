@@ -546,11 +546,7 @@ v2_stats (ocirun_cgroup *cg, yajl_gen g, ocirun_error_t *err)
       }
   }
   yajl_gen_map_close (g);
-  cg_json_key (g, "intel_rdt");
-  yajl_gen_map_open (g);
-  yajl_gen_map_close (g);
-  cg_json_key (g, "network_interfaces");
-  yajl_gen_null (g);
+  cg_json_stats_tail (g);
   return 0;
 }
 
