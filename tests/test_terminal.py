@@ -154,3 +154,43 @@ def test_foreground_run_through_real_pty(ctr, rt):
     assert "got:abc" in out, out
     assert "/dev/pts/" in out or "/dev/console" in out, out
     assert rc == 3, out
+
+
+def _set_winsize(fd, rows, cols):
+    import fcntl
+    import struct
+    import termios
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+
+
+def test_foreground_run_forwards_window_size(ctr, rt):
+    """`run` on a terminal: the container's pty starts with the caller's
+    window size, and a resize (SIGWINCH to ocirun) reaches the container."""
+    import signal
+    cfg = default_config(["/bin/sh", "-c", "read a; stty size; read b; stty size; exit 0"], terminal=True)
+    c = ctr(cfg)
+    master, slave = os.openpty()
+    _set_winsize(master, 30, 100)
+    try:
+        p = subprocess.Popen(rt.argv("run", "--bundle", c.bundle, c.id), stdin=slave, stdout=slave,
+                             stderr=slave, start_new_session=True)
+        os.close(slave)
+        slave = None
+        os.write(master, b"go\n")
+        first = read_until_eof(master, want="30 100")
+        _set_winsize(master, 40, 120)
+        p.send_signal(signal.SIGWINCH)
+        # the resize is asynchronous: ask again until the new size shows
+        os.write(master, b"go\n")
+        second = read_until_eof(master, want="40 120")
+        rc = p.wait(timeout=60)
+    finally:
+        if slave is not None:
+            os.close(slave)
+        os.close(master)
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert "30 100" in first, first
+    assert "40 120" in second, second
+    assert rc == 0
