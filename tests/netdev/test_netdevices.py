@@ -45,7 +45,10 @@ def link_json(name, ns=None):
     r = sh("ip", "-j", "addr", "show", "dev", name, check=False, ns=ns)
     if r.returncode != 0:
         return None
-    return json.loads(r.stdout)[0]
+    # [] while a device is on its way between namespaces (a dying netns
+    # hands it back asynchronously): not there (yet)
+    data = json.loads(r.stdout or "[]")
+    return data[0] if data else None
 
 
 def addrs_of(info):
@@ -82,6 +85,13 @@ class HostLink:
         return link_json(self.name)
 
     def remove(self):
+        # a dummy moved into a container's netns comes back when that netns
+        # dies, asynchronously: give it a moment before deciding it is gone
+        import time
+        for _ in range(50):
+            if link_json(self.name) is not None:
+                break
+            time.sleep(0.02)
         for n in (self.name, self.peer):
             if n and link_json(n) is not None:
                 sh("ip", "link", "del", n, check=False)
