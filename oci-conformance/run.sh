@@ -25,8 +25,11 @@ if [ ! -x "$RUNTIME" ]; then
     exit 3
 fi
 echo "oci-conformance: runtime $RUNTIME (as $NAME); log in $log"
+# PYTEST_ARGS is split the way a shell splits it, so quoted words stay whole:
+# PYTEST_ARGS="-k 'hooks and not poststop'"
+eval "set -- ${PYTEST_ARGS:-}"
 RUNTIME=$RUNTIME RUNTIME_NAME=$NAME OCI_CONFORMANCE_RESULTS=$out \
-    "$PY" -m pytest -q -rs -c "$here/pytest.ini" --rootdir "$here" "$here/tests" ${PYTEST_ARGS:-} >"$log" 2>&1
+    "$PY" -m pytest -q -rs -c "$here/pytest.ini" --rootdir "$here" "$here/tests" "$@" >"$log" 2>&1
 rc=$?
 if [ $rc -gt 1 ] && [ ! -s "$out" ]; then
     tail -n 30 "$log"
