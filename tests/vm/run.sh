@@ -15,6 +15,7 @@
 #   -c N       guest CPUs (default 1; TCG runs fastest with one)
 #   -t SECS    time limit (default 1800)
 #   -v         show the guest console on stderr
+# Environment: OCIRUN_VM_ACCEL=kvm to use KVM (default tcg, software emulation)
 # Exit status: CMD's; 124 on timeout; 125 when the VM failed.
 set -uo pipefail
 
@@ -71,8 +72,14 @@ for d in "${shares[@]}"; do
 	i=$((i + 1))
 done
 moddir=$(realpath "$BUILD/modules" 2>/dev/null || true)
+# software emulation unless asked for KVM: a writable /dev/kvm does not mean a
+# working one (nested virtualization may accept the VM and never run it)
 accel=tcg
-[ -w /dev/kvm ] && accel=kvm:tcg
+case ${OCIRUN_VM_ACCEL:-tcg} in
+tcg) ;;
+kvm) [ -w /dev/kvm ] || die "OCIRUN_VM_ACCEL=kvm but /dev/kvm is not writable"; accel=kvm ;;
+*) die "OCIRUN_VM_ACCEL=$OCIRUN_VM_ACCEL: expected tcg or kvm" ;;
+esac
 
 timeout -k 5 "$limit" qemu-system-x86_64 -nodefaults -no-user-config -display none -no-reboot \
 	-machine q35,accel=$accel -cpu qemu64 -m "$mem" -smp "$cpus" \
