@@ -129,6 +129,21 @@ tpath (const char *fmt, ...)
   return r;
 }
 
+/* whether a v1 blkio cgroup offers a weight file: looked at in a child of
+   our own (bfq does not put its file in the root cgroup) */
+static bool
+v1_blkio_has_weight (void)
+{
+  cleanup_free char *d = NULL;
+  bool r;
+  xasprintf (&d, "/sys/fs/cgroup/blkio%s-weight-probe", base);
+  if (mkdir (d, 0755) < 0 && errno != EEXIST)
+    return false;
+  r = cg_exists (d, "blkio.weight") || cg_exists (d, "blkio.bfq.weight");
+  rmdir (d);
+  return r;
+}
+
 static oci_memory *
 mem (oci_linux *l)
 {
@@ -691,8 +706,13 @@ test_values (void)
   c->mems = xstrdup ("0");
   set_pids (l, 10);
   l->resources->block_io = xmalloc0 (sizeof (oci_blkio));
-  l->resources->block_io->has_weight = true;
+  /* v1 offers a weight only with an I/O scheduler that has one (CFQ is
+     gone; bfq may not be loaded): without a file the write fails, as with
+     runc, and the weight is not tested on such a host */
+  l->resources->block_io->has_weight = v2 || v1_blkio_has_weight ();
   l->resources->block_io->weight = 500;
+  if (!l->resources->block_io->has_weight)
+    printf ("  note: no blkio.weight or blkio.bfq.weight on this kernel (bfq not loaded): weight not tested\n");
   if (dev)
     {
       unsigned maj, min;
@@ -723,6 +743,7 @@ test_values (void)
       CHECK (file_is (cg, "cpu", "cpu.cfs_quota_us", "50000"), "cpu.cfs_quota_us");
       CHECK (file_is (cg, "cpu", "cpu.cfs_period_us", "100000"), "cpu.cfs_period_us");
       CHECK (file_is (cg, "cpu", "cpu.cfs_burst_us", "10000"), "cpu.cfs_burst_us");
+      if (l->resources->block_io->has_weight)
       {
         const char *b = ocirun_cgroup_path (cg, "blkio");
         const char *wf = cg_exists (b, "blkio.weight") ? "blkio.weight" : "blkio.bfq.weight";
