@@ -25,7 +25,16 @@ CASES = [
     ("kill-as-kill", "tests/test_runtime.py::test_kill_sends_signal[USR1-10]"),
     ("state-no-pid", "tests/test_runtime.py::test_state_pid"),
     ("masked", "tests/test_config_linux.py::test_masked_paths"),
+    ("leak-mount", "tests/test_runtime.py::test_failed_create_leaves_nothing"),
 ]
+
+
+def unmount_mangle_leaks():
+    for line in Path("/proc/self/mountinfo").read_text().splitlines():
+        mp = line.split()[4]
+        if mp.startswith("/run/oci-conformance-mangle-leak-"):
+            subprocess.run(["umount", "-l", mp], check=False)
+            subprocess.run(["rmdir", mp], check=False)
 
 
 def run_check(check, runtime, mangle=None):
@@ -46,7 +55,10 @@ def run_check(check, runtime, mangle=None):
 
 @pytest.mark.parametrize("mangle,check", CASES)
 def test_check_fails_on_mangled_runtime(mangle, check):
-    outcomes, log = run_check(check, MANGLE, mangle)
+    try:
+        outcomes, log = run_check(check, MANGLE, mangle)
+    finally:
+        unmount_mangle_leaks()
     assert outcomes == ["failed"], "check %s did not fail with MANGLE=%s: %s\n%s" % (check, mangle, outcomes, log)
 
 

@@ -87,6 +87,17 @@ def wait_for(pred, timeout=10, interval=0.02):
     return pred()
 
 
+def container_mount_changes(before, c, rt):
+    """Host mountinfo lines added or removed since `before` (a mountinfo text)
+    that can belong to container c: their mount point, root or source names
+    its bundle, the runtime's state root or its id.  Other tools may mount
+    and unmount on a busy host meanwhile; those changes are not c's."""
+    marks = [str(c.bundle), str(rt.root), c.id]
+    after = Path("/proc/self/mountinfo").read_text()
+    b, a = set(before.splitlines()), set(after.splitlines())
+    return sorted(line for line in b ^ a if any(m in line for m in marks))
+
+
 def mountinfo(pid="self"):
     res = []
     for line in Path("/proc/%s/mountinfo" % pid).read_text().splitlines():
