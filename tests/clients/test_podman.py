@@ -299,3 +299,8 @@ def test_missing_binary_error_carries_ocirun_message(pm):
     # nothing half-made stays in podman
     assert pm.ok("ps", "-aq").strip() == ""
 
+
+def test_not_executable_error_carries_ocirun_message(pm):
+    p = pm.run("--rm", IMAGE, "/etc/passwd")
+    assert p.returncode == 126, p
+    assert "ocirun: process.args[0]: `/etc/passwd`: Permission denied" in p.stderr, p.stderr
