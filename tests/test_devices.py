@@ -78,6 +78,21 @@ def test_linux_devices_created_with_mode_uid_gid(ctr):
     assert p["cat"]["/dev/mynull"] == ""
 
 
+def test_linux_devices_file_mode_with_type_bits(ctr):
+    """podman passes the host node's st_mode as fileMode (S_IFCHR|0666 for
+    `--device /dev/null`, every device for --privileged); runc accepts it."""
+    cfg = default_config(["/probe", "stat", "/dev/xnull", "stat", "/dev/xfifo"])
+    cfg["linux"]["devices"] = [
+        {"path": "/dev/xnull", "type": "c", "major": 1, "minor": 3, "fileMode": 0o20640},
+        {"path": "/dev/xfifo", "type": "p", "fileMode": 0o10600},
+    ]
+    p = run_probe(ctr, cfg)
+    n = p["stat"]["/dev/xnull"]
+    assert n["type"] == "char" and (n["major"], n["minor"]) == (1, 3) and n["mode"] == 0o640, n
+    f = p["stat"]["/dev/xfifo"]
+    assert f["type"] == "fifo" and f["mode"] == 0o600, f
+
+
 def test_linux_devices_fifo(ctr):
     cfg = default_config(["/probe", "stat", "/dev/myfifo"])
     cfg["linux"]["devices"] = [{"path": "/dev/myfifo", "type": "p", "fileMode": 0o644}]

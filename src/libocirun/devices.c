@@ -170,7 +170,7 @@ ocirun_devices_create (struct ocirun_job *job, int rootfd, ocirun_error_t *err)
       struct dev_spec d = { .path = od->path,
                             .maj = (unsigned) od->major,
                             .min = (unsigned) od->minor,
-                            .mode = od->has_file_mode ? od->file_mode : 0666,
+                            .mode = od->has_file_mode ? od->file_mode & 07777 : 0666, /* type bits: see validate_device */
                             .has_uid = od->has_uid,
                             .uid = od->uid,
                             .has_gid = od->has_gid,

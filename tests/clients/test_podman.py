@@ -288,6 +288,14 @@ def test_default_seccomp_profile(pm):
     assert p.returncode == 0 and p.stdout.split()[1] == "0", p
 
 
+def test_device(pm):
+    # podman passes fileMode = the host node's st_mode (S_IFCHR|0666)
+    p = pm.run("--rm", "--device", "/dev/null:/dev/xnull", IMAGE, "sh", "-c",
+               "stat -c '%F %t:%T %a' /dev/xnull; echo data > /dev/xnull && echo wrote")
+    assert p.returncode == 0, p
+    assert p.stdout.split("\n")[:2] == ["character special file 1:3 666", "wrote"], p
+
+
 # ------------------------------------------------------------------ errors
 def test_missing_binary_error_carries_ocirun_message(pm):
     p = pm.run("--rm", IMAGE, "/no/such/binary")
