@@ -296,6 +296,16 @@ def test_device(pm):
     assert p.stdout.split("\n")[:2] == ["character special file 1:3 666", "wrote"], p
 
 
+def test_privileged(pm):
+    p = pm.run("--rm", "--privileged", IMAGE, "sh", "-c",
+               "grep -E 'CapEff|Seccomp:' /proc/self/status; ls /dev/loop-control /dev/kmsg")
+    assert p.returncode == 0, p
+    d = dict(ln.split(":", 1) for ln in p.stdout.splitlines() if ":" in ln)
+    assert int(d["CapEff"], 16) & (1 << 21), p.stdout  # SYS_ADMIN
+    assert d["Seccomp"].strip() == "0", p.stdout  # --privileged: no filter
+    assert "/dev/kmsg" in p.stdout, p
+
+
 # ------------------------------------------------------------------ errors
 def test_missing_binary_error_carries_ocirun_message(pm):
     p = pm.run("--rm", IMAGE, "/no/such/binary")
