@@ -310,10 +310,17 @@ def make_podman(ocirun, rootfs):
     return pm
 
 
+def resize(fd, rows, cols):
+    """Resize the terminal (the kernel sends SIGWINCH to its foreground
+    process group: podman, which tells conmon)."""
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+
+
 def run_on_pty(argv, env, steps, rows=33, cols=101, timeout=30):
     """Run argv with a new pty as its controlling terminal (window size
-    rows x cols).  steps: [(wait_for_text, send_text)...], each send made
-    once wait_for_text has appeared in the output (None: send at once).
+    rows x cols).  steps: [(wait_for_text, send)...], each send made once
+    wait_for_text has appeared in the output (None: at once); send is text
+    to type or a function called with the pty master.
     Returns (exit status, all output)."""
     pid, fd = pty.fork()
     if pid == 0:
@@ -328,7 +335,11 @@ def run_on_pty(argv, env, steps, rows=33, cols=101, timeout=30):
     try:
         while True:
             while steps and (steps[0][0] is None or steps[0][0].encode() in out):
-                os.write(fd, steps.pop(0)[1].encode())
+                send = steps.pop(0)[1]
+                if callable(send):
+                    send(fd)
+                else:
+                    os.write(fd, send.encode())
             left = deadline - time.monotonic()
             if left <= 0:
                 os.kill(pid, signal.SIGKILL)

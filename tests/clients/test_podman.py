@@ -152,6 +152,23 @@ def test_run_interactive_tty_on_a_pty(pm):
     assert "33 101" in out, out
 
 
+def test_run_interactive_tty_resize(pm):
+    rc, out = podlib.run_on_pty(pm.argv(*pm.run_args("--rm", "-it", IMAGE, "sh")), pm.env, [
+        ("# ", "stty size; echo $((40+2))first-done\n"),  # (the echo of the line has no "42")
+        ("42first-done", lambda fd: podlib.resize(fd, 40, 120)),
+        (None, "sleep 0.5; stty size; exit 0\n")])
+    assert rc == 0, out
+    assert "33 101" in out and "40 120" in out, out
+
+
+def test_attach(pm):
+    cid = pm.start_detached("sh", "-c", "read line; echo got-$line; exit 8", opts=("-i",))
+    p = pm("attach", cid, input="hello\n", timeout=30)
+    assert "got-hello" in p.stdout, p
+    # (podman 4.3's attach exits 0 here whatever the container's status)
+    assert pm.ok("wait", cid).strip() == "8"
+
+
 # ------------------------------------------------------------------ signals
 def test_stop_sigterm(pm):
     cid = pm.start_detached("sh", "-c", "trap 'echo got-TERM; exit 0' TERM; echo ready; while :; do sleep 0.1; done")
@@ -183,6 +200,40 @@ def test_kill_signal(pm):
     pm.ok("kill", "-s", "SIGKILL", cid)
     st = pm.wait_status(cid, "exited")
     assert st["ExitCode"] == 137, st
+
+
+def test_stop_host_pid_namespace_kills_all(pm):
+    # without its own pid namespace, stopping a container is `kill --all`:
+    # every process of its cgroup must go, not only the first one
+    cid = pm.start_detached("sh", "-c", "sleep 1000 & sleep 1001 & echo ready; wait", opts=("--pid", "host"))
+    pm.wait_logs(cid, "ready")
+    procs = podlib.controller_dir("pids", pm.cgroup(cid)).joinpath("cgroup.procs").read_text().split()
+    assert len(procs) == 3, procs
+    pm.ok("stop", "-t", "1", cid)
+    assert pm.state(cid)["Status"] == "exited"
+    podlib.reap()
+    alive = [p for p in procs if podlib.Path("/proc/%s" % p).exists()
+             and podlib.Path("/proc/%s/stat" % p).read_text().rsplit(")", 1)[1].split()[0] != "Z"]
+    assert alive == [], alive
+
+
+def test_start_again_and_restart(pm):
+    cid = pm.start_detached("sh", "-c", "echo run-once")
+    assert pm.ok("wait", cid).strip() == "0"
+    pm.ok("start", cid)  # the same id is created again in ocirun
+    assert pm.ok("wait", cid).strip() == "0"
+    pm.ok("restart", "-t", "0", cid)
+    assert pm.ok("wait", cid).strip() == "0"
+    assert pm.ok("logs", cid).count("run-once") == 3
+
+
+def test_exec_detached(pm):
+    cid = pm.start_detached("sleep", "1000")
+    pm.ok("exec", "-d", cid, "sh", "-c", "echo detached > /tmp/mark")
+    deadline = time.monotonic() + 10
+    while pm("exec", cid, "cat", "/tmp/mark").stdout != "detached\n":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
 
 
 # ------------------------------------------------------------------ pause, top, update
@@ -278,6 +329,34 @@ def test_read_only_no_new_privs_user(pm):
     # podman mounts a tmpfs on /tmp for --read-only (read-only-tmpfs)
     assert "wrote-tmp" in p.stdout, p
     assert "Read-only file system" in p.stderr, p
+
+
+def test_hostname_sysctl_ulimit_shm_tmpfs(pm):
+    p = pm.run("--rm", "--hostname", "podbox", "--sysctl", "net.ipv4.ping_group_range=0 1",
+               "--ulimit", "nofile=500:600", "--ulimit", "nproc=100:200", "--shm-size", "1m",
+               "--tmpfs", "/scratch:size=2m", IMAGE, "sh", "-c",
+               "hostname; cat /proc/sys/net/ipv4/ping_group_range; ulimit -n; ulimit -Hn; ulimit -u;"
+               " df -k /dev/shm /scratch | awk 'NR>1{print $6, $2}'")
+    assert p.returncode == 0, p
+    assert p.stdout.split("\n")[:7] == ["podbox", "0\t1", "500", "600", "100", "/dev/shm 1024", "/scratch 2048"], p
+
+
+def test_volumes(pm, tmp_path):
+    (tmp_path / "hostfile").write_text("from-host\n")
+    p = pm.run("--rm", "-v", "%s:/mnt:ro" % tmp_path, "-v", "ocirun-vol:/data", IMAGE, "sh", "-c",
+               "cat /mnt/hostfile; touch /mnt/x || echo ro-ok; echo kept > /data/f")
+    assert p.returncode == 0 and "from-host" in p.stdout and "ro-ok" in p.stdout, p
+    assert pm.run("--rm", "-v", "ocirun-vol:/data", IMAGE, "cat", "/data/f").stdout == "kept\n"
+    pm.ok("volume", "rm", "ocirun-vol")
+
+
+def test_user_namespace_uidmap(pm):
+    p = pm.run("--rm", "--uidmap", "0:200000:65536", "--gidmap", "0:200000:65536", IMAGE, "sh", "-c",
+               "cat /proc/self/uid_map /proc/self/gid_map; id -u; touch /tmp/f && stat -c %u /tmp/f")
+    assert p.returncode == 0, p
+    maps = [ln.split() for ln in p.stdout.splitlines()[:2]]
+    assert maps == [["0", "200000", "65536"]] * 2, p
+    assert p.stdout.splitlines()[2:] == ["0", "0"], p
 
 
 def test_default_seccomp_profile(pm):
