@@ -122,6 +122,20 @@ def test_exec_status_output_env_user_workdir(pm):
     p = pm("exec", cid, "/no/such/prog")
     assert p.returncode == 127, p
     assert "ocirun: " in p.stderr and "/no/such/prog" in p.stderr, p.stderr
+    p = pm("exec", cid, "/etc/passwd")
+    assert p.returncode == 126, p
+    assert "ocirun: process.args[0]: `/etc/passwd`: Permission denied" in p.stderr, p.stderr
+
+
+def test_stats_cp_healthcheck(pm):
+    # --health-interval 0: no timer (podman would ask systemd for one)
+    cid = pm.start_detached("sleep", "1000", opts=("--memory", "64m", "--health-cmd", "test -e /etc/passwd",
+                                                   "--health-interval", "0"))
+    out = pm.ok("stats", "--no-stream", "--format", "{{.MemUsage}}|{{.PIDs}}", cid).strip()
+    assert out.endswith("/ 67.11MB|1"), out
+    assert "root:x:0:0" in pm.ok("cp", cid + ":/etc/passwd", "-")  # a tar stream
+    pm.ok("healthcheck", "run", cid)  # an exec through ocirun
+    assert pm.state(cid)["Health"]["Status"] == "healthy"
 
 
 def test_exec_tty(pm):
