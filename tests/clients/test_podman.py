@@ -100,9 +100,10 @@ def test_run_detached_ps_logs_inspect(pm):
 
 
 def test_rm_force_running(pm):
-    cid = pm.start_detached("sleep", "1000")
+    cid = pm.start_detached("sh", "-c", "trap 'exit 0' TERM; echo ready; while :; do sleep 0.1; done")
+    pm.wait_logs(cid, "ready")
     pid = pm.state(cid)["Pid"]
-    pm.ok("rm", "-f", cid)  # default stop timeout: sleep ignores TERM as pid 1 -> KILL
+    pm.ok("rm", "-f", cid)  # TERM (the default stop timeout is 10s; it exits at once)
     assert cid not in pm.ok("ps", "-aq", "--no-trunc")
     podlib.reap()
     assert not podlib.Path("/proc/%d" % pid).exists() or podlib.Path("/proc/%d/stat" % pid).read_text().split()[2] == "Z"
@@ -195,14 +196,18 @@ def test_stop_sigterm(pm):
 
 
 def test_stop_kills_after_timeout(pm):
-    # sleep as pid 1 has no TERM handler: the kernel ignores TERM for it
-    cid = pm.start_detached("sleep", "1000")
-    t0 = time.monotonic()
+    # TERM first (the trap sees it, and does not exit), KILL after -t
+    cid = pm.start_detached("sh", "-c", "trap 'echo got-TERM' TERM; echo ready; while :; do sleep 0.1; done")
+    pm.wait_logs(cid, "ready")
     p = pm("stop", "-t", "1", cid)
     assert p.returncode == 0, p
-    assert time.monotonic() - t0 >= 1  # it did wait for TERM first
     st = pm.state(cid)
     assert st["Status"] == "exited" and st["ExitCode"] == 137, st
+    assert "got-TERM" in pm.ok("logs", cid)
+    # sleep as pid 1 has no TERM handler, so the kernel ignores TERM: KILL
+    cid = pm.start_detached("sleep", "1000")
+    pm.ok("stop", "-t", "1", cid)
+    assert pm.state(cid)["ExitCode"] == 137
 
 
 def test_kill_signal(pm):
