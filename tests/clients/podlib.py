@@ -37,9 +37,10 @@ CAP_SYS_RESOURCE = 24
 
 def missing_tools():
     """Why podman cannot be tested here (None if it can)."""
-    for tool in ("podman", "conmon"):
-        if shutil.which(tool) is None and not Path("/usr/libexec/podman/conmon").exists():
-            return "%s is not installed (Debian: apt-get install podman conmon)" % tool
+    if shutil.which("podman") is None:
+        return "podman is not installed (Debian: apt-get install podman conmon)"
+    if shutil.which("conmon") is None and not Path("/usr/libexec/podman/conmon").exists():
+        return "conmon is not installed (Debian: apt-get install conmon)"
     return None
 
 
