@@ -114,9 +114,19 @@ validate_device (oci_parse_ctx *ctx, const oci_type *t, void *obj, uint64_t seen
         return oci_json_error_at (ctx, "minor", "missing required property");
     }
   /* Permission bits plus setuid/setgid/sticky; the file type comes from
-     `type`.  */
+     `type`.  podman (and docker) pass the host node's whole st_mode, type
+     bits included (S_IFCHR|0666 = 8630), which runc accepts: so do we, when
+     those bits are the file type `type` names (S_IFBLK for b, S_IFIFO for p,
+     S_IFCHR for c and u).  */
   if (d->has_file_mode && d->file_mode > 07777)
-    return oci_json_error_at (ctx, "fileMode", "value %u out of range [0, 4095] (07777)", d->file_mode);
+    {
+      uint32_t want = d->type[0] == 'b' ? 0060000 : d->type[0] == 'p' ? 0010000 : 0020000;
+      if (d->file_mode > 0177777 || (d->file_mode & 0170000) != want)
+        return oci_json_error_at (ctx, "fileMode",
+                                  "value %u (0%o) is neither permission bits (07777) nor those plus the file "
+                                  "type of \"%s\" (0%o)",
+                                  d->file_mode, d->file_mode, d->type, want);
+    }
   return 0;
 }
 

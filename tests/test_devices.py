@@ -78,6 +78,39 @@ def test_linux_devices_created_with_mode_uid_gid(ctr):
     assert p["cat"]["/dev/mynull"] == ""
 
 
+def test_linux_devices_file_mode_with_type_bits(ctr):
+    """podman passes the host node's st_mode as fileMode (S_IFCHR|0666 for
+    `--device /dev/null`, every device for --privileged); runc accepts it."""
+    cfg = default_config(["/probe", "stat", "/dev/xnull", "stat", "/dev/xfifo"])
+    cfg["linux"]["devices"] = [
+        {"path": "/dev/xnull", "type": "c", "major": 1, "minor": 3, "fileMode": 0o20640},
+        {"path": "/dev/xfifo", "type": "p", "fileMode": 0o10600},
+    ]
+    p = run_probe(ctr, cfg)
+    n = p["stat"]["/dev/xnull"]
+    assert n["type"] == "char" and (n["major"], n["minor"]) == (1, 3) and n["mode"] == 0o640, n
+    f = p["stat"]["/dev/xfifo"]
+    assert f["type"] == "fifo" and f["mode"] == 0o600, f
+
+
+def test_linux_devices_host_ptmx_keeps_the_pts_link(ctr):
+    """podman --privileged lists every host device, /dev/ptmx (c 5:2) too:
+    runc and crun keep the /dev/ptmx -> pts/ptmx link, and so does ocirun;
+    another device at an existing path is still an error (below)."""
+    cfg = default_config(["/probe", "stat", "/dev/ptmx"])
+    cfg["linux"]["devices"] = [{"path": "/dev/ptmx", "type": "c", "major": 5, "minor": 2, "fileMode": 0o20666}]
+    st = run_probe(ctr, cfg)["stat"]["/dev/ptmx"]
+    assert st.get("target") == "pts/ptmx", st
+
+
+def test_linux_devices_other_node_at_ptmx_is_an_error(ctr):
+    cfg = default_config(["/probe"])
+    cfg["linux"]["devices"] = [{"path": "/dev/ptmx", "type": "c", "major": 1, "minor": 3}]
+    c = ctr(cfg)
+    msg = one_line_error(c.create(check=False))
+    assert "linux.devices[0]" in msg and "/dev/ptmx" in msg, msg
+
+
 def test_linux_devices_fifo(ctr):
     cfg = default_config(["/probe", "stat", "/dev/myfifo"])
     cfg["linux"]["devices"] = [{"path": "/dev/myfifo", "type": "p", "fileMode": 0o644}]

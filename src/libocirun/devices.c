@@ -76,6 +76,22 @@ create_device (struct ocirun_job *job, int rootfd, const struct dev_spec *d, boo
     {
       if ((sb.st_mode & S_IFMT) == d->type && (d->type == S_IFIFO || sb.st_rdev == makedev (d->maj, d->min)))
         return 0;
+      /* runtime-linux.md#dev-symbolic-links: /dev/ptmx is the link to the
+       * container's pts/ptmx that we made.  podman --privileged lists every
+       * host device, the host's ptmx (c 5:2) too; runc and crun keep the
+       * link (it serves that device, for the container's devpts), so do we. */
+      if (!replace && S_ISLNK (sb.st_mode) && d->type == S_IFCHR && d->maj == 5 && d->min == 2
+          && strcmp (d->path + strspn (d->path, "/"), "dev/ptmx") == 0)
+        {
+          char target[16];
+          ssize_t n = readlinkat (parent, base, target, sizeof target - 1);
+          if (n > 0)
+            {
+              target[n] = '\0';
+              if (strcmp (target, "pts/ptmx") == 0)
+                return 0;
+            }
+        }
       /* config-linux.md: "If a file already exists at path that does not
        * match the requested device, the runtime MUST generate an error" */
       if (!replace)
@@ -170,7 +186,7 @@ ocirun_devices_create (struct ocirun_job *job, int rootfd, ocirun_error_t *err)
       struct dev_spec d = { .path = od->path,
                             .maj = (unsigned) od->major,
                             .min = (unsigned) od->minor,
-                            .mode = od->has_file_mode ? od->file_mode : 0666,
+                            .mode = od->has_file_mode ? od->file_mode & 07777 : 0666, /* type bits: see validate_device */
                             .has_uid = od->has_uid,
                             .uid = od->uid,
                             .has_gid = od->has_gid,

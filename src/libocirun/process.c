@@ -219,6 +219,11 @@ ocirun_find_executable (const oci_process *p, ocirun_error_t *err)
         return ocirun_make_error (err, errno, "process.args[0]: `%s`", name), NULL;
       if (S_ISDIR (sb.st_mode))
         return ocirun_make_error (err, EISDIR, "process.args[0]: `%s`", name), NULL;
+      /* execve(2) refuses a file no one may execute, root included: say so
+       * now, as runc does, or `create` succeeds and the error only shows as
+       * a failed `start` (podman: "`ocirun start ID` failed: exit status 1") */
+      if (!S_ISREG (sb.st_mode) || (sb.st_mode & 0111) == 0)
+        return ocirun_make_error (err, EACCES, "process.args[0]: `%s`", name), NULL;
       return xstrdup (name);
     }
   if (path == NULL)

@@ -959,11 +959,35 @@ test_out_of_range (void)
                 "config.json: linux.resources.blockIO.weight: value 65536 out of range [0, 65535]");
   EXPECT_ERROR ("{\"ociVersion\":\"1\",\"linux\":{\"devices\":[{\"type\":\"c\",\"path\":\"/dev/x\",\"major\":1,"
                 "\"minor\":1,\"fileMode\":4096}]}}",
-                "config.json: linux.devices[0].fileMode: value 4096 out of range [0, 4095] (07777)");
+                "config.json: linux.devices[0].fileMode: value 4096 (010000) is neither permission bits (07777) "
+                "nor those plus the file type of \"c\" (020000)");
+  EXPECT_ERROR ("{\"ociVersion\":\"1\",\"linux\":{\"devices\":[{\"type\":\"b\",\"path\":\"/dev/x\",\"major\":1,"
+                "\"minor\":1,\"fileMode\":8630}]}}",
+                "config.json: linux.devices[0].fileMode: value 8630 (020666) is neither permission bits (07777) "
+                "nor those plus the file type of \"b\" (060000)");
+  EXPECT_ERROR ("{\"ociVersion\":\"1\",\"linux\":{\"devices\":[{\"type\":\"c\",\"path\":\"/dev/x\",\"major\":1,"
+                "\"minor\":1,\"fileMode\":73142}]}}",
+                "config.json: linux.devices[0].fileMode: value 73142 (0216666) is neither permission bits (07777) "
+                "nor those plus the file type of \"c\" (020000)");
   EXPECT_ERROR ("{\"ociVersion\":\"1\",\"linux\":{\"timeOffsets\":{\"monotonic\":{\"nanosecs\":-1}}}}",
                 "config.json: linux.timeOffsets[\"monotonic\"].nanosecs: value -1 out of range [0, 4294967295]");
 
   /* the edges themselves are fine */
+  {
+    /* podman's --device and --privileged: the host node's st_mode, type bits
+       included (S_IFCHR|0666, S_IFBLK|0660, S_IFIFO|0644) */
+    oci_config *c = EXPECT_OK ("{\"ociVersion\":\"1\",\"linux\":{\"devices\":["
+                               "{\"type\":\"c\",\"path\":\"/dev/x\",\"major\":1,\"minor\":3,\"fileMode\":8630},"
+                               "{\"type\":\"b\",\"path\":\"/dev/y\",\"major\":7,\"minor\":0,\"fileMode\":25008},"
+                               "{\"type\":\"p\",\"path\":\"/dev/z\",\"fileMode\":4516}]}}");
+    if (c)
+      {
+        CHECK (c->linux_->devices[0].file_mode == 020666);
+        CHECK (c->linux_->devices[1].file_mode == 060660);
+        CHECK (c->linux_->devices[2].file_mode == 010644);
+        oci_config_free (c);
+      }
+  }
   {
     oci_config *c = EXPECT_OK ("{\"ociVersion\":\"1\",\"process\":{\"cwd\":\"/\",\"oomScoreAdj\":-2147483648,"
                                "\"user\":{\"uid\":4294967295,\"gid\":0,\"umask\":511}},"
