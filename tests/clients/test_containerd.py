@@ -1,0 +1,358 @@
+"""ocirun as containerd's runtime, with the real containerd (Debian 12: 1.6).
+
+A private containerd daemon (ctrlib.Containerd) runs for the session; `ctr`
+drives it with a local busybox rootfs (no image, no pull) and
+`--runc-binary ocirun`, so every call below goes containerd ->
+containerd-shim-runc-v2 -> ocirun with runc's command line (create
+--bundle --pid-file [--console-socket], start, state, kill [--all], delete
+[--force], exec --process --detach --pid-file [--console-socket], pause,
+resume, ps --format json) and `--log FILE --log-format json`.
+
+Every container gets cgroup helpers.CGROUP_PREFIX/<id>.  After each test
+the `world` fixture fails the test if ocirun state (in the shim's --root),
+a cgroup, a shim, a shim socket or a container process is left.
+"""
+import json
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+import ctrlib
+import helpers
+from helpers import rtlib, wait_for
+
+NEEDED = ("containerd", "ctr", "containerd-shim-runc-v2")
+_missing = [b for b in NEEDED if shutil.which(b) is None]
+pytestmark = pytest.mark.skipif(bool(_missing), reason="containerd is not installed (no %s; Debian package "
+                                "`containerd`)" % ", ".join(_missing))
+
+NAMESPACE = "ocirun-test-%d" % os.getpid()
+# a long-running init: `sleep` as pid 1 of its namespace ignores SIGTERM
+# from the host (no handler: the kernel drops it), SIGKILL always works
+SLEEPER = ["sleep", "1000"]
+
+
+@pytest.fixture(scope="session")
+def containerd(session_dir, ocirun_bin):
+    d = ctrlib.Containerd(session_dir / "containerd")
+    try:
+        d.start()
+    except RuntimeError as e:
+        pytest.fail("private containerd did not start: %s" % e, pytrace=False)
+    yield d
+    for pid in d.shims():  # only shims of this daemon (their -address is our socket)
+        try:
+            os.kill(pid, 9)
+        except ProcessLookupError:
+            pass
+    d.stop()
+    rtlib.reap_orphans()
+    shutil.rmtree(d.base, ignore_errors=True)
+
+
+class World:
+    """One test's containers: rootfs copies below the work dir, a
+    cgroup each below helpers.CGROUP_PREFIX."""
+
+    def __init__(self, ctr, work, template):
+        self.ctr = ctr
+        self.work = work
+        self.template = template
+        self.ids = []
+
+    def new_id(self):
+        cid = helpers.new_id("ctrd")
+        helpers.OWN_IDS.add(cid)
+        self.ids.append(cid)
+        return cid
+
+    def rootfs(self, cid):
+        return ctrlib.copy_rootfs(self.template, self.work / cid / "rootfs")
+
+    def run(self, cmd, detach=False, rm=False, tty=False, extra=(), timeout=30):
+        """`ctr run` a new container; (id, Result)."""
+        cid = self.new_id()
+        r = self.ctr(*self.ctr.run_args(cid, self.rootfs(cid), cmd, detach=detach, rm=rm, tty=tty,
+                                        extra=extra), timeout=timeout)
+        return cid, r
+
+    def start(self, cmd=SLEEPER):
+        """A detached, RUNNING container; (id, init pid)."""
+        cid, r = self.run(cmd, detach=True)
+        assert r.rc == 0, r
+        pid, st = self.ctr.tasks()[cid]
+        assert st == "RUNNING", (cid, st)
+        return cid, pid
+
+    def wait_status(self, cid, want, timeout=20):
+        try:
+            wait_for(lambda: self.ctr.status(cid) == want, timeout=timeout)
+        except TimeoutError:
+            raise AssertionError("task %s: status %s, wanted %s" % (cid, self.ctr.status(cid), want))
+
+    def remove(self, cid):
+        """What containerd does to end a task: kill, delete the task, delete the container."""
+        self.ctr("task", "kill", "-s", "KILL", cid)
+        try:
+            wait_for(lambda: self.ctr.status(cid) in (None, "STOPPED"), timeout=10)
+        except TimeoutError:
+            pass
+        self.ctr("task", "delete", "--force", cid)
+        self.ctr("container", "delete", cid)
+
+    def left_behind(self, cid):
+        out = []
+        if cid in self.ctr.ocirun_state():
+            out.append("ocirun state %s" % (self.ctr.ocirun_root() / cid))
+        cg = helpers.cgroup_dirs_for(ctrlib.cgroup_path(cid))
+        if cg:
+            out.append("cgroups %s" % [str(d) for d in cg])
+        shims = [p for p, c in self.ctr.daemon.shims().items() if c == cid]
+        if shims:
+            out.append("shim %s" % [helpers.proc_desc(p) for p in shims])
+        if self.ctr.shim_socket(cid).exists():
+            out.append("shim socket %s" % self.ctr.shim_socket(cid))
+        return out
+
+
+@pytest.fixture
+def world(containerd, ocirun_bin, session_dir, work, rootfs_template):
+    ctr = ctrlib.Ctr(containerd, NAMESPACE, ocirun_bin, runc_root=session_dir / "containerd" / "runc",
+                     fifo_dir=session_dir / "containerd" / "fifo")
+    w = World(ctr, work, rootfs_template)
+    yield w
+    leaks = []
+    # the test's own deletes come first: judge what they left ...
+    for cid in w.ids:
+        if cid in ctr.tasks() or cid in ctr("container", "ls", "-q").out.split():
+            w.remove(cid)
+    for cid in w.ids:
+        # the shim exits a moment after the delete: give it that moment
+        try:
+            wait_for(lambda: not w.left_behind(cid), timeout=10)
+        except TimeoutError:
+            leaks.append("%s: %s" % (cid, "; ".join(w.left_behind(cid))))
+    rtlib.reap_orphans()
+    procs = [p for p in helpers.procs_rooted_in(work) if rtlib.pid_alive(p)]
+    if procs:
+        leaks.append("container processes %s" % [helpers.proc_desc(p) for p in procs])
+    # ... then clean up by hand what was left (only our own things)
+    if leaks:
+        for cid in w.ids:
+            ctr.ocirun("delete", "--force", cid)
+            for pid, c in containerd.shims().items():
+                if c == cid:
+                    os.kill(pid, 9)
+            helpers.remove_cgroup(ctrlib.cgroup_path(cid))
+            try:
+                ctr.shim_socket(cid).unlink()
+            except OSError:
+                pass
+        for p in procs:
+            try:
+                os.kill(p, 9)
+            except ProcessLookupError:
+                pass
+        rtlib.reap_orphans()
+        pytest.fail("left behind: " + " | ".join(leaks), pytrace=False)
+
+
+def ocirun_state(w, cid):
+    r = w.ctr.ocirun("state", cid)
+    assert r.rc == 0, r
+    return json.loads(r.out)
+
+
+def v1_cgroup_file(controller, cid, name):
+    return Path("/sys/fs/cgroup") / controller / ctrlib.cgroup_path(cid).lstrip("/") / name
+
+
+# ---------------------------------------------------------------- run
+def test_run_exit_status_and_stdio(world):
+    cid, r = world.run(["sh", "-c", "echo to-stdout; echo to-stderr >&2; exit 7"], rm=True)
+    assert r.rc == 7, r
+    assert r.out.splitlines() == ["to-stdout"], r
+    assert "to-stderr" in r.err.splitlines(), r
+    assert cid not in world.ctr.ocirun_state()
+
+
+def test_run_killed_foreground_gets_128_plus_signal(world):
+    cid = world.new_id()
+    p = subprocess.Popen(world.ctr.argv(*world.ctr.run_args(cid, world.rootfs(cid), SLEEPER, rm=True)),
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        world.wait_status(cid, "RUNNING")
+        r = world.ctr("task", "kill", "-s", "KILL", cid)
+        assert r.rc == 0, r
+        assert p.wait(timeout=30) == 137
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
+def test_run_in_own_cgroup_and_state_agrees(world):
+    cid, pid = world.start()
+    st = ocirun_state(world, cid)
+    assert st["status"] == "running" and st["pid"] == pid, st
+    assert st["bundle"].endswith("/%s/%s" % (NAMESPACE, cid)), st
+    cg = Path("/proc/%d/cgroup" % pid).read_text().splitlines()
+    mem = [ln.split(":", 2)[2] for ln in cg if ln.split(":")[1] == "memory"]
+    assert mem == [ctrlib.cgroup_path(cid)], cg
+    assert v1_cgroup_file("memory", cid, "cgroup.procs").read_text().split() == [str(pid)]
+
+
+def test_create_failure_carries_ocirun_message(world):
+    """The shim reads ocirun's `--log-format json` lines and puts the last
+    error's msg into the error it returns (getLastRuntimeError): the user
+    sees ocirun's words, not `exit status 1`."""
+    cid, r = world.run(["/no/such/binary"], rm=True)
+    assert r.rc != 0, r
+    assert "OCI runtime create failed: process.args[0]: `/no/such/binary`: No such file or directory" in r.err, r
+    assert "exit status" not in r.err and "unable to retrieve OCI runtime error" not in r.err, r
+    assert cid not in world.ctr.tasks()
+
+
+# ---------------------------------------------------------------- detached task
+def test_detached_ps_pause_resume_term_delete(world):
+    # a TERM trap: the shell exits 3 on SIGTERM (it is the namespace's init,
+    # so only a signal it handles reaches it)
+    cid, pid = world.start(["sh", "-c", "trap 'exit 3' TERM; sleep 1000 & wait"])
+    ctr = world.ctr
+    # ps: the pids come from `ocirun ps --format json`
+    wait_for(lambda: len(ctr.ps(cid)) == 2)
+    pids = {p for p, _ in ctr.ps(cid)}
+    assert pid in pids
+    r = ctr.ocirun("ps", "--format", "json", cid)
+    assert r.rc == 0 and set(json.loads(r.out)) == pids, (r, pids)
+
+    r = ctr("task", "pause", cid)
+    assert r.rc == 0, r
+    assert ctr.status(cid) == "PAUSED"
+    assert ocirun_state(world, cid)["status"] == "paused"
+    assert v1_cgroup_file("freezer", cid, "freezer.state").read_text().strip() == "FROZEN"
+    r = ctr("task", "resume", cid)
+    assert r.rc == 0, r
+    assert ctr.status(cid) == "RUNNING"
+    assert ocirun_state(world, cid)["status"] == "running"
+    assert v1_cgroup_file("freezer", cid, "freezer.state").read_text().strip() == "THAWED"
+
+    r = ctr("task", "kill", cid)  # SIGTERM
+    assert r.rc == 0, r
+    world.wait_status(cid, "STOPPED")
+    r = ctr("task", "delete", cid)
+    assert r.rc == 0, r
+    assert "exit code 3" in r.err, r  # ctr warns with the task's exit status
+    assert cid not in ctr.ocirun_state()
+    assert not helpers.cgroup_dirs_for(ctrlib.cgroup_path(cid))
+    r = ctr("container", "delete", cid)
+    assert r.rc == 0, r
+
+
+def test_kill_term_then_kill(world):
+    # the TERM is seen (marker file) but handled without exiting
+    cid, pid = world.start(["sh", "-c", "trap 'echo TERM > /tmp/got' TERM; while :; do sleep 0.1; done"])
+    marker = world.work / cid / "rootfs" / "tmp" / "got"
+    r = world.ctr("task", "kill", cid)
+    assert r.rc == 0, r
+    wait_for(marker.exists)
+    assert marker.read_text().strip() == "TERM"
+    assert world.ctr.status(cid) == "RUNNING"
+    r = world.ctr("task", "kill", "-s", "KILL", cid)
+    assert r.rc == 0, r
+    world.wait_status(cid, "STOPPED")
+    r = world.ctr("task", "delete", cid)
+    assert r.rc == 0 and "exit code 137" in r.err, r
+    assert cid not in world.ctr.ocirun_state()
+    assert world.ctr("container", "delete", cid).rc == 0
+
+
+def test_kill_all(world):
+    """`kill --all` signals every process of the container (runc: all of its
+    cgroup).  TERM kills the exec'd sleeps; the init (sleep as pid 1, no
+    handler) ignores it, so the task stays RUNNING with only the init."""
+    cid, pid = world.start()
+    for n in ("a", "b"):
+        r = world.ctr("task", "exec", "-d", "--exec-id", "sleep-" + n, cid, "sleep", "999")
+        assert r.rc == 0, r
+    wait_for(lambda: len(world.ctr.ps(cid)) == 3)
+    r = world.ctr("task", "kill", "--all", cid)
+    assert r.rc == 0, r
+    wait_for(lambda: [p for p, _ in world.ctr.ps(cid)] == [pid])
+    assert world.ctr.status(cid) == "RUNNING"
+    r = world.ctr("task", "kill", "--all", "-s", "KILL", cid)
+    assert r.rc == 0, r
+    world.wait_status(cid, "STOPPED")
+    assert world.ctr("task", "delete", cid).rc == 0
+    assert world.ctr("container", "delete", cid).rc == 0
+
+
+# ---------------------------------------------------------------- exec
+def test_exec_status_output_detach_kill(world):
+    cid, pid = world.start()
+    ctr = world.ctr
+    r = ctr("task", "exec", "--exec-id", "e1", cid, "sh", "-c", "echo out-$$; echo err >&2; exit 3")
+    assert r.rc == 3, r
+    assert r.out.startswith("out-") and "err" in r.err.splitlines(), r
+
+    r = ctr("task", "exec", "-d", "--exec-id", "e2", cid, "sleep", "999")
+    assert r.rc == 0, r
+    wait_for(lambda: len(ctr.ps(cid)) == 2)
+    e2 = [p for p, info in ctr.ps(cid) if "e2" in info]
+    assert len(e2) == 1, ctr.ps(cid)
+    assert e2[0] in json.loads(ctr.ocirun("ps", "--format", "json", cid).out)
+    r = ctr("task", "kill", "--exec-id", "e2", "-s", "KILL", cid)
+    assert r.rc == 0, r
+    wait_for(lambda: [p for p, _ in ctr.ps(cid)] == [pid])
+    assert ctr.status(cid) == "RUNNING"
+
+
+def test_exec_failure_carries_ocirun_message(world):
+    cid, pid = world.start()
+    r = world.ctr("task", "exec", "--exec-id", "bad", cid, "/no/such/binary")
+    assert r.rc != 0, r
+    assert "OCI runtime exec failed: process.args[0]: `/no/such/binary`: No such file or directory" in r.err, r
+    assert world.ctr.status(cid) == "RUNNING"
+    assert [p for p, _ in world.ctr.ps(cid)] == [pid]
+
+
+# ctr sends the window size (task/process Resize) only after Start returns, and
+# containerd's spec has no process.consoleSize: the first moments of the
+# process may see 0x0 (busybox `stty size` fails then).  Wait for the size.
+SHOW_TTY = 'tty; for i in $(seq 100); do s=$(stty size 2>/dev/null) && break; sleep 0.05; done; echo "size $s"; '
+
+
+def test_exec_tty(world):
+    """`ctr task exec --tty`: the shim passes --console-socket and a
+    process.json with "terminal": true (no --tty flag), and receives the
+    pty master; the window size is ctr's terminal's."""
+    cid, pid = world.start()
+    rc, out = ctrlib.run_on_pty(world.ctr.argv("task", "exec", "--tty", "--exec-id", "t1", cid,
+                                               "sh", "-c", SHOW_TTY + "exit 4"))
+    assert rc == 4, out
+    assert "/dev/pts/" in out and "size 33 101" in out, out
+
+
+def test_run_tty(world):
+    cid = world.new_id()
+    rc, out = ctrlib.run_on_pty(world.ctr.argv(*world.ctr.run_args(
+        cid, world.rootfs(cid), ["sh", "-c", SHOW_TTY + "exit 5"], rm=True, tty=True)))
+    assert rc == 5, out
+    assert "/dev/pts/0" in out and "size 33 101" in out, out
+
+
+# ---------------------------------------------------------------- metrics
+def test_metrics(world):
+    """containerd reads the metrics itself from the cgroup of the task's
+    pid (cgroup v1 here): they must be the cgroup ocirun made."""
+    cid, pid = world.start()
+    r = world.ctr("task", "metrics", "--format", "json", cid)
+    assert r.rc == 0, r
+    m = json.loads(r.out)
+    assert m["pids"]["current"] == 1, m
+    usage = int(v1_cgroup_file("memory", cid, "memory.usage_in_bytes").read_text())
+    assert m["memory"]["usage"]["usage"] > 0 and usage > 0, m
