@@ -34,6 +34,7 @@ import helpers
 from helpers import rtlib
 
 SHIM_SOCKET_DIR = Path("/run/containerd/s")  # containerd 1.6: not configurable
+DEFAULT_RUNC_ROOT = Path("/run/containerd/runc")  # the shim's default --root (+ /<namespace>)
 
 CONFIG = """\
 version = 2
@@ -76,8 +77,9 @@ class Result:
 class Containerd:
     """A private containerd: start() / stop(), by pid."""
 
-    def __init__(self, base):
+    def __init__(self, base, ocirun):
         self.base = Path(base)
+        self.ocirun = str(ocirun)
         self.root = self.base / "root"
         self.state = self.base / "state"
         self.sock = str(self.base / "containerd.sock")
@@ -88,8 +90,17 @@ class Containerd:
     def start(self, timeout=30):
         self.base.mkdir(parents=True, exist_ok=True)
         self.config.write_text(CONFIG.format(root=self.root, state=self.state, sock=self.sock))
+        # `runc` on the daemon's (and so the shims') PATH is ocirun: ctr 1.6
+        # replaces the container's runtime options (--runc-binary,
+        # --runc-root) with task options on --no-pivot and --uidmap, and
+        # the shim then runs plain `runc` with the default --root
+        bindir = self.base / "bin"
+        bindir.mkdir(exist_ok=True)
+        if not (bindir / "runc").is_symlink():
+            (bindir / "runc").symlink_to(self.ocirun)
+        env = dict(os.environ, PATH="%s:%s" % (bindir, os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")))
         with open(self.log, "wb") as logf:
-            self.proc = subprocess.Popen(["containerd", "--config", str(self.config)],
+            self.proc = subprocess.Popen(["containerd", "--config", str(self.config)], env=env,
                                          stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -150,7 +161,11 @@ class Ctr:
         self.fifo_dir = Path(fifo_dir)
 
     def argv(self, *args):
-        return ["ctr", "--address", self.daemon.sock, "--namespace", self.ns] + [str(a) for a in args]
+        args = [str(a) for a in args]
+        if args[:2] == ["task", "exec"]:
+            # else its fifos go to /run/containerd/fifo (and their dirs stay)
+            args[2:2] = ["--fifo-dir", str(self.fifo_dir)]
+        return ["ctr", "--address", self.daemon.sock, "--namespace", self.ns] + args
 
     def __call__(self, *args, timeout=30, input=None):
         argv = self.argv(*args)
@@ -202,16 +217,23 @@ class Ctr:
         """The --root the shim gives ocirun."""
         return self.runc_root / self.ns
 
-    def ocirun_state(self):
-        """ocirun state dirs left in the shim's --root."""
-        try:
-            return sorted(os.listdir(self.ocirun_root()))
-        except FileNotFoundError:
-            return []
+    def default_root(self):
+        """The shim's --root when the task options dropped ours (see Containerd.start)."""
+        return DEFAULT_RUNC_ROOT / self.ns
 
-    def ocirun(self, *args, timeout=30):
+    def ocirun_state(self):
+        """ocirun state dirs left in the shim's --root (ours and the default)."""
+        res = set()
+        for d in (self.ocirun_root(), self.default_root()):
+            try:
+                res |= set(os.listdir(d))
+            except FileNotFoundError:
+                pass
+        return sorted(res)
+
+    def ocirun(self, *args, timeout=30, root=None):
         """ocirun itself, on the shim's --root (to compare with what ctr says)."""
-        argv = [self.ocirun_bin, "--root", str(self.ocirun_root())] + [str(a) for a in args]
+        argv = [self.ocirun_bin, "--root", str(root or self.ocirun_root())] + [str(a) for a in args]
         p = subprocess.run(argv, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
         return Result(argv, p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace"))
 

@@ -38,7 +38,7 @@ SLEEPER = ["sleep", "1000"]
 
 @pytest.fixture(scope="session")
 def containerd(session_dir, ocirun_bin):
-    d = ctrlib.Containerd(session_dir / "containerd")
+    d = ctrlib.Containerd(session_dir / "containerd", ocirun_bin)
     try:
         d.start()
     except RuntimeError as e:
@@ -51,6 +51,10 @@ def containerd(session_dir, ocirun_bin):
             pass
     d.stop()
     rtlib.reap_orphans()
+    try:  # the shim's default --root for our (unique) namespace, if a test used it
+        os.rmdir(ctrlib.DEFAULT_RUNC_ROOT / NAMESPACE)
+    except OSError:
+        pass
     shutil.rmtree(d.base, ignore_errors=True)
 
 
@@ -78,6 +82,22 @@ class World:
         cid = self.new_id()
         r = self.ctr(*self.ctr.run_args(cid, self.rootfs(cid), cmd, detach=detach, rm=rm, tty=tty,
                                         extra=extra), timeout=timeout)
+        return cid, r
+
+    def run_config(self, cfg, chown=None, timeout=30):
+        """`ctr run -d --config SPEC ID`: containerd takes the whole spec from
+        the file (root.path and cgroupsPath set here); (id, Result)."""
+        cid = self.new_id()
+        rootfs = self.rootfs(cid)
+        if chown:
+            subprocess.run(["chown", "-R", "-h", "%d:%d" % chown, str(rootfs)], check=True)
+        cfg = helpers.deepcopy(cfg)
+        cfg["root"] = {"path": str(rootfs), "readonly": False}
+        cfg["linux"]["cgroupsPath"] = ctrlib.cgroup_path(cid)
+        spec = self.work / cid / "config.json"
+        spec.write_text(json.dumps(cfg))
+        r = self.ctr("run", "-d", "--config", spec, "--runc-binary", self.ctr.ocirun_bin,
+                     "--runc-root", self.ctr.runc_root, "--fifo-dir", self.ctr.fifo_dir, cid, timeout=timeout)
         return cid, r
 
     def start(self, cmd=SLEEPER):
@@ -137,6 +157,8 @@ def world(containerd, ocirun_bin, session_dir, work, rootfs_template):
         except TimeoutError:
             leaks.append("%s: %s" % (cid, "; ".join(w.left_behind(cid))))
     rtlib.reap_orphans()
+    # `ctr task exec -d` leaves its fifo dir (ctr's doing, not the runtime's)
+    shutil.rmtree(ctr.fifo_dir, ignore_errors=True)
     procs = [p for p in helpers.procs_rooted_in(work) if rtlib.pid_alive(p)]
     if procs:
         leaks.append("container processes %s" % [helpers.proc_desc(p) for p in procs])
@@ -144,6 +166,7 @@ def world(containerd, ocirun_bin, session_dir, work, rootfs_template):
     if leaks:
         for cid in w.ids:
             ctr.ocirun("delete", "--force", cid)
+            ctr.ocirun("delete", "--force", cid, root=ctr.default_root())
             for pid, c in containerd.shims().items():
                 if c == cid:
                     os.kill(pid, 9)
@@ -322,8 +345,9 @@ def test_exec_failure_carries_ocirun_message(world):
 
 # ctr sends the window size (task/process Resize) only after Start returns, and
 # containerd's spec has no process.consoleSize: the first moments of the
-# process may see 0x0 (busybox `stty size` fails then).  Wait for the size.
-SHOW_TTY = 'tty; for i in $(seq 100); do s=$(stty size 2>/dev/null) && break; sleep 0.05; done; echo "size $s"; '
+# process may see 0x0 (busybox `stty size` prints nothing then, and exits 0).
+# Wait for the size.
+SHOW_TTY = 'tty; for i in $(seq 200); do s=$(stty size 2>/dev/null); [ -n "$s" ] && break; sleep 0.05; done; echo "size $s"; '
 
 
 def test_exec_tty(world):
@@ -387,3 +411,103 @@ def test_update_resources(world):
     err = ctrlib.update_task(world.ctr.daemon, NAMESPACE, cid, {"cpu": {"period": 10}})
     assert err is not None and "ocirun: linux.resources.cpu.period" in err, err
     assert world.ctr.status(cid) == "RUNNING"
+
+
+# ---------------------------------------------------------------- task options
+# ctr 1.6 sends --no-pivot and --uidmap/--gidmap as *task* options, which
+# replace the container's runtime options (--runc-binary, --runc-root): the
+# shim then runs `runc` from its PATH -- ocirun here (ctrlib.Containerd) --
+# with the default --root /run/containerd/runc/<namespace>.
+def start_with_task_options(world, extra):
+    cid, r = world.run(SLEEPER, detach=True, extra=extra)
+    assert r.rc == 0, r
+    assert "runc create failed" not in r.err, r  # runc's own words: not ocirun
+    pid, st = world.ctr.tasks()[cid]
+    assert st == "RUNNING", st
+    s = world.ctr.ocirun("state", cid, root=world.ctr.default_root())
+    assert s.rc == 0 and json.loads(s.out)["pid"] == pid, s
+    return cid, pid
+
+
+def test_no_pivot(world):
+    cid, pid = start_with_task_options(world, ["--no-pivot"])
+    r = world.ctr("task", "exec", "--exec-id", "e1", cid, "sh", "-c", "ls /; echo ok")
+    assert r.rc == 0 and r.out.splitlines()[-1] == "ok" and "probe" in r.out.split(), r
+    # the host's / is not reachable: / is the rootfs
+    assert "proc" in r.out.split() and "work" not in r.out.split(), r
+
+
+def test_user_namespace_from_a_spec_file(world):
+    """ctr 1.6 adds no user namespace to a --rootfs container (--uidmap only
+    shifts image snapshots and the fifos' owner): the spec comes from a file
+    (`ctr run --config`), with the rootfs owned by the mapped root, as a
+    remapped snapshot would be."""
+    cfg = helpers.default_config(SLEEPER)
+    cfg["linux"]["namespaces"].append({"type": "user"})
+    for k in ("uidMappings", "gidMappings"):
+        cfg["linux"][k] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    cid, r = world.run_config(cfg, chown=(100000, 100000))
+    assert r.rc == 0, r
+    pid, st = world.ctr.tasks()[cid]
+    assert st == "RUNNING", st
+    assert ocirun_state(world, cid)["pid"] == pid
+    r = world.ctr("task", "exec", "--exec-id", "e1", cid, "sh", "-c",
+                  "cat /proc/self/uid_map /proc/self/gid_map; id -u; touch /owned && echo touched")
+    assert r.rc == 0, r
+    assert [ln.split() for ln in r.out.splitlines()] == [["0", "100000", "65536"]] * 2 + [["0"], ["touched"]], r
+    st = Path("/proc/%d/status" % pid).read_text()
+    assert [ln.split()[1] for ln in st.splitlines() if ln.startswith("Uid:")] == ["100000"], st
+
+
+# ---------------------------------------------------------------- ctr run options
+# What containerd's spec options (ctr run flags; CRI sets the same fields)
+# turn into, seen from inside the container.
+HOST_CAPEFF = [ln.split()[1] for ln in Path("/proc/self/status").read_text().splitlines()
+               if ln.startswith("CapEff:")][0]
+RUN_OPTIONS = {
+    # every host device in linux.devices (/dev/ptmx and /dev/null included),
+    # all of ctr's capabilities (the host's here), all devices allowed
+    "privileged": (["--privileged"],
+                   "ls /dev/fuse /dev/null; readlink /dev/ptmx; grep CapEff /proc/self/status; head -c1 /dev/zero | wc -c",
+                   ["/dev/fuse", "/dev/null", "pts/ptmx", "CapEff:\t" + HOST_CAPEFF, "1"]),
+    # containerd's default seccomp profile (a big allow-list, SCMP_ACT_ERRNO default)
+    "seccomp": (["--seccomp"], "grep Seccomp: /proc/self/status; unshare -U true 2>/dev/null || echo refused",
+                ["Seccomp:\t2", "refused"]),
+    "read-only": (["--read-only"], "touch /x 2>/dev/null || echo ro; touch /run/x && echo run-rw",
+                  ["ro", "run-rw"]),
+    "bind mount": (["--mount", "type=bind,src=/etc,dst=/hostetc,options=rbind:ro"],
+                   "test -f /hostetc/passwd && echo seen; touch /hostetc/x 2>/dev/null || echo ro",
+                   ["seen", "ro"]),
+    "env cwd caps": (["--env", "FOO=bar", "--cwd", "/tmp", "--cap-add", "CAP_SYS_ADMIN", "--cap-drop", "CAP_CHOWN"],
+                     "echo $FOO; pwd; grep CapEff /proc/self/status",
+                     # the default set + SYS_ADMIN - CHOWN
+                     ["bar", "/tmp", "CapEff:\t00000000a82425fa"]),
+    "net-host": (["--net-host"], "test -e /sys/class/net/lo && echo lo; ls /sys/class/net | wc -l",
+                 None),  # checked against the host below
+    "limits": (["--memory-limit", str(48 << 20), "--cpus", "0.5", "--cpu-shares", "256"], None,
+               None),  # checked on the host below
+}
+
+
+@pytest.mark.parametrize("name", list(RUN_OPTIONS))
+def test_run_options(world, name):
+    extra, script, want = RUN_OPTIONS[name]
+    if name == "privileged" and not Path("/dev/fuse").exists():
+        script = script.replace("/dev/fuse ", "")
+        want = [w for w in want if w != "/dev/fuse"]
+    if name == "limits":
+        # ocirun wrote what containerd's spec asked into the container's cgroup
+        cid3, r3 = world.run(SLEEPER, detach=True, extra=extra)
+        assert r3.rc == 0, r3
+        assert int(v1_cgroup_file("memory", cid3, "memory.limit_in_bytes").read_text()) == 48 << 20
+        assert int(v1_cgroup_file("cpu", cid3, "cpu.shares").read_text()) == 256
+        assert int(v1_cgroup_file("cpu", cid3, "cpu.cfs_quota_us").read_text()) * 2 == \
+            int(v1_cgroup_file("cpu", cid3, "cpu.cfs_period_us").read_text())
+        return
+    cid, r = world.run(["sh", "-c", script], rm=True, extra=extra)
+    assert r.rc == 0, r
+    lines = r.out.splitlines()
+    if name == "net-host":
+        assert lines == ["lo", str(len(os.listdir("/sys/class/net")))], r
+        return
+    assert lines == want, r
