@@ -615,6 +615,29 @@ kill_locked (struct ocirun_status *st, int signo, bool all, ocirun_error_t *err)
   return signal_pid (st->state->pid, signo, err);
 }
 
+/* kill --all on a stopped container succeeds, as with runc: what is left in
+ * its cgroup is signalled (without a pid namespace, processes outlive the
+ * init), the init's pid is not (it may be reused).  containerd's `task
+ * delete --force` (WithProcessKill) sends exactly this to a stopped task. */
+static int
+kill_stopped_all (struct ocirun_status *st, int signo, ocirun_error_t *err)
+{
+  ocirun_cgroup *cg = NULL;
+  int r;
+  if (st->cgroup == NULL || *st->cgroup == '\0')
+    return 0;
+  r = ocirun_cgroup_load (st->cgroup, &cg, err);
+  if (r == 0)
+    r = ocirun_cgroup_kill (cg, signo, err);
+  ocirun_cgroup_free (cg);
+  if (r < 0 && *err && (*err)->status == ENOENT)
+    {
+      ocirun_error_release (err); /* the cgroup is gone: nothing left */
+      r = 0;
+    }
+  return r;
+}
+
 int
 ocirun_container_kill (struct ocirun_context *ctx, int signo, bool all, ocirun_error_t *err)
 {
@@ -627,9 +650,13 @@ ocirun_container_kill (struct ocirun_context *ctx, int signo, bool all, ocirun_e
   if (ret == 0)
     {
       live = ocirun_status_live (&st);
-      /* runtime.md kill: only a created or running container */
-      if (strcmp (live, "stopped") == 0 || strcmp (live, "creating") == 0)
-        ret = ocirun_make_error (err, 0, "container `%s` is %s: there is no process to signal", ctx->id, live);
+      /* runtime.md kill: only a created or running container.  "no such
+       * process" is what containerd's shim (checkKillError) reads as
+       * "already exited" (NotFound), as runc's "container not running" */
+      if (strcmp (live, "creating") == 0 || (strcmp (live, "stopped") == 0 && !all))
+        ret = ocirun_make_error (err, 0, "container `%s` is %s: no such process to signal", ctx->id, live);
+      else if (strcmp (live, "stopped") == 0)
+        ret = kill_stopped_all (&st, signo, err);
       else
         ret = kill_locked (&st, signo, all, err);
     }

@@ -511,3 +511,53 @@ def test_run_options(world, name):
         assert lines == ["lo", str(len(os.listdir("/sys/class/net")))], r
         return
     assert lines == want, r
+
+
+# ---------------------------------------------------------------- OOM, checkpoint
+def test_oom_event(world):
+    """containerd watches the memory cgroup of the task's pid (v1:
+    memory.oom_control eventfd) and publishes /tasks/oom: the limit and the
+    cgroup are ocirun's."""
+    ev = subprocess.Popen(world.ctr.argv("events"), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        time.sleep(0.3)  # `ctr events` subscribes
+        cid, r = world.run(["sh", "-c", "x=$(head -c 64000000 /dev/zero | tr '\\0' a); echo survived"], rm=True,
+                           extra=["--memory-limit", str(16 << 20)])
+        assert r.rc == 137 and "survived" not in r.out, r
+        time.sleep(0.3)
+    finally:
+        ev.terminate()
+        out = ev.communicate(timeout=10)[0].decode(errors="replace")
+    oom = [ln for ln in out.splitlines() if "/tasks/oom" in ln and '"container_id":"%s"' % cid in ln]
+    assert oom, out[-3000:]
+    exits = [ln for ln in out.splitlines() if "/tasks/exit" in ln and cid in ln]
+    assert exits and '"exit_status":137' in exits[0], out[-3000:]
+
+
+def test_checkpoint_is_refused_clearly(world):
+    """Not supported (README): containerd's error carries ocirun's message,
+    and the task keeps running."""
+    cid, pid = world.start()
+    r = world.ctr("task", "checkpoint", cid)
+    assert r.rc != 0, r
+    assert "ocirun: unknown command `checkpoint`" in r.err, r
+    assert world.ctr.status(cid) == "RUNNING"
+    assert [p for p, _ in world.ctr.ps(cid)] == [pid]
+
+
+# ---------------------------------------------------------------- stopped tasks
+def test_kill_and_force_delete_of_a_stopped_task(world):
+    """`ctr task kill` of an exited task: the shim runs `ocirun kill` and
+    reads its error as "already finished" only for runc's words ("container
+    not running", "no such process", "does not exist").  `ctr task delete
+    --force` first sends `kill --all KILL`, which must succeed on a stopped
+    container (runc: it signals what is left in the cgroup)."""
+    cid, r = world.run(["sh", "-c", "exit 4"], detach=True)
+    assert r.rc == 0, r
+    world.wait_status(cid, "STOPPED")
+    r = world.ctr("task", "kill", cid)
+    assert r.rc != 0 and "process already finished" in r.err, r
+    r = world.ctr("task", "delete", "--force", cid)
+    assert r.rc == 0 and "exit code 4" in r.err, r
+    assert cid not in world.ctr.ocirun_state()
+    assert world.ctr("container", "delete", cid).rc == 0
