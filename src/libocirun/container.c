@@ -602,17 +602,33 @@ signal_pid (pid_t pid, int signo, ocirun_error_t *err)
 static int
 kill_locked (struct ocirun_status *st, int signo, bool all, ocirun_error_t *err)
 {
+  int r;
   if (all && st->cgroup && *st->cgroup)
     {
       ocirun_cgroup *cg = NULL;
-      int r = ocirun_cgroup_load (st->cgroup, &cg, err);
+      r = ocirun_cgroup_load (st->cgroup, &cg, err);
       if (r == 0)
         r = ocirun_cgroup_kill (cg, signo, err);
       ocirun_cgroup_free (cg);
       if (r < 0)
         return r;
     }
-  return signal_pid (st->state->pid, signo, err);
+  r = signal_pid (st->state->pid, signo, err);
+  /* a SIGKILLed paused container is thawed, as runc does: in a frozen v1
+   * cgroup the init cannot die, and containerd's `task kill -s KILL` of a
+   * paused task would wait forever (--all thaws in ocirun_cgroup_kill) */
+  if (r == 0 && !all && signo == SIGKILL && st->cgroup && *st->cgroup)
+    {
+      ocirun_cgroup *cg = NULL;
+      ocirun_error_t e = NULL;
+      bool frozen = false;
+      if (ocirun_cgroup_load (st->cgroup, &cg, &e) == 0 && ocirun_cgroup_is_frozen (cg, &frozen, &e) == 0
+          && frozen)
+        ocirun_cgroup_freeze (cg, false, &e);
+      ocirun_error_release (&e);
+      ocirun_cgroup_free (cg);
+    }
+  return r;
 }
 
 /* kill --all on a stopped container succeeds, as with runc: what is left in

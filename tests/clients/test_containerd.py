@@ -561,3 +561,18 @@ def test_kill_and_force_delete_of_a_stopped_task(world):
     assert r.rc == 0 and "exit code 4" in r.err, r
     assert cid not in world.ctr.ocirun_state()
     assert world.ctr("container", "delete", cid).rc == 0
+
+
+def test_kill_paused_task(world):
+    """`ctr task kill -s KILL` of a PAUSED task: the shim runs `ocirun kill
+    ID 9` (no --all); with runc the task stops (runc thaws a SIGKILLed
+    paused container: in a frozen v1 cgroup the init cannot die)."""
+    cid, pid = world.start()
+    assert world.ctr("task", "pause", cid).rc == 0
+    assert world.ctr.status(cid) == "PAUSED"
+    r = world.ctr("task", "kill", "-s", "KILL", cid)
+    assert r.rc == 0, r
+    world.wait_status(cid, "STOPPED", timeout=10)
+    r = world.ctr("task", "delete", cid)
+    assert r.rc == 0 and "exit code 137" in r.err, r
+    assert world.ctr("container", "delete", cid).rc == 0
