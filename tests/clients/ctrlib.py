@@ -22,7 +22,6 @@ import hashlib
 import json
 import os
 import select
-import shutil
 import signal
 import struct
 import subprocess
@@ -290,10 +289,6 @@ def copy_rootfs(template, dest):
     dest.parent.mkdir(parents=True, exist_ok=True)
     subprocess.run(["cp", "-a", str(template), str(dest)], check=True)
     return dest
-
-
-def remove_tree(path):
-    shutil.rmtree(path, ignore_errors=True)
 
 
 # ---------------------------------------------------------------- raw gRPC

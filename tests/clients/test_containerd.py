@@ -1,12 +1,24 @@
 """ocirun as containerd's runtime, with the real containerd (Debian 12: 1.6).
 
-A private containerd daemon (ctrlib.Containerd) runs for the session; `ctr`
+A private containerd daemon (ctrlib.Containerd: own config, root, state
+and sockets below the session dir, CRI off) runs for the session; `ctr`
 drives it with a local busybox rootfs (no image, no pull) and
 `--runc-binary ocirun`, so every call below goes containerd ->
 containerd-shim-runc-v2 -> ocirun with runc's command line (create
---bundle --pid-file [--console-socket], start, state, kill [--all], delete
-[--force], exec --process --detach --pid-file [--console-socket], pause,
-resume, ps --format json) and `--log FILE --log-format json`.
+--bundle --pid-file [--console-socket] [--no-pivot], start, kill [--all],
+delete [--force], exec --process --detach --pid-file [--console-socket],
+pause, resume, ps --format json, update --resources -) and `--log FILE
+--log-format json`, whose last error line the shim puts in its errors.
+
+Covered: exit status and stdio, 128+signal, the container's own cgroup,
+create/exec failures carrying ocirun's message, ps/pause/resume/kill
+TERM/KILL/--all/--exec-id, delete (also --force of an exited task, a
+SIGKILLed paused task, a dead shim's cleanup), exec (status, output,
+detach, --user/--cwd, tty), run --tty, metrics, OOM events, Tasks.Update
+over gRPC (ctr 1.6 has no `task update`; needs python3-grpcio), ctr's spec
+options (privileged, seccomp, read-only, mounts, caps, host net, limits),
+--no-pivot, a user namespace (through `ctr run --config`: ctr 1.6 adds
+none to a --rootfs container), checkpoint refused clearly.
 
 Every container gets cgroup helpers.CGROUP_PREFIX/<id>.  After each test
 the `world` fixture fails the test if ocirun state (in the shim's --root),
@@ -333,6 +345,9 @@ def test_exec_status_output_detach_kill(world):
     assert r.rc == 0, r
     wait_for(lambda: [p for p, _ in ctr.ps(cid)] == [pid])
     assert ctr.status(cid) == "RUNNING"
+    # --user and --cwd land in the process.json the shim gives ocirun
+    r = ctr("task", "exec", "--exec-id", "e3", "--user", "1000", "--cwd", "/tmp", cid, "sh", "-c", "id -u; pwd")
+    assert r.rc == 0 and r.out.splitlines() == ["1000", "/tmp"], r
 
 
 def test_exec_failure_carries_ocirun_message(world):
