@@ -111,6 +111,22 @@ def test_linux_devices_other_node_at_ptmx_is_an_error(ctr):
     assert "linux.devices[0]" in msg and "/dev/ptmx" in msg, msg
 
 
+def test_linux_devices_with_ptmx_and_the_default_devices(ctr):
+    """containerd's privileged containers (ctr run --privileged, CRI
+    privileged) list every host device in linux.devices, /dev/ptmx and
+    /dev/null included: they are made, and /dev/ptmx then becomes the
+    pts/ptmx symlink, as with runc (not "`/dev/ptmx` exists")."""
+    cfg = default_config(["/probe", "stat", "/dev/ptmx", "stat", "/dev/null", "stat", "/dev/stdout"])
+    cfg["linux"]["devices"] = [
+        {"path": "/dev/ptmx", "type": "c", "major": 5, "minor": 2, "fileMode": 0o666, "uid": 0, "gid": 0},
+        {"path": "/dev/null", "type": "c", "major": 1, "minor": 3, "fileMode": 0o666, "uid": 0, "gid": 0},
+    ]
+    p = run_probe(ctr, cfg)
+    assert p["stat"]["/dev/ptmx"]["type"] == "symlink" and p["stat"]["/dev/ptmx"]["target"] == "pts/ptmx", p
+    assert p["stat"]["/dev/null"]["type"] == "char", p
+    assert p["stat"]["/dev/stdout"]["target"] == "/proc/self/fd/1", p
+
+
 def test_linux_devices_fifo(ctr):
     cfg = default_config(["/probe", "stat", "/dev/myfifo"])
     cfg["linux"]["devices"] = [{"path": "/dev/myfifo", "type": "p", "fileMode": 0o644}]

@@ -129,6 +129,32 @@ def test_exec_tty_console_socket(running, work):
     assert "/dev/pts/" in out, out
 
 
+def test_exec_process_json_terminal_console_socket(running, work):
+    """containerd's shim runs `exec --process F --console-socket S --detach
+    --pid-file P` with `"terminal": true` in F and no --tty: the terminal
+    comes from process.json (runc's rule), not from the --tty flag."""
+    c = running
+    pj = work / "process.json"
+    proc = {"terminal": True, "user": {"uid": 0, "gid": 0}, "args": ["sh", "-c", "tty; sleep 1"],
+            "env": ["PATH=/bin"], "cwd": "/"}
+    pj.write_text(json.dumps(proc))
+    with rtlib.ConsoleSocket(work / "console.sock") as cs:
+        r = exec_(c, "--process", str(pj), "--console-socket", cs.path, "--detach",
+                  "--pid-file", str(work / "exec.pid"), c.id,
+                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        assert r.rc == 0, r
+        master = cs.receive()
+        assert master is not None, "no pty received on the console socket"
+        out = rtlib.read_all(master, timeout=5).decode(errors="replace")
+    assert "/dev/pts/" in out, out
+    # and the other way round: a console socket for a process without a terminal
+    proc["terminal"] = False
+    pj.write_text(json.dumps(proc))
+    msg = one_line_error(exec_(c, "--process", str(pj), "--console-socket", str(work / "nope.sock"),
+                               "--detach", c.id))
+    assert "console-socket" in msg and "terminal" in msg, msg
+
+
 def test_exec_foreground_forwards_signals(running):
     c = running
     p = subprocess.Popen(c.rt.argv("exec", c.id, "sh", "-c", 'trap "exit 42" TERM; while :; do sleep 0.1; done'),

@@ -602,17 +602,56 @@ signal_pid (pid_t pid, int signo, ocirun_error_t *err)
 static int
 kill_locked (struct ocirun_status *st, int signo, bool all, ocirun_error_t *err)
 {
+  int r;
   if (all && st->cgroup && *st->cgroup)
     {
       ocirun_cgroup *cg = NULL;
-      int r = ocirun_cgroup_load (st->cgroup, &cg, err);
+      r = ocirun_cgroup_load (st->cgroup, &cg, err);
       if (r == 0)
         r = ocirun_cgroup_kill (cg, signo, err);
       ocirun_cgroup_free (cg);
       if (r < 0)
         return r;
     }
-  return signal_pid (st->state->pid, signo, err);
+  r = signal_pid (st->state->pid, signo, err);
+  /* a SIGKILLed paused container is thawed, as runc does: in a frozen v1
+   * cgroup the init cannot die, and containerd's `task kill -s KILL` of a
+   * paused task would wait forever (--all thaws in ocirun_cgroup_kill) */
+  if (r == 0 && !all && signo == SIGKILL && st->cgroup && *st->cgroup)
+    {
+      ocirun_cgroup *cg = NULL;
+      ocirun_error_t e = NULL;
+      bool frozen = false;
+      if (ocirun_cgroup_load (st->cgroup, &cg, &e) == 0 && ocirun_cgroup_is_frozen (cg, &frozen, &e) == 0
+          && frozen)
+        ocirun_cgroup_freeze (cg, false, &e);
+      ocirun_error_release (&e);
+      ocirun_cgroup_free (cg);
+    }
+  return r;
+}
+
+/* kill --all on a stopped container succeeds, as with runc: what is left in
+ * its cgroup is signalled (without a pid namespace, processes outlive the
+ * init), the init's pid is not (it may be reused).  containerd's `task
+ * delete --force` (WithProcessKill) sends exactly this to a stopped task. */
+static int
+kill_stopped_all (struct ocirun_status *st, int signo, ocirun_error_t *err)
+{
+  ocirun_cgroup *cg = NULL;
+  int r;
+  if (st->cgroup == NULL || *st->cgroup == '\0')
+    return 0;
+  r = ocirun_cgroup_load (st->cgroup, &cg, err);
+  if (r == 0)
+    r = ocirun_cgroup_kill (cg, signo, err);
+  ocirun_cgroup_free (cg);
+  if (r < 0 && *err && (*err)->status == ENOENT)
+    {
+      ocirun_error_release (err); /* the cgroup is gone: nothing left */
+      r = 0;
+    }
+  return r;
 }
 
 int
@@ -627,9 +666,13 @@ ocirun_container_kill (struct ocirun_context *ctx, int signo, bool all, ocirun_e
   if (ret == 0)
     {
       live = ocirun_status_live (&st);
-      /* runtime.md kill: only a created or running container */
-      if (strcmp (live, "stopped") == 0 || strcmp (live, "creating") == 0)
-        ret = ocirun_make_error (err, 0, "container `%s` is %s: there is no process to signal", ctx->id, live);
+      /* runtime.md kill: only a created or running container.  "no such
+       * process" is what containerd's shim (checkKillError) reads as
+       * "already exited" (NotFound), as runc's "container not running" */
+      if (strcmp (live, "creating") == 0 || (strcmp (live, "stopped") == 0 && !all))
+        ret = ocirun_make_error (err, 0, "container `%s` is %s: no such process to signal", ctx->id, live);
+      else if (strcmp (live, "stopped") == 0)
+        ret = kill_stopped_all (&st, signo, err);
       else
         ret = kill_locked (&st, signo, all, err);
     }

@@ -170,16 +170,12 @@ ocirun_devices_create (struct ocirun_job *job, int rootfd, ocirun_error_t *err)
 {
   const oci_linux *l = job->config->linux_;
   mode_t old = umask (0);
+  bool own_dev = !dev_is_bind_mounted (job->config);
   size_t i;
   int ret = 0;
 
-  if (!dev_is_bind_mounted (job->config))
-    {
-      for (i = 0; i < ARRAY_SIZE (default_devices) && ret == 0; i++)
-        ret = create_device (job, rootfd, &default_devices[i], true, err);
-      if (ret == 0)
-        ret = ocirun_dev_symlinks (rootfd, err);
-    }
+  for (i = 0; own_dev && i < ARRAY_SIZE (default_devices) && ret == 0; i++)
+    ret = create_device (job, rootfd, &default_devices[i], true, err);
   for (i = 0; ret == 0 && l && i < l->devices_len; i++)
     {
       const oci_device *od = &l->devices[i];
@@ -204,10 +200,25 @@ ocirun_devices_create (struct ocirun_job *job, int rootfd, ocirun_error_t *err)
           d.type = S_IFIFO;
           break;
         }
-      ret = create_device (job, rootfd, &d, false, err);
+      /* runtime-linux.md#dev-symbolic-links: with a /dev of our own,
+       * /dev/ptmx ends up the link to pts/ptmx.  The host's ptmx (c 5:2,
+       * listed by privileged containerd and podman containers) is what the
+       * link serves; any other device there would be silently replaced (as
+       * runc does): say so instead. */
+      if (own_dev && strcmp (od->path + strspn (od->path, "/"), "dev/ptmx") == 0
+          && !(d.type == S_IFCHR && d.maj == 5 && d.min == 2))
+        ret = ocirun_make_error (err, EEXIST,
+                                 "`/dev/ptmx` is the link to pts/ptmx; only the ptmx device (c 5:2) may be listed there");
+      else
+        ret = create_device (job, rootfd, &d, false, err);
       if (ret < 0)
         ocirun_error_prefix (err, "linux.devices[%zu]", i);
     }
+  /* the symlinks last, as runc (createDevices, setupPtmx, setupDevSymlinks):
+   * a linux.devices entry for /dev/ptmx (containerd's privileged containers
+   * list every host device) is made, then replaced by pts/ptmx */
+  if (ret == 0 && own_dev)
+    ret = ocirun_dev_symlinks (rootfd, err);
   umask (old);
   return ret;
 }

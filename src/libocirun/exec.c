@@ -248,11 +248,6 @@ ocirun_container_exec (struct ocirun_context *ctx, struct ocirun_exec_options *o
 
   if (ocirun_validate_id (ctx->id, err) < 0)
     return -1;
-  if (o->tty && o->detach && !ctx->console_socket)
-    return ocirun_make_error (err, 0, "exec: --tty with --detach needs a --console-socket");
-  if (!o->tty && ctx->console_socket)
-    return ocirun_make_error (err, 0, "exec: --console-socket is only meaningful with --tty");
-
   /* read what we need under the lock, then let other commands go on */
   if (ocirun_status_load (ctx->root, ctx->id, &st, err) < 0)
     {
@@ -295,6 +290,19 @@ ocirun_container_exec (struct ocirun_context *ctx, struct ocirun_exec_options *o
     }
   if (build_process (config, o, err) < 0)
     goto out;
+  /* the process decides whether there is a terminal, as in runc: with
+   * --process it is process.json's `terminal` (containerd's shim passes
+   * --console-socket and a process.json, never --tty), else --tty */
+  if (config->process->terminal && o->detach && !ctx->console_socket)
+    {
+      ocirun_make_error (err, 0, "exec: a terminal (--tty or process.terminal) with --detach needs a --console-socket");
+      goto out;
+    }
+  if (!config->process->terminal && ctx->console_socket)
+    {
+      ocirun_make_error (err, 0, "exec: --console-socket is only meaningful with a terminal (--tty or process.terminal)");
+      goto out;
+    }
   if (ocirun_rlimits_validate (config->process, "exec", err) < 0
       || ocirun_cpu_affinity_validate (config->process, "exec", err) < 0)
     goto out;

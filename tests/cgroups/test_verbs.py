@@ -273,3 +273,20 @@ def test_kill_all_paused(cctr):
     wait_for(lambda: status_of(c.rt, c.id) == "stopped")
     ok(c.rt.run("delete", c.id))
     assert c.cgroup_dirs() == []
+
+
+def test_kill_paused_init(cctr):
+    """SIGKILL to a paused container's init (no --all) thaws it, as runc
+    does: in a frozen cgroup v1 the init cannot die, and containerd's
+    `ctr task kill -s KILL` of a paused task would never see it exit.
+    Other signals leave it frozen."""
+    c = running(cctr, args=["sleep", "1000"])
+    pid = c.pid
+    ok(c.rt.run("pause", c.id))
+    ok(c.rt.run("kill", c.id, "TERM"))  # sleep as pid 1 ignores it; stays paused
+    assert status_of(c.rt, c.id) == "paused"
+    ok(c.rt.run("kill", c.id, "KILL"))
+    wait_for(lambda: (rtlib.reap_orphans(), not rtlib.pid_alive(pid))[1], timeout=30)
+    wait_for(lambda: status_of(c.rt, c.id) == "stopped")
+    ok(c.rt.run("delete", c.id))
+    assert c.cgroup_dirs() == []
