@@ -71,7 +71,7 @@ version (void)
 #else
           " -SELINUX"
 #endif
-          " -APPARMOR -SYSTEMD -CRIU\n");
+          " -APPARMOR -SYSTEMD +CRIU\n");
 }
 
 int

@@ -295,6 +295,29 @@ def test_stdio_pipes_reconnected(ctr, rt, work):
     c.delete(force=True)
 
 
+@needs_criu
+def test_pre_dump_then_dump_with_parent(ctr, rt, work):
+    """--pre-dump leaves the container running; a dump with --parent-path
+    on top of it restores like a plain one."""
+    c = counter_container(ctr)
+    pid = run_detached(c, work)
+    wait_count(c, 3)
+    pre = checkpoint(c, work, "--pre-dump", image="pre")
+    assert (pre / "inventory.img").exists() or list(pre.glob("pagemap-*.img")), sorted(os.listdir(pre))
+    st = c.state()
+    assert st["status"] == "running" and st["pid"] == pid
+    n = wait_count(c, count(c) + 2)
+    img = checkpoint(c, work, "--parent-path", "../" + pre.name, image="final")
+    assert not c.state_dir().exists()
+    frozen = count(c)
+    assert frozen >= n
+    rc, log = ocirun(c.rt, work, "restore", "-d", "--image-path", img, "--bundle", c.bundle, c.id)
+    assert rc == 0, log
+    c.pid = c.state()["pid"]
+    wait_count(c, frozen + 2)
+    c.delete(force=True)
+
+
 # ------------------------------------------------------------------ everywhere
 def test_checkpoint_unknown_or_not_running_is_an_error(ctr, rt, work):
     rc, log = ocirun(rt, work, "checkpoint", "--image-path", Path(work) / "img", "no-such-container")
