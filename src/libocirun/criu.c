@@ -413,7 +413,8 @@ ocirun_container_checkpoint (struct ocirun_context *ctx, const struct ocirun_cri
                          image ? o->work_path : o->image_path);
       goto out;
     }
-  xasprintf (&log, "%s/%s", work, pre_dump ? "pre-dump.log" : "dump.log");
+  /* runc: dump.log for a pre-dump too (podman reads it on failure) */
+  xasprintf (&log, "%s/dump.log", work);
   unlink (log);
   if (write_descriptors (st.state->pid, image, err) < 0)
     goto out;
