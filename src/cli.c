@@ -14,6 +14,7 @@ cli_context_init (struct ocirun_global *g, struct ocirun_context *ctx)
   ctx->root = g->root;
   ctx->rootless = g->rootless;
   ctx->systemd_cgroup = g->systemd_cgroup;
+  ctx->criu = g->criu;
 }
 
 int

@@ -29,6 +29,8 @@ static const struct
   { "ps", cmd_ps, "list the processes of a container" },
   { "update", cmd_update, "change the resources of a container" },
   { "events", cmd_events, "print stats events of a container (JSON)" },
+  { "checkpoint", cmd_checkpoint, "checkpoint a running container with criu" },
+  { "restore", cmd_restore, "restore a container from a criu checkpoint" },
   { "list", cmd_list, "list containers" },
   { "spec", cmd_spec, "write a default config.json" },
   { "features", cmd_features, "print the features of this runtime (JSON)" },
@@ -49,6 +51,7 @@ usage (FILE *f)
               "  --debug               debug logging\n"
               "  --systemd-cgroup      use the systemd cgroup driver (not supported yet)\n"
               "  --rootless [BOOL]     rootless mode\n"
+              "  --criu PATH           the criu binary (default: criu in PATH)\n"
               "  --version, -v         print the version\n"
               "  --help, -h            this help\n");
 }
@@ -68,7 +71,7 @@ version (void)
 #else
           " -SELINUX"
 #endif
-          " -APPARMOR -SYSTEMD -CRIU\n");
+          " -APPARMOR -SYSTEMD +CRIU\n");
 }
 
 int
@@ -123,6 +126,7 @@ main (int argc, char **argv)
           g.rootless = (optarg && strcasecmp (optarg, "auto") == 0) ? geteuid () != 0 : cli_bool (optarg);
           break;
         case 'C':
+          g.criu = optarg;
           break;
         case 'v':
           version ();

@@ -16,6 +16,7 @@ struct ocirun_global
   bool debug;
   bool systemd_cgroup;
   bool rootless;
+  const char *criu; /* --criu: the criu binary */
 };
 
 typedef int (*ocirun_verb_fn) (struct ocirun_global *g, int argc, char **argv, ocirun_error_t *err);
@@ -34,6 +35,8 @@ int cmd_resume (struct ocirun_global *g, int argc, char **argv, ocirun_error_t *
 int cmd_ps (struct ocirun_global *g, int argc, char **argv, ocirun_error_t *err);
 int cmd_update (struct ocirun_global *g, int argc, char **argv, ocirun_error_t *err);
 int cmd_events (struct ocirun_global *g, int argc, char **argv, ocirun_error_t *err);
+int cmd_checkpoint (struct ocirun_global *g, int argc, char **argv, ocirun_error_t *err);
+int cmd_restore (struct ocirun_global *g, int argc, char **argv, ocirun_error_t *err);
 int cmd_features (struct ocirun_global *g, int argc, char **argv, ocirun_error_t *err);
 
 /* helpers shared by the verbs */

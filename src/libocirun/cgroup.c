@@ -1259,6 +1259,19 @@ ocirun_cgroup_path (ocirun_cgroup *cg, const char *controller)
   return h ? h->path : NULL;
 }
 
+const char *
+ocirun_cgroup_relative_path (ocirun_cgroup *cg)
+{
+  struct cg_hier *h = cg->mode == CG_MODE_V2 ? cg_unified (cg) : cg_main (cg);
+  size_t n;
+  if (h == NULL || h->path == NULL || h->mountpoint == NULL)
+    return NULL;
+  n = strlen (h->mountpoint);
+  if (strncmp (h->path, h->mountpoint, n) != 0 || (h->path[n] != '/' && h->path[n] != '\0'))
+    return NULL;
+  return h->path[n] ? h->path + n : "/";
+}
+
 bool
 ocirun_cgroup_is_empty_manager (ocirun_cgroup *cg)
 {

@@ -66,6 +66,10 @@ const char *ocirun_cgroup_path (ocirun_cgroup *cg, const char *controller);
  * (1 + (weight - 10) * 9999 / 990).  0 stays 0 ("not set"). */
 uint64_t ocirun_cgroup_shares_to_weight (uint64_t shares);
 uint64_t ocirun_cgroup_blkio_to_io_weight (uint64_t weight);
+/* The container's cgroup relative to its hierarchy's root ("/a/b", as in
+ * /proc/PID/cgroup) in the main hierarchy (v2: the unified one); NULL when
+ * there is none.  For criu --cgroup-root. */
+const char *ocirun_cgroup_relative_path (ocirun_cgroup *cg);
 /* true for the no-op manager of a rootless container without cgroup access */
 bool ocirun_cgroup_is_empty_manager (ocirun_cgroup *cg);
 

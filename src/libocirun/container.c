@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "exe_guard.h"
+#include "container_internal.h"
 #include "job.h"
 #include "netdev.h"
 #include "status.h"
@@ -1067,4 +1068,23 @@ ocirun_container_oom_count (struct ocirun_context *ctx, unsigned long long *coun
     }
   ocirun_cgroup_free (cg);
   return 0;
+}
+
+/* for criu.c (container_internal.h) */
+oci_config *
+ocirun_load_config (const char *path, char **raw, size_t *raw_len, ocirun_error_t *err)
+{
+  return load_config (path, raw, raw_len, err);
+}
+
+int
+ocirun_write_pid_file (const char *path, pid_t pid, ocirun_error_t *err)
+{
+  return write_pid_file (path, pid, err);
+}
+
+char *
+ocirun_now_rfc3339 (void)
+{
+  return now_rfc3339 ();
 }

@@ -22,6 +22,7 @@ struct ocirun_context
   bool rootless;
   bool systemd_cgroup;
   bool foreground_tty; /* run without --detach and without a console socket */
+  const char *criu;    /* global --criu: the criu binary (default: criu in PATH) */
 };
 
 int ocirun_container_create (struct ocirun_context *ctx, ocirun_error_t *err);
@@ -81,6 +82,33 @@ int ocirun_container_pids (struct ocirun_context *ctx, pid_t **pids, size_t *n, 
 int ocirun_container_update (struct ocirun_context *ctx, const oci_resources *r, ocirun_error_t *err);
 int ocirun_container_stats (struct ocirun_context *ctx, char **json, ocirun_error_t *err);
 int ocirun_container_oom_count (struct ocirun_context *ctx, unsigned long long *count, ocirun_error_t *err);
+
+/* checkpoint/restore (criu.c): runc's flags of the same names */
+struct ocirun_criu_options
+{
+  const char *image_path; /* required (the CLI defaults it to ./checkpoint, as runc) */
+  const char *work_path;  /* default: image_path */
+  const char *parent_path; /* checkpoint: previous images (pre-dump), relative to image_path */
+  const char *manage_cgroups_mode; /* soft (default), full, strict, ignore */
+  const char *lsm_profile;       /* restore */
+  const char *lsm_mount_context; /* restore */
+  bool leave_running;
+  bool pre_dump;
+  bool tcp_established;
+  bool ext_unix_sk;
+  bool shell_job;
+  bool file_locks;
+  bool auto_dedup;
+  bool empty_ns_net; /* --empty-ns network */
+};
+/* Dump the container's process tree with criu.  Without leave_running (or
+ * pre_dump) the container is then deleted, as runc does. */
+int ocirun_container_checkpoint (struct ocirun_context *ctx, const struct ocirun_criu_options *o, ocirun_error_t *err);
+/* Re-create container ctx->id from ctx->bundle and restore its tree from
+ * the images; ctx->detach, ctx->pid_file apply.  In the foreground, waits
+ * and stores the exit status (as run) and deletes the container. */
+int ocirun_container_restore (struct ocirun_context *ctx, const struct ocirun_criu_options *o, int *exit_status,
+                              ocirun_error_t *err);
 
 /* Checks that the id is usable as a directory name and sane. */
 int ocirun_validate_id (const char *id, ocirun_error_t *err);

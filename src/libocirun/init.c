@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "hardening.h"
@@ -87,6 +88,43 @@ state_in_container (const char *json, const char *status)
   return out;
 }
 
+/* runc (reOpenDevNull): an init whose stdio is the host's /dev/null gets
+ * the container's own /dev/null instead, so that no fd refers to a mount
+ * outside the container (criu cannot dump such a file: "Can't lookup
+ * mount"), opened read-write as runc does.  After pivot_root. */
+static int
+reopen_dev_null (ocirun_error_t *err)
+{
+  struct stat fsb, nsb;
+  int fd, null = -1;
+  for (fd = 0; fd < 3; fd++)
+    {
+      if (fstat (fd, &fsb) < 0 || !S_ISCHR (fsb.st_mode) || fsb.st_rdev != makedev (1, 3))
+        continue;
+      if (null < 0)
+        {
+          null = open ("/dev/null", O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+          if (null < 0)
+            return 0; /* no /dev/null in the container: keep the host's */
+          if (fstat (null, &nsb) < 0 || !S_ISCHR (nsb.st_mode) || nsb.st_rdev != makedev (1, 3))
+            {
+              close (null);
+              return 0;
+            }
+        }
+      if (fsb.st_dev == nsb.st_dev && fsb.st_ino == nsb.st_ino)
+        continue;
+      if (dup3 (null, fd, 0) < 0)
+        {
+          close (null);
+          return ocirun_make_error (err, errno, "reopen /dev/null as fd %d", fd);
+        }
+    }
+  if (null >= 0)
+    close (null);
+  return 0;
+}
+
 /* The process' side of setup, shared by init and exec: terminal, rlimits,
  * scheduling, keyring, privileges (bounding set, seccomp, uid/gid, the
  * other cap sets, no_new_privs) and the fds that survive the execve. */
@@ -109,6 +147,12 @@ ocirun_process_setup (struct ocirun_job *job, const oci_process *p, ocirun_error
         }
       close (master);
     }
+  else if (setsid () < 0 && errno != EPERM)
+    /* runc (nsexec) makes every container process a session leader: never
+     * part of the caller's session (its job control, its SIGHUP), and a
+     * tree criu can dump ("a session leader ... is outside of its pid
+     * namespace" otherwise) */
+    return ocirun_make_error (err, errno, "setsid");
 
   ret = ocirun_rlimits_apply (p, err);
   if (ret < 0)
@@ -118,6 +162,8 @@ ocirun_process_setup (struct ocirun_job *job, const oci_process *p, ocirun_error
     return ret;
   if (!job->is_exec)
     {
+      if (!p->terminal && (ret = reopen_dev_null (err)) < 0)
+        return ret;
       ret = ocirun_personality_apply (c->linux_, err);
       if (ret < 0)
         return ret;

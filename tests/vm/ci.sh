@@ -5,6 +5,8 @@
 # boot (pure cgroup v2, every controller) runs:
 #   1. tests/unit/test-cgroup         (the C unit tests of the cgroup code)
 #   2. pytest tests/cgroups           (the CLI integration tests)
+#   3. pytest tests/criu              (checkpoint/restore: criu works on the
+#                                      guest's kernel, not always on the host's)
 # and prints `N passed, N failed` as its last line; exit status 0 iff
 # nothing failed (a VM that fails or times out counts as 1 failure).
 #
@@ -12,7 +14,7 @@
 # the heavy tests are scaled down: OCIRUN_CGT_PARALLEL (default here 10)
 # containers in the parallel create/delete test.
 #
-# Usage: tests/vm/ci.sh [-- PYTEST_ARGS...]
+# Usage: tests/vm/ci.sh [-- PYTEST_ARGS...]   (PYTEST_ARGS: for the cgroups run)
 # Environment:
 #   OCIRUN_CGT_PARALLEL   parallel containers in the guest (default 10)
 #   CI_VM_TIMEOUT         guest time limit in seconds (default 1500)
@@ -39,6 +41,9 @@ if [ "${1:-}" = --guest ]; then
 	mapfile -t extra <"$log/pytest-args"
 	(cd tests && "$PYTHON" -m pytest -q -ra --durations=8 -p no:cacheprovider cgroups "${extra[@]}") 2>&1 | tee "$log/pytest.log"
 	echo "${PIPESTATUS[0]}" >"$log/pytest.rc"
+	say "guest: pytest tests/criu ($(criu --version 2>/dev/null | head -1))"
+	(cd tests && "$PYTHON" -m pytest -q -ra --durations=5 -p no:cacheprovider criu) 2>&1 | tee "$log/pytest-criu.log"
+	echo "${PIPESTATUS[0]}" >"$log/pytest-criu.rc"
 	exit 0
 fi
 
@@ -106,21 +111,26 @@ else
 	failed=$((failed + 1))
 fi
 # pytest: the `=== ... in Ns ===` summary (-q prints it without the ===)
-line=$(grep -E '(passed|failed|error|skipped|no tests ran).* in [0-9.]+s' "$log/pytest.log" 2>/dev/null | tail -1)
-if [ -n "$line" ]; then
-	p=$(grep -oE '[0-9]+ passed' <<<"$line" | grep -oE '[0-9]+' || true)
-	f=$(grep -oE '[0-9]+ failed' <<<"$line" | grep -oE '[0-9]+' || true)
-	e=$(grep -oE '[0-9]+ errors?' <<<"$line" | grep -oE '[0-9]+' || true)
-	passed=$((passed + ${p:-0}))
-	failed=$((failed + ${f:-0} + ${e:-0}))
-	if [ "$(cat "$log/pytest.rc" 2>/dev/null)" != 0 ] && [ $((${f:-0} + ${e:-0})) = 0 ]; then
-		echo "ci.sh: pytest exited $(cat "$log/pytest.rc") with no failure counted: counting 1"
+count_pytest() { # NAME: $log/NAME.log and $log/NAME.rc
+	local line p f e
+	line=$(grep -E '(passed|failed|error|skipped|no tests ran).* in [0-9.]+s' "$log/$1.log" 2>/dev/null | tail -1)
+	if [ -n "$line" ]; then
+		p=$(grep -oE '[0-9]+ passed' <<<"$line" | grep -oE '[0-9]+' || true)
+		f=$(grep -oE '[0-9]+ failed' <<<"$line" | grep -oE '[0-9]+' || true)
+		e=$(grep -oE '[0-9]+ errors?' <<<"$line" | grep -oE '[0-9]+' || true)
+		passed=$((passed + ${p:-0}))
+		failed=$((failed + ${f:-0} + ${e:-0}))
+		if [ "$(cat "$log/$1.rc" 2>/dev/null)" != 0 ] && [ $((${f:-0} + ${e:-0})) = 0 ]; then
+			echo "ci.sh: $1 exited $(cat "$log/$1.rc") with no failure counted: counting 1"
+			failed=$((failed + 1))
+		fi
+	else
+		echo "ci.sh: no summary from $1 (VM exit status $vmrc): counting 1 failure"
 		failed=$((failed + 1))
 	fi
-else
-	echo "ci.sh: no pytest summary (VM exit status $vmrc): counting 1 failure"
-	failed=$((failed + 1))
-fi
+}
+count_pytest pytest
+count_pytest pytest-criu
 [ "$vmrc" = 0 ] || echo "ci.sh: the VM exited with status $vmrc"
 
 echo

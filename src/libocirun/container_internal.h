@@ -1,0 +1,19 @@
+/* container.c's helpers shared with criu.c (restore re-creates a
+ * container the way create does). */
+#ifndef OCIRUN_CONTAINER_INTERNAL_H
+#define OCIRUN_CONTAINER_INTERNAL_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "error.h"
+#include "oci_spec.h"
+
+/* Read and parse a config.json; *raw gets its text (malloc()ed). */
+oci_config *ocirun_load_config (const char *path, char **raw, size_t *raw_len, ocirun_error_t *err);
+/* --pid-file: written to a temporary name and renamed (atomic for readers). */
+int ocirun_write_pid_file (const char *path, pid_t pid, ocirun_error_t *err);
+/* Now, RFC 3339 with nanoseconds (malloc()ed). */
+char *ocirun_now_rfc3339 (void);
+
+#endif

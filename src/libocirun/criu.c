@@ -1,0 +1,818 @@
+/* checkpoint and restore with CRIU (runc's `checkpoint`/`restore`).
+ *
+ * The criu binary is run as a command (`criu dump`, `criu pre-dump`,
+ * `criu restore`), not through its RPC: no link-time dependency (runc's
+ * swrk RPC needs protobuf), and the only cost is paid by these two verbs.
+ * The mapping of a container to criu options follows runc's libcontainer
+ * (container_linux.go Checkpoint/Restore):
+ *   - `--root` is the container's rootfs on the host;
+ *   - every bind mount of mounts[] is an external mount: at dump it is
+ *     named by its destination (`--external mnt[DEST]:DEST`), at restore the
+ *     name is bound from the source of the bundle's config
+ *     (`--external mnt[DEST]:SOURCE`);
+ *   - a network namespace joined from a path is external at dump
+ *     (`--external net[INODE]:extRootNetNS`) and handed back at restore
+ *     (`--inherit-fd fd[N]:extRootNetNS`);
+ *   - the init's stdio is recorded in descriptors.json (runc's file, same
+ *     format: readlink of /proc/PID/fd/0..2); a pipe there is replaced at
+ *     restore by our own stdio (`--inherit-fd fd[N]:pipe:[INODE]`), which is
+ *     how containerd and conmon reconnect a restored container's output;
+ *   - restore creates the container's cgroup (cgroupsPath, resources) as
+ *     create does, runs criu inside it, and points criu's cgroup root at it
+ *     (`--cgroup-root`), so the tree lands there whatever the mode;
+ *   - `--restore-detached` + `--pidfile`: criu exits once the tree runs;
+ *     its root is reparented to us (a foreground restore is a subreaper and
+ *     waits for it, as run does) or to the caller's subreaper.
+ * A terminal (process.terminal) container is refused: runc hands the pty
+ * master to the console socket through criu's RPC notifications, which the
+ * command line does not have. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <yajl/yajl_gen.h>
+#include <yajl/yajl_tree.h>
+
+#include "container_internal.h"
+#include "job.h"
+#include "status.h"
+#include "utils.h"
+
+#define DESCRIPTORS "descriptors.json"
+
+static const char *
+criu_binary (const struct ocirun_context *ctx, char **found, ocirun_error_t *err)
+{
+  const char *path = getenv ("PATH");
+  cleanup_free char *dirs = NULL;
+  char *save = NULL, *d;
+  *found = NULL;
+  if (ctx->criu && *ctx->criu)
+    {
+      if (strchr (ctx->criu, '/'))
+        {
+          if (access (ctx->criu, X_OK) < 0)
+            {
+              ocirun_make_error (err, errno, "--criu `%s`", ctx->criu);
+              return NULL;
+            }
+          return ctx->criu;
+        }
+    }
+  dirs = xstrdup (path && *path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+  for (d = strtok_r (dirs, ":", &save); d; d = strtok_r (NULL, ":", &save))
+    {
+      cleanup_free char *p = NULL;
+      xasprintf (&p, "%s/%s", d, ctx->criu && *ctx->criu ? ctx->criu : "criu");
+      if (access (p, X_OK) == 0)
+        {
+          *found = steal_pointer (&p);
+          return *found;
+        }
+    }
+  ocirun_make_error (err, 0, "the criu binary `%s` was not found in PATH (install criu, or pass --criu PATH)",
+                     ctx->criu && *ctx->criu ? ctx->criu : "criu");
+  return NULL;
+}
+
+/* ---- argv building ---- */
+
+struct args
+{
+  char **v;
+  size_t n, cap;
+};
+
+static void
+args_add (struct args *a, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+
+static void
+args_add (struct args *a, const char *fmt, ...)
+{
+  va_list ap;
+  char *s;
+  if (a->n + 2 > a->cap)
+    {
+      char **nv;
+      a->cap = a->cap ? a->cap * 2 : 32;
+      nv = realloc (a->v, a->cap * sizeof *nv);
+      if (nv == NULL)
+        abort ();
+      a->v = nv;
+    }
+  va_start (ap, fmt);
+  if (vasprintf (&s, fmt, ap) < 0)
+    abort ();
+  va_end (ap);
+  a->v[a->n++] = s;
+  a->v[a->n] = NULL;
+}
+
+static void
+args_free (struct args *a)
+{
+  size_t i;
+  for (i = 0; i < a->n; i++)
+    free (a->v[i]);
+  free (a->v);
+  memset (a, 0, sizeof *a);
+}
+
+static bool
+mount_is_bind (const oci_mount *m)
+{
+  size_t k;
+  if (m->type && strcmp (m->type, "bind") == 0)
+    return true;
+  for (k = 0; k < m->options_len; k++)
+    if (strcmp (m->options[k], "bind") == 0 || strcmp (m->options[k], "rbind") == 0)
+      return true;
+  return false;
+}
+
+static const char *
+netns_path (const oci_config *c)
+{
+  size_t i;
+  for (i = 0; c->linux_ && i < c->linux_->namespaces_len; i++)
+    if (strcmp (c->linux_->namespaces[i].type, "network") == 0 && c->linux_->namespaces[i].path
+        && *c->linux_->namespaces[i].path)
+      return c->linux_->namespaces[i].path;
+  return NULL;
+}
+
+/* Options shared by dump and restore. */
+static void
+common_args (struct args *a, const struct ocirun_criu_options *o)
+{
+  if (o->tcp_established)
+    args_add (a, "--tcp-established");
+  if (o->ext_unix_sk)
+    args_add (a, "--ext-unix-sk");
+  if (o->shell_job)
+    args_add (a, "--shell-job");
+  if (o->file_locks)
+    args_add (a, "--file-locks");
+  if (o->auto_dedup)
+    args_add (a, "--auto-dedup");
+  args_add (a, "--manage-cgroups=%s", o->manage_cgroups_mode ? o->manage_cgroups_mode : "soft");
+}
+
+/* The first "Error" line criu wrote to its log (the cause; later ones say
+ * "Dumping FAILED"), for a one-line message.  criu's probe of /dev/net/tun
+ * logs an error on hosts without it and goes on: skipped. */
+static char *
+log_error_line (const char *log)
+{
+  cleanup_free char *data = NULL;
+  ocirun_error_t tmp = NULL;
+  char *line, *save = NULL, *last = NULL;
+  if (read_all_file (log, &data, NULL, &tmp) < 0)
+    {
+      ocirun_error_release (&tmp);
+      return NULL;
+    }
+  for (line = strtok_r (data, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
+    if ((strstr (line, "Error (") || strstr (line, "Error:")) && !strstr (line, "criu/tun.c"))
+      {
+        last = line;
+        break;
+      }
+  if (last == NULL)
+    return NULL;
+  /* "(00.012345) Error (criu/cr-dump.c:123): ..." -> from "Error" on */
+  return xstrdup (strstr (last, "Error"));
+}
+
+/* Run criu with `a`, stdin /dev/null, stdout/stderr appended to `log`
+ * (criu's own log, for what it prints before it opens it).  keep[]: fds
+ * (> 2) criu inherits at the same numbers.  When `cg` is
+ * given, criu runs in that cgroup (restore: the tree it forks is born
+ * there, whatever --manage-cgroups says). */
+static int
+run_criu (const char *bin, struct args *a, const char *log, const int *keep, size_t nkeep, ocirun_cgroup *cg,
+          int *status, ocirun_error_t *err)
+{
+  int go[2];
+  pid_t pid;
+  size_t i;
+  char c = 0;
+
+  if (pipe2 (go, O_CLOEXEC) < 0)
+    return ocirun_make_error (err, errno, "pipe");
+  pid = fork ();
+  if (pid < 0)
+    {
+      close (go[0]);
+      close (go[1]);
+      return ocirun_make_error (err, errno, "fork");
+    }
+  if (pid == 0)
+    {
+      int fd;
+      close (go[1]);
+      prctl (PR_SET_PDEATHSIG, SIGKILL);
+      if (read (go[0], &c, 1) != 1)
+        _exit (127);
+      fd = open ("/dev/null", O_RDONLY | O_CLOEXEC);
+      if (fd >= 0)
+        dup2 (fd, 0);
+      fd = open (log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+      if (fd >= 0)
+        {
+          dup2 (fd, 1);
+          dup2 (fd, 2);
+        }
+      for (i = 0; i < nkeep; i++)
+        if (keep[i] > 2)
+          fcntl (keep[i], F_SETFD, 0);
+      ocirun_reset_signals ();
+      execv (bin, a->v);
+      _exit (127);
+    }
+  close (go[0]);
+  if (cg && ocirun_cgroup_enter (cg, pid, NULL, err) < 0)
+    {
+      close (go[1]);
+      while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+      return -1;
+    }
+  if (write (go[1], &c, 1) != 1)
+    {
+      int e = errno;
+      close (go[1]);
+      kill (pid, SIGKILL);
+      while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+      return ocirun_make_error (err, e, "start criu");
+    }
+  close (go[1]);
+  while (waitpid (pid, status, 0) < 0)
+    if (errno != EINTR)
+      return ocirun_make_error (err, errno, "wait for criu");
+  return 0;
+}
+
+static int
+criu_failed (const char *what, int status, const char *log, ocirun_error_t *err)
+{
+  cleanup_free char *line = log_error_line (log);
+  if (WIFEXITED (status) && WEXITSTATUS (status) == 127 && line == NULL)
+    return ocirun_make_error (err, 0, "criu %s: could not run criu; see `%s`", what, log);
+  if (line)
+    return ocirun_make_error (err, 0, "criu %s failed: %s; see `%s`", what, line, log);
+  if (WIFSIGNALED (status))
+    return ocirun_make_error (err, 0, "criu %s failed (killed by signal %d); see `%s`", what, WTERMSIG (status), log);
+  return ocirun_make_error (err, 0, "criu %s failed (exit status %d); see `%s`", what, WEXITSTATUS (status), log);
+}
+
+static int
+validate_mode (const char *mode, ocirun_error_t *err)
+{
+  static const char *const modes[] = { "soft", "full", "strict", "ignore" };
+  size_t i;
+  if (mode == NULL)
+    return 0;
+  for (i = 0; i < ARRAY_SIZE (modes); i++)
+    if (strcmp (mode, modes[i]) == 0)
+      return 0;
+  return ocirun_make_error (err, 0, "--manage-cgroups-mode: `%s`: expected soft, full, strict or ignore", mode);
+}
+
+/* runc's descriptors.json: ["/dev/null","pipe:[1234]","pipe:[1235]"] */
+static int
+write_descriptors (pid_t pid, const char *image_dir, ocirun_error_t *err)
+{
+  yajl_gen g = yajl_gen_alloc (NULL);
+  const unsigned char *buf;
+  cleanup_free char *path = NULL;
+  size_t len;
+  int fd, ret;
+  yajl_gen_array_open (g);
+  for (fd = 0; fd < 3; fd++)
+    {
+      char link[64], target[4096];
+      ssize_t n;
+      snprintf (link, sizeof link, "/proc/%d/fd/%d", pid, fd);
+      n = readlink (link, target, sizeof target - 1);
+      if (n < 0)
+        n = 0; /* a closed fd: criu will not look for it */
+      target[n] = '\0';
+      yajl_gen_string (g, (const unsigned char *) target, (size_t) n);
+    }
+  yajl_gen_array_close (g);
+  yajl_gen_get_buf (g, &buf, &len);
+  xasprintf (&path, "%s/" DESCRIPTORS, image_dir);
+  ret = write_file (path, buf, len, err);
+  yajl_gen_free (g);
+  return ret;
+}
+
+static int
+read_descriptors (const char *image_dir, char *out[3], ocirun_error_t *err)
+{
+  cleanup_free char *path = NULL;
+  cleanup_free char *data = NULL;
+  char ebuf[256];
+  yajl_val v;
+  size_t i;
+  out[0] = out[1] = out[2] = NULL;
+  xasprintf (&path, "%s/" DESCRIPTORS, image_dir);
+  if (read_all_file (path, &data, NULL, err) < 0)
+    {
+      if ((*err)->status != ENOENT)
+        return -1;
+      /* an image from plain `criu dump`: nothing to reconnect */
+      ocirun_error_release (err);
+      return 0;
+    }
+  v = yajl_tree_parse (data, ebuf, sizeof ebuf);
+  if (v == NULL || !YAJL_IS_ARRAY (v))
+    {
+      if (v)
+        yajl_tree_free (v);
+      return ocirun_make_error (err, 0, "`%s`: expected a JSON array of strings", path);
+    }
+  for (i = 0; i < 3 && i < v->u.array.len; i++)
+    if (YAJL_IS_STRING (v->u.array.values[i]))
+      out[i] = xstrdup (YAJL_GET_STRING (v->u.array.values[i]));
+  yajl_tree_free (v);
+  return 0;
+}
+
+/* ---- checkpoint ---- */
+
+int
+ocirun_container_checkpoint (struct ocirun_context *ctx, const struct ocirun_criu_options *o, ocirun_error_t *err)
+{
+  struct ocirun_status st;
+  struct args a = { 0 };
+  cleanup_free char *bin_found = NULL;
+  cleanup_free char *image = NULL;
+  cleanup_free char *work = NULL;
+  cleanup_free char *log = NULL;
+  cleanup_free char *cfgpath = NULL;
+  cleanup_free char *raw = NULL;
+  oci_config *config = NULL;
+  ocirun_cgroup *cg = NULL;
+  const char *bin, *live, *freeze = NULL;
+  bool pre_dump = o->pre_dump;
+  bool leave_running = o->leave_running || pre_dump;
+  size_t raw_len, i;
+  int status = 0, ret = -1;
+
+  if (ocirun_validate_id (ctx->id, err) < 0)
+    return -1;
+  if (validate_mode (o->manage_cgroups_mode, err) < 0)
+    return -1;
+  if (ocirun_status_load (ctx->root, ctx->id, &st, err) < 0)
+    {
+      ocirun_status_release (&st);
+      return -1;
+    }
+  live = ocirun_status_live (&st);
+  if (strcmp (live, "running") != 0)
+    {
+      ocirun_make_error (err, 0, "container `%s` is %s: checkpoint needs a running container", ctx->id, live);
+      goto out;
+    }
+  xasprintf (&cfgpath, "%s/config.json", st.dir);
+  config = ocirun_load_config (cfgpath, &raw, &raw_len, err);
+  if (config == NULL)
+    goto out;
+  if (config->process && config->process->terminal)
+    {
+      ocirun_make_error (err, 0, "checkpoint: container `%s` has a terminal (process.terminal): not supported "
+                         "(criu's command line cannot hand the pty to a console socket)", ctx->id);
+      goto out;
+    }
+  bin = criu_binary (ctx, &bin_found, err);
+  if (bin == NULL)
+    goto out;
+
+  image = realpath (o->image_path, NULL);
+  if (image == NULL)
+    {
+      if (mkdir_p (o->image_path, 0700, err) < 0)
+        goto out;
+      image = realpath (o->image_path, NULL);
+    }
+  work = o->work_path ? (mkdir_p (o->work_path, 0700, err) < 0 ? NULL : realpath (o->work_path, NULL))
+                      : xstrdup (image);
+  if (image == NULL || work == NULL)
+    {
+      ocirun_make_error (err, errno, "checkpoint: %s `%s`", image ? "--work-path" : "--image-path",
+                         image ? o->work_path : o->image_path);
+      goto out;
+    }
+  /* runc: dump.log for a pre-dump too (podman reads it on failure) */
+  xasprintf (&log, "%s/dump.log", work);
+  unlink (log);
+  if (write_descriptors (st.state->pid, image, err) < 0)
+    goto out;
+
+  if (st.cgroup && *st.cgroup && ocirun_cgroup_load (st.cgroup, &cg, err) < 0)
+    goto out;
+  if (cg && !ocirun_cgroup_is_empty_manager (cg))
+    freeze = ocirun_cgroup_path (cg, strcmp (ocirun_cgroup_mode_name (cg), "v2") == 0 ? NULL : "freezer");
+
+  args_add (&a, "criu");
+  args_add (&a, pre_dump ? "pre-dump" : "dump");
+  args_add (&a, "--tree=%d", st.state->pid);
+  args_add (&a, "--images-dir=%s", image);
+  args_add (&a, "--work-dir=%s", work);
+  args_add (&a, "--log-file=%s", log);
+  args_add (&a, "-v4");
+  args_add (&a, "--root=%s", st.rootfs ? st.rootfs : "/");
+  common_args (&a, o);
+  if (leave_running && !pre_dump)
+    args_add (&a, "--leave-running");
+  if (freeze && *freeze)
+    args_add (&a, "--freeze-cgroup=%s", freeze);
+  if (pre_dump || o->parent_path)
+    args_add (&a, "--track-mem");
+  if (o->parent_path)
+    args_add (&a, "--prev-images-dir=%s", o->parent_path);
+  if (o->empty_ns_net)
+    args_add (&a, "--empty-ns=net");
+  /* runc: a bind mount is external, named by its destination */
+  for (i = 0; i < config->mounts_len; i++)
+    if (mount_is_bind (&config->mounts[i]))
+      args_add (&a, "--external=mnt[%s]:%s", config->mounts[i].destination, config->mounts[i].destination);
+  if (netns_path (config))
+    {
+      struct stat sb;
+      if (stat (netns_path (config), &sb) < 0)
+        {
+          ocirun_make_error (err, errno, "linux.namespaces: network path `%s`", netns_path (config));
+          goto out;
+        }
+      args_add (&a, "--external=net[%lu]:extRootNetNS", (unsigned long) sb.st_ino);
+    }
+
+  if (run_criu (bin, &a, log, NULL, 0, NULL, &status, err) < 0)
+    goto out;
+  if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
+    {
+      if (freeze && *freeze)
+        {
+          /* criu thaws what it froze; make sure, the container was running */
+          ocirun_error_t tmp = NULL;
+          ocirun_cgroup_freeze (cg, false, &tmp);
+          ocirun_error_release (&tmp);
+        }
+      criu_failed (pre_dump ? "pre-dump" : "dump", status, log, err);
+      goto out;
+    }
+  ret = 0;
+  if (!leave_running)
+    {
+      /* runc: the dumped container is destroyed (poststop hooks, cgroup,
+       * state): its processes were killed by criu, restore re-creates it */
+      ocirun_cgroup_free (cg);
+      cg = NULL;
+      oci_config_free (config);
+      config = NULL;
+      ocirun_status_release (&st);
+      args_free (&a);
+      return ocirun_container_delete (ctx, true, err);
+    }
+out:
+  args_free (&a);
+  if (cg)
+    ocirun_cgroup_free (cg);
+  oci_config_free (config);
+  ocirun_status_release (&st);
+  return ret;
+}
+
+/* ---- restore ---- */
+
+static int
+read_pid (const char *path, pid_t *pid, ocirun_error_t *err)
+{
+  cleanup_free char *data = NULL;
+  long long n;
+  char *nl;
+  if (read_all_file (path, &data, NULL, err) < 0)
+    return -1;
+  nl = strchr (data, '\n');
+  if (nl)
+    *nl = '\0';
+  if (parse_int64 (data, &n) < 0 || n <= 0)
+    return ocirun_make_error (err, 0, "`%s`: expected a pid, got `%s`", path, data);
+  *pid = (pid_t) n;
+  return 0;
+}
+
+int
+ocirun_container_restore (struct ocirun_context *ctx, const struct ocirun_criu_options *o, int *exit_status,
+                          ocirun_error_t *err)
+{
+  struct ocirun_status st;
+  struct args a = { 0 };
+  cleanup_free char *bin_found = NULL;
+  cleanup_free char *bundle = NULL;
+  cleanup_free char *config_path = NULL;
+  cleanup_free char *raw = NULL;
+  cleanup_free char *rootfs = NULL;
+  cleanup_free char *image = NULL;
+  cleanup_free char *work = NULL;
+  cleanup_free char *log = NULL;
+  cleanup_free char *pidfile = NULL;
+  cleanup_free char *inventory = NULL;
+  cleanup_free char *cgsaved = NULL;
+  cleanup_close int netns_fd = -1;
+  char *desc[3] = { NULL, NULL, NULL };
+  int stdio_copies[3] = { -1, -1, -1 };
+  int keep[4];
+  size_t nkeep = 0;
+  oci_config *config = NULL;
+  ocirun_cgroup *cg = NULL;
+  const char *bin;
+  sigset_t mask, old;
+  bool have_status = false, masked = false;
+  pid_t pid = -1;
+  size_t raw_len = 0, i;
+  int status = 0, ret = -1;
+  struct stat sb;
+
+  *exit_status = 0;
+  memset (&st, 0, sizeof st);
+  st.dirfd = -1;
+  if (ocirun_validate_id (ctx->id, err) < 0)
+    return -1;
+  if (validate_mode (o->manage_cgroups_mode, err) < 0)
+    return -1;
+  if (ctx->systemd_cgroup)
+    return ocirun_make_error (err, 0, "--systemd-cgroup: the systemd cgroup driver is not supported yet");
+  bundle = realpath (ctx->bundle ? ctx->bundle : ".", NULL);
+  if (bundle == NULL)
+    return ocirun_make_error (err, errno, "bundle `%s`", ctx->bundle ? ctx->bundle : ".");
+  xasprintf (&config_path, "%s/config.json", bundle);
+  config = ocirun_load_config (config_path, &raw, &raw_len, err);
+  if (config == NULL)
+    return -1;
+  if (ocirun_config_validate (config, true, err) < 0)
+    goto out;
+  if (config->root->path[0] == '/')
+    rootfs = realpath (config->root->path, NULL);
+  else
+    {
+      cleanup_free char *rel = NULL;
+      xasprintf (&rel, "%s/%s", bundle, config->root->path);
+      rootfs = realpath (rel, NULL);
+    }
+  if (rootfs == NULL || stat (rootfs, &sb) < 0 || !S_ISDIR (sb.st_mode))
+    {
+      ocirun_make_error (err, rootfs ? ENOTDIR : errno, "root.path: `%s`", config->root->path);
+      goto out;
+    }
+  if (config->process->terminal)
+    {
+      ocirun_make_error (err, 0, "restore: process.terminal is true: not supported "
+                         "(criu's command line cannot hand the pty to a console socket)");
+      goto out;
+    }
+  if (ctx->console_socket)
+    {
+      ocirun_make_error (err, 0, "--console-socket: only meaningful when process.terminal is true");
+      goto out;
+    }
+  image = realpath (o->image_path, NULL);
+  if (image == NULL)
+    {
+      ocirun_make_error (err, errno, "restore: --image-path `%s`", o->image_path);
+      goto out;
+    }
+  xasprintf (&inventory, "%s/inventory.img", image);
+  if (access (inventory, R_OK) < 0)
+    {
+      ocirun_make_error (err, 0, "restore: --image-path `%s`: no checkpoint there (no inventory.img)", image);
+      goto out;
+    }
+  bin = criu_binary (ctx, &bin_found, err);
+  if (bin == NULL)
+    goto out;
+  if (read_descriptors (image, desc, err) < 0)
+    goto out;
+  if (netns_path (config))
+    {
+      netns_fd = open (netns_path (config), O_RDONLY | O_CLOEXEC);
+      if (netns_fd < 0)
+        {
+          ocirun_make_error (err, errno, "linux.namespaces: network path `%s`", netns_path (config));
+          goto out;
+        }
+    }
+
+  if (!ctx->detach)
+    {
+      ocirun_foreground_prepare (&mask, &old);
+      masked = true;
+    }
+
+  /* from here on there is state to undo */
+  if (ocirun_status_create (ctx->root, ctx->id, &st, err) < 0)
+    {
+      ocirun_status_release (&st);
+      goto out;
+    }
+  have_status = true;
+  if (o->work_path)
+    {
+      if (mkdir_p (o->work_path, 0700, err) < 0)
+        goto fail;
+      work = realpath (o->work_path, NULL);
+      if (work == NULL)
+        {
+          ocirun_make_error (err, errno, "restore: --work-path `%s`", o->work_path);
+          goto fail;
+        }
+    }
+  else
+    work = xstrdup (image);
+  xasprintf (&log, "%s/restore.log", work);
+  unlink (log);
+  xasprintf (&pidfile, "%s/restore.pid", st.dir);
+
+  st.state = xmalloc0 (sizeof (oci_state));
+  st.state->oci_version = xstrdup (OCI_SPEC_VERSION);
+  st.state->id = xstrdup (ctx->id);
+  st.state->status = xstrdup ("creating");
+  st.state->bundle = xstrdup (bundle);
+  st.state->annotations = config->annotations;
+  st.created = ocirun_now_rfc3339 ();
+  st.rootfs = xstrdup (rootfs);
+  if (write_file_atomic_at (st.dirfd, "config.json", raw, raw_len, err) < 0)
+    goto fail;
+  if (ocirun_cgroup_create (ctx->id, config->linux_, ctx->rootless, &cg, err) < 0)
+    goto fail;
+  cgsaved = ocirun_cgroup_save (cg);
+  st.cgroup = xstrdup (cgsaved);
+  if (ocirun_status_write (&st, err) < 0)
+    goto fail;
+
+  args_add (&a, "criu");
+  args_add (&a, "restore");
+  args_add (&a, "--images-dir=%s", image);
+  args_add (&a, "--work-dir=%s", work);
+  args_add (&a, "--log-file=%s", log);
+  args_add (&a, "-v4");
+  args_add (&a, "--root=%s", rootfs);
+  args_add (&a, "--restore-detached");
+  args_add (&a, "--pidfile=%s", pidfile);
+  common_args (&a, o);
+  if (o->empty_ns_net)
+    args_add (&a, "--empty-ns=net");
+  if (o->lsm_profile)
+    args_add (&a, "--lsm-profile=%s", o->lsm_profile);
+  if (o->lsm_mount_context)
+    args_add (&a, "--lsm-mount-context=%s", o->lsm_mount_context);
+  if (!ocirun_cgroup_is_empty_manager (cg))
+    {
+      const char *rel = ocirun_cgroup_relative_path (cg);
+      if (rel && *rel && (o->manage_cgroups_mode == NULL || strcmp (o->manage_cgroups_mode, "ignore") != 0))
+        args_add (&a, "--cgroup-root=%s", rel);
+    }
+  for (i = 0; i < config->mounts_len; i++)
+    if (mount_is_bind (&config->mounts[i]))
+      {
+        const char *src = config->mounts[i].source ? config->mounts[i].source : "";
+        cleanup_free char *abs = NULL;
+        if (src[0] != '/')
+          xasprintf (&abs, "%s/%s", bundle, src);
+        args_add (&a, "--external=mnt[%s]:%s", config->mounts[i].destination, abs ? abs : src);
+      }
+  if (netns_fd >= 0)
+    {
+      args_add (&a, "--inherit-fd=fd[%d]:extRootNetNS", netns_fd);
+      keep[nkeep++] = netns_fd;
+    }
+  /* runc: the init's stdio pipes become ours (containerd, conmon); criu
+   * gets copies above 2, its own stdio goes to the log */
+  for (i = 0; i < 3; i++)
+    if (desc[i] && strncmp (desc[i], "pipe:", 5) == 0)
+      {
+        int d = fcntl ((int) i, F_DUPFD_CLOEXEC, 10);
+        if (d < 0)
+          {
+            ocirun_make_error (err, errno, "restore: stdio fd %zu (a pipe in the checkpoint)", i);
+            goto fail;
+          }
+        stdio_copies[i] = d;
+        args_add (&a, "--inherit-fd=fd[%d]:%s", d, desc[i]);
+        keep[nkeep++] = d;
+      }
+
+  if (run_criu (bin, &a, log, nkeep ? keep : NULL, nkeep, ocirun_cgroup_is_empty_manager (cg) ? NULL : cg, &status,
+                err)
+      < 0)
+    goto fail;
+  if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
+    {
+      criu_failed ("restore", status, log, err);
+      goto fail;
+    }
+  if (read_pid (pidfile, &pid, err) < 0)
+    {
+      ocirun_error_prefix (err, "criu restore");
+      goto fail;
+    }
+  unlink (pidfile);
+  st.state->has_pid = true;
+  st.state->pid = pid;
+  st.start_time = process_start_time (pid);
+  free (st.state->status);
+  st.state->status = xstrdup ("running");
+  if (st.start_time == 0)
+    {
+      /* it already exited: a foreground restore still reports its status */
+      if (ctx->detach)
+        {
+          ocirun_make_error (err, 0, "criu restore: the restored process %d exited at once; see `%s`", pid, log);
+          goto fail;
+        }
+    }
+  if (ocirun_status_write (&st, err) < 0)
+    goto fail;
+  if (ctx->pid_file && ocirun_write_pid_file (ctx->pid_file, pid, err) < 0)
+    goto fail;
+  ret = 0;
+  if (ctx->detach)
+    goto done;
+
+  /* foreground: wait as run does, then delete */
+  st.state->annotations = (oci_map){ 0 };
+  ocirun_status_release (&st);
+  have_status = false;
+  ret = ocirun_wait_foreground (pid, -1, &mask, exit_status, err);
+  sigprocmask (SIG_SETMASK, &old, NULL);
+  masked = false;
+  {
+    ocirun_error_t tmp = NULL;
+    if (ocirun_container_delete (ctx, true, &tmp) < 0)
+      {
+        ocirun_warning ("%s", tmp->msg);
+        ocirun_error_release (&tmp);
+      }
+  }
+  goto done;
+
+fail:
+  if (pid > 0)
+    kill (pid, SIGKILL);
+  if (cg)
+    {
+      ocirun_error_t tmp = NULL;
+      ocirun_cgroup_kill (cg, SIGKILL, &tmp);
+      ocirun_error_release (&tmp);
+      if (ocirun_cgroup_destroy (cg, &tmp) < 0)
+        {
+          ocirun_warning ("cleanup: %s", tmp->msg);
+          ocirun_error_release (&tmp);
+        }
+    }
+  if (pid > 0)
+    while (waitpid (pid, NULL, WNOHANG) > 0)
+      ;
+  if (have_status)
+    {
+      ocirun_error_t tmp = NULL;
+      if (ocirun_status_remove (ctx->root, &st, &tmp) < 0)
+        {
+          ocirun_warning ("cleanup: %s", tmp->msg);
+          ocirun_error_release (&tmp);
+        }
+    }
+  ret = -1;
+done:
+  if (masked)
+    sigprocmask (SIG_SETMASK, &old, NULL);
+  if (have_status)
+    {
+      if (st.state)
+        st.state->annotations = (oci_map){ 0 };
+      ocirun_status_release (&st);
+    }
+out:
+  for (i = 0; i < 3; i++)
+    {
+      free (desc[i]);
+      if (stdio_copies[i] >= 0)
+        close (stdio_copies[i]);
+    }
+  args_free (&a);
+  if (cg)
+    ocirun_cgroup_free (cg);
+  oci_config_free (config);
+  return ret;
+}
