@@ -366,6 +366,7 @@ ocirun_container_checkpoint (struct ocirun_context *ctx, const struct ocirun_cri
   const char *bin, *live, *freeze = NULL;
   bool pre_dump = o->pre_dump;
   bool leave_running = o->leave_running || pre_dump;
+  bool was_paused;
   size_t raw_len, i;
   int status = 0, ret = -1;
 
@@ -379,9 +380,14 @@ ocirun_container_checkpoint (struct ocirun_context *ctx, const struct ocirun_cri
       return -1;
     }
   live = ocirun_status_live (&st);
-  if (strcmp (live, "running") != 0)
+  /* paused too: containerd's client pauses a task before it asks for the
+   * checkpoint (and resumes it after), runc dumps it; criu finds the cgroup
+   * frozen and leaves it in the state it found */
+  was_paused = strcmp (live, "paused") == 0;
+  if (strcmp (live, "running") != 0 && !was_paused)
     {
-      ocirun_make_error (err, 0, "container `%s` is %s: checkpoint needs a running container", ctx->id, live);
+      ocirun_make_error (err, 0, "container `%s` is %s: checkpoint needs a running or paused container", ctx->id,
+                         live);
       goto out;
     }
   xasprintf (&cfgpath, "%s/config.json", st.dir);
@@ -462,7 +468,7 @@ ocirun_container_checkpoint (struct ocirun_context *ctx, const struct ocirun_cri
     goto out;
   if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
     {
-      if (freeze && *freeze)
+      if (freeze && *freeze && !was_paused)
         {
           /* criu thaws what it froze; make sure, the container was running */
           ocirun_error_t tmp = NULL;

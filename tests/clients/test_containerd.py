@@ -551,13 +551,21 @@ def test_oom_event(world):
         reader.join(timeout=10)
 
 
-def test_checkpoint_is_refused_clearly(world):
-    """Not supported (README): containerd's error carries ocirun's message,
-    and the task keeps running."""
+def test_checkpoint_where_criu_cannot_run(world):
+    """containerd pauses the task, runs `ocirun checkpoint`, resumes it.
+    Where criu cannot dump (criu 3.17 on a newer kernel: tests/criu runs the
+    real dumps in the qemu lane), containerd's error carries ocirun's message
+    naming criu's log, and the task runs on."""
+    r = subprocess.run(["criu", "check"], capture_output=True, text=True) if shutil.which("criu") else None
+    if r is not None and r.returncode == 0:
+        pytest.skip("criu works here: this test is about the failure path")
     cid, pid = world.start()
     r = world.ctr("task", "checkpoint", cid)
     assert r.rc != 0, r
-    assert "ocirun: unknown command `checkpoint`" in r.err, r
+    if shutil.which("criu"):
+        assert "ocirun: criu dump failed" in r.err and "dump.log" in r.err, r
+    else:
+        assert "criu" in r.err and "not found" in r.err, r
     assert world.ctr.status(cid) == "RUNNING"
     assert [p for p, _ in world.ctr.ps(cid)] == [pid]
 

@@ -223,6 +223,41 @@ def test_leave_running(ctr, rt, work):
 
 
 @needs_criu
+def test_paused_container(ctr, rt, work):
+    """containerd's client pauses a task, checkpoints it, resumes it: a
+    paused container is dumped (runc too), stays paused with
+    --leave-running, goes on counting when resumed; dumped without
+    --leave-running it is gone, and restore brings the counter back."""
+    c = counter_container(ctr)
+    pid = run_detached(c, work)
+    wait_count(c, 3)
+    assert c.rt.run("pause", c.id).ok
+    img = checkpoint(c, work, "--leave-running")
+    assert (img / "inventory.img").exists()
+    st = c.state()
+    assert st["status"] == "paused" and st["pid"] == pid, st
+    n = count(c)
+    time.sleep(0.5)
+    assert count(c) == n, "a paused container ran during/after its checkpoint"
+    assert c.rt.run("resume", c.id).ok
+    n = wait_count(c, n + 3)
+    assert c.rt.run("pause", c.id).ok
+    img2 = checkpoint(c, work, image="img2")
+    assert not c.state_dir().exists() and c.cgroup_dirs() == []
+    rtlib.reap_orphans()
+    assert not rtlib.pid_alive(pid)
+    frozen = count(c)
+    rc, log = ocirun(c.rt, work, "restore", "-d", "--image-path", img2, "--bundle", c.bundle, c.id)
+    assert rc == 0, log
+    st = c.state()
+    assert st["status"] == "running", st
+    c.pid = st["pid"]
+    assert wait_count(c, frozen + 3) > frozen
+    c.delete(force=True)
+    assert c.cgroup_dirs() == [] and not c.state_dir().exists()
+
+
+@needs_criu
 def test_foreground_restore_waits_for_exit_status(ctr, rt, work):
     """restore without --detach waits like run: its exit status is the
     container's, and the container is deleted afterwards."""
@@ -395,3 +430,14 @@ def test_checkpoint_fails_cleanly_without_working_criu(ctr, rt, work):
     assert rc == 1 and "--manage-cgroups-mode" in one_line(log), log
     assert c.state()["status"] == "running"
     os.kill(pid, 0)
+    # paused (containerd pauses before it checkpoints): still paused after
+    # the failure, not thawed behind the caller's back
+    assert c.rt.run("pause", c.id).ok
+    rc, log = ocirun(rt, work, "checkpoint", "--image-path", img, c.id)
+    assert rc == 1 and ("criu" in one_line(log)), log
+    assert c.state()["status"] == "paused"
+    n = count(c)
+    time.sleep(0.5)
+    assert count(c) == n, "the failed checkpoint thawed a paused container"
+    assert c.rt.run("resume", c.id).ok
+    wait_count(c, n + 3)
