@@ -337,3 +337,29 @@ def test_rootless_as_root_of_a_user_namespace_state_dir(rl, rootfs_template):
     assert (b / "state.ls").read_text().split() == [cid]
     assert not (Path("/run/ocirun") / cid).exists()
     assert (b / "after.ls").read_text().split() == []
+
+
+def test_rootless_as_root_of_a_user_namespace_stderr(rl, rootfs_template):
+    """There, the cgroup it cannot make is skipped without a word on stderr
+    (as runc and crun) and a failing create says only its error: podman
+    takes the runtime's stderr for the error message, its first line with
+    "Permission denied" first; ocirun's note "rootless: cannot create the
+    cgroup (...: Permission denied)" made `podman run IMG /no/such/binary`
+    report that note and exit 126 instead of the real error and 127."""
+    b = _nested_bundle(rl, rootfs_template, "b", ["/bin/true"])
+    bad = _nested_bundle(rl, rootfs_template, "bad", ["/no/such/binary"])
+    cid = rtlib.new_id("rlns")
+    _as_root_of_a_user_namespace(rl, (
+        '{o} run --bundle {b} {cid}-run >{b}/run.out 2>{b}/run.err; echo $? >{b}/run.rc; '
+        '{o} create --bundle {b} {cid} >{b}/create.out 2>{b}/create.err; {o} delete --force {cid}; '
+        '{o} run --bundle {bad} {cid}-bad >/dev/null 2>{b}/bad.err; echo $? >{b}/bad.rc; '
+        '{o} --debug run --bundle {b} {cid}-debug >/dev/null 2>{b}/debug.err'
+    ).replace("{bad}", str(bad)).replace("{b}", str(b)).replace("{cid}", cid))
+    assert (b / "run.rc").read_text().strip() == "0", (b / "run.err").read_text()
+    assert (b / "run.err").read_text() == ""
+    assert (b / "create.err").read_text() == ""
+    assert (b / "bad.rc").read_text().strip() != "0"
+    assert (b / "bad.err").read_text() == "ocirun: process.args[0]: `/no/such/binary`: No such file or directory\n"
+    # still there for --debug
+    assert "rootless: cannot create the cgroup" in (b / "debug.err").read_text()
+    assert not list((rl.xdg / "ocirun").glob(cid + "*"))
