@@ -9,7 +9,33 @@
 
 #include "hardening.h"
 #include "ocirun.h"
+#include "userns.h"
 #include "utils.h"
+
+/* runc's --rootless=auto: not root, or root only inside a user namespace
+ * other than the initial one (rootless podman runs the runtime as uid 0 of
+ * its own user namespace: cgroups are not ours to make there) */
+static bool
+rootless_auto (void)
+{
+  return geteuid () != 0 || ocirun_userns_is_nested ();
+}
+
+/* runc's shouldHonorXDGRuntimeDir: $XDG_RUNTIME_DIR/ocirun when not root,
+ * or when root of a nested user namespace that is not the real root's
+ * session ($USER unset or not "root"); /run/ocirun otherwise (a real root's
+ * XDG_RUNTIME_DIR=/run/user/0 is ignored, as by runc) */
+static bool
+honor_xdg_runtime_dir (void)
+{
+  const char *user;
+  if (geteuid () != 0)
+    return true;
+  if (!ocirun_userns_is_nested ())
+    return false;
+  user = getenv ("USER");
+  return user == NULL || strcmp (user, "root") != 0;
+}
 
 static const struct
 {
@@ -95,8 +121,7 @@ main (int argc, char **argv)
   size_t i;
   int c, ret;
 
-  /* rootless by default when not root (runc's --rootless=auto) */
-  g.rootless = geteuid () != 0;
+  g.rootless = rootless_auto ();
   opterr = 0;
   while ((c = getopt_long (argc, argv, "+vh", opts, NULL)) != -1)
     {
@@ -123,7 +148,7 @@ main (int argc, char **argv)
           g.systemd_cgroup = true;
           break;
         case 'R':
-          g.rootless = (optarg && strcasecmp (optarg, "auto") == 0) ? geteuid () != 0 : cli_bool (optarg);
+          g.rootless = (optarg && strcasecmp (optarg, "auto") == 0) ? rootless_auto () : cli_bool (optarg);
           break;
         case 'C':
           g.criu = optarg;
@@ -150,14 +175,15 @@ main (int argc, char **argv)
     {
       const char *xdg = getenv ("XDG_RUNTIME_DIR");
       static char buf[4096];
-      if (geteuid () != 0 && xdg && *xdg)
+      bool use_xdg = honor_xdg_runtime_dir ();
+      if (use_xdg && xdg && *xdg)
         {
           snprintf (buf, sizeof buf, "%s/ocirun", xdg);
           g.root = buf;
         }
       else
         g.root = "/run/ocirun";
-      if (geteuid () != 0 && !(xdg && *xdg) && access ("/run/ocirun", W_OK) < 0 && optind < argc
+      if (use_xdg && !(xdg && *xdg) && access ("/run/ocirun", W_OK) < 0 && optind < argc
           && strcmp (argv[optind], "spec") != 0 && strcmp (argv[optind], "features") != 0)
         {
           fprintf (stderr, "ocirun: --root: XDG_RUNTIME_DIR is not set and /run/ocirun is not writable by uid %u: "

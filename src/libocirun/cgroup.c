@@ -801,8 +801,14 @@ ocirun_cgroup_create (const char *id, const oci_linux *lnx, bool rootless, ociru
               }
           if (rootless && (mkerr == EACCES || mkerr == EPERM || mkerr == EROFS) && !resources_requested (res))
             {
-              ocirun_warning ("rootless: cannot create the cgroup (%s); running without cgroup limits",
-                              (*err)->msg);
+              /* a note for the unprivileged user at a shell; as root of a
+               * user namespace a container engine made (rootless podman)
+               * only a debug line: runc and crun say nothing there, and
+               * podman takes the runtime's whole stderr for the error, its
+               * first "Permission denied" line first, so this note would
+               * hide the real error of a failing create */
+              ocirun_log (geteuid () != 0 ? OCIRUN_LOG_WARNING : OCIRUN_LOG_INFO,
+                          "rootless: cannot create the cgroup (%s); running without cgroup limits", (*err)->msg);
               ocirun_error_release (err);
               /* an empty manager that remembers our own cgroups (for mounts) */
               for (j = 0; j < cg->n; j++)

@@ -289,3 +289,77 @@ def test_rootless_exec_unmapped_user(rl, rootfs_template):
     assert len(r.err.strip().splitlines()) == 1, r
     assert rl.run("delete", "--force", cid).rc == 0
     assert not (rl.xdg / "ocirun" / cid).exists()
+
+
+
+def _as_root_of_a_user_namespace(rl, script):
+    """Run `sh -c script` as the test user's uid 0 in a user namespace of its
+    own (unshare --map-root-user), with the user's XDG_RUNTIME_DIR and USER:
+    how rootless podman runs the runtime (as uid 0 of its namespace, no
+    --root).  {o} in script is ocirun."""
+    argv = ["runuser", "-u", USER, "--", "env", "-i", "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+            "XDG_RUNTIME_DIR=%s" % rl.xdg, "USER=%s" % USER,
+            "unshare", "--user", "--map-root-user", "sh", "-c", script.replace("{o}", OCIRUN)]
+    p = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p
+
+
+def _nested_bundle(rl, rootfs_template, name, args):
+    b = rl.bundle(name, rootfs_template)
+
+    def cfgfn(cfg):
+        cfg["process"]["terminal"] = False
+        cfg["process"]["args"] = args
+        # uid 0 of the namespace is the user outside
+        cfg["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 0, "size": 1}]
+        cfg["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 0, "size": 1}]
+    edit(b, cfgfn)
+    return b
+
+
+def test_rootless_as_root_of_a_user_namespace_state_dir(rl, rootfs_template):
+    """As root of a user namespace (not the initial one) with
+    XDG_RUNTIME_DIR set and USER not root, the state goes to
+    $XDG_RUNTIME_DIR/ocirun, as runc's shouldHonorXDGRuntimeDir: podman
+    expected it there; ocirun used /run/ocirun, which is not the user's
+    (mkdir: Permission denied), and every rootless podman run failed."""
+    b = _nested_bundle(rl, rootfs_template, "b", ["/bin/sh", "-c", "id -u; cat /proc/self/uid_map"])
+    cid = rtlib.new_id("rlns")
+    _as_root_of_a_user_namespace(rl, (
+        '{o} run --bundle {b} {cid}-run >{b}/run.out 2>{b}/run.err; echo $? >{b}/run.rc; '
+        '{o} create --bundle {b} {cid} >{b}/create.out 2>{b}/create.err; echo $? >{b}/create.rc; '
+        'ls "$XDG_RUNTIME_DIR/ocirun" >{b}/state.ls; {o} delete --force {cid}; '
+        'ls "$XDG_RUNTIME_DIR/ocirun" >{b}/after.ls'
+    ).replace("{b}", str(b)).replace("{cid}", cid))
+    assert (b / "run.rc").read_text().strip() == "0", (b / "run.err").read_text()
+    assert (b / "run.out").read_text().split() == ["0", "0", "0", "1"]
+    assert (b / "create.rc").read_text().strip() == "0", (b / "create.err").read_text()
+    assert (b / "state.ls").read_text().split() == [cid]
+    assert not (Path("/run/ocirun") / cid).exists()
+    assert (b / "after.ls").read_text().split() == []
+
+
+def test_rootless_as_root_of_a_user_namespace_stderr(rl, rootfs_template):
+    """There, the cgroup it cannot make is skipped without a word on stderr
+    (as runc and crun) and a failing create says only its error: podman
+    takes the runtime's stderr for the error message, its first line with
+    "Permission denied" first; ocirun's note "rootless: cannot create the
+    cgroup (...: Permission denied)" made `podman run IMG /no/such/binary`
+    report that note and exit 126 instead of the real error and 127."""
+    b = _nested_bundle(rl, rootfs_template, "b", ["/bin/true"])
+    bad = _nested_bundle(rl, rootfs_template, "bad", ["/no/such/binary"])
+    cid = rtlib.new_id("rlns")
+    _as_root_of_a_user_namespace(rl, (
+        '{o} run --bundle {b} {cid}-run >{b}/run.out 2>{b}/run.err; echo $? >{b}/run.rc; '
+        '{o} create --bundle {b} {cid} >{b}/create.out 2>{b}/create.err; {o} delete --force {cid}; '
+        '{o} run --bundle {bad} {cid}-bad >/dev/null 2>{b}/bad.err; echo $? >{b}/bad.rc; '
+        '{o} --debug run --bundle {b} {cid}-debug >/dev/null 2>{b}/debug.err'
+    ).replace("{bad}", str(bad)).replace("{b}", str(b)).replace("{cid}", cid))
+    assert (b / "run.rc").read_text().strip() == "0", (b / "run.err").read_text()
+    assert (b / "run.err").read_text() == ""
+    assert (b / "create.err").read_text() == ""
+    assert (b / "bad.rc").read_text().strip() != "0"
+    assert (b / "bad.err").read_text() == "ocirun: process.args[0]: `/no/such/binary`: No such file or directory\n"
+    # still there for --debug
+    assert "rootless: cannot create the cgroup" in (b / "debug.err").read_text()
+    assert not list((rl.xdg / "ocirun").glob(cid + "*"))
