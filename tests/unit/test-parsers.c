@@ -47,9 +47,26 @@ test_error_one_line (void)
   ocirun_error_release (&err);
 }
 
+/* signal_parse: SIGRTMIN + a huge offset was a signed overflow (UBSan) */
+static void
+test_signal_parse (void)
+{
+  CHECK (signal_parse ("KILL") == SIGKILL, "KILL");
+  CHECK (signal_parse ("sigterm") == SIGTERM, "sigterm");
+  CHECK (signal_parse ("9") == 9, "9");
+  CHECK (signal_parse ("0") == -1 && signal_parse ("") == -1 && signal_parse ("65") == -1, "out of range numbers");
+  CHECK (signal_parse ("RTMIN") == SIGRTMIN && signal_parse ("SIGRTMIN+3") == SIGRTMIN + 3, "RTMIN+3");
+  CHECK (signal_parse ("RTMAX-1") == SIGRTMAX - 1, "RTMAX-1");
+  CHECK (signal_parse ("RTMIN-1") == -1 && signal_parse ("RTMAX+1") == -1, "outside the real-time range");
+  CHECK (signal_parse ("RTMIN9223372036854775807") == -1, "huge offset");
+  CHECK (signal_parse ("RTMAX-9223372036854775808") == -1, "huge negative offset");
+  CHECK (signal_parse ("RTMINx") == -1 && signal_parse ("NOPE") == -1, "garbage");
+}
+
 int
 main (void)
 {
+  test_signal_parse ();
   test_error_one_line ();
   printf ("%d passed, %d failed\n", passed, failed);
   return failed ? 1 : 0;
