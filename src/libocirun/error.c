@@ -14,6 +14,36 @@ int ocirun_log_verbosity = OCIRUN_LOG_WARNING;
 static int log_fd = -1;
 static bool log_json;
 
+/* Errors are one line (main prints them once, the json log carries them as
+ * one field): a control character that came with a user-supplied name (an
+ * `exec --user` argument, a config string) is shown as \xNN, so it can
+ * neither break the line nor forge another log line.  Takes ownership. */
+static char *
+one_line (char *msg)
+{
+  size_t n = 0;
+  const unsigned char *p;
+  char *r, *o;
+  if (msg == NULL)
+    return NULL;
+  for (p = (const unsigned char *) msg; *p; p++)
+    if (*p < 0x20 || *p == 0x7f)
+      n++;
+  if (n == 0)
+    return msg;
+  r = malloc (strlen (msg) + 3 * n + 1);
+  if (r == NULL)
+    return msg;
+  for (p = (const unsigned char *) msg, o = r; *p; p++)
+    if (*p < 0x20 || *p == 0x7f)
+      o += sprintf (o, "\\x%02x", *p);
+    else
+      *o++ = (char) *p;
+  *o = '\0';
+  free (msg);
+  return r;
+}
+
 static int
 verror (ocirun_error_t *err, int errno_, const char *fmt, va_list ap)
 {
@@ -38,7 +68,7 @@ verror (ocirun_error_t *err, int errno_, const char *fmt, va_list ap)
       return -1;
     }
   (*err)->status = errno_;
-  (*err)->msg = msg ? msg : strdup ("out of memory");
+  (*err)->msg = msg ? one_line (msg) : strdup ("out of memory");
   return -1;
 }
 
@@ -66,7 +96,7 @@ ocirun_error_prefix (ocirun_error_t *err, const char *fmt, ...)
   if (prefix && asprintf (&full, "%s: %s", prefix, (*err)->msg) >= 0)
     {
       free ((*err)->msg);
-      (*err)->msg = full;
+      (*err)->msg = one_line (full);
     }
   free (prefix);
   return -1;

@@ -150,6 +150,14 @@ typedef int (*nl_cb) (const struct nlmsghdr *m, void *data);
 /* Send r; read the answers up to the ack or error (NLMSG_DONE for a dump),
  * handing every other message of ours to cb.  Returns 0 or -errno, with the
  * kernel's explanation, if any, in ext. */
+
+/* NLMSG_OK without its int/__u32 comparison (clang's -Wsign-compare). */
+static bool
+nl_msg_ok (const struct nlmsghdr *m, int len)
+{
+  return len >= (int) sizeof *m && m->nlmsg_len >= sizeof *m && m->nlmsg_len <= (unsigned int) len;
+}
+
 static int
 nl_call (struct nl *nl, struct nlreq *r, nl_cb cb, void *data, char *ext, size_t extlen)
 {
@@ -174,7 +182,7 @@ nl_call (struct nl *nl, struct nlreq *r, nl_cb cb, void *data, char *ext, size_t
       if (n == 0)
         return -ECONNRESET;
       len = (int) n;
-      for (m = (const struct nlmsghdr *) nl->buf; NLMSG_OK (m, len); m = NLMSG_NEXT (m, len))
+      for (m = (const struct nlmsghdr *) nl->buf; nl_msg_ok (m, len); m = NLMSG_NEXT (m, len))
         {
           /* left over from a dump a callback gave up on */
           if (m->nlmsg_seq != nl->seq)

@@ -1109,6 +1109,65 @@ cache_checksum (const struct cache_header *h, const void *rest, size_t rest_len,
   sha256_final (&c, out);
 }
 
+/* Verify the bytes of a cache file (size bytes at buf, read whole) against
+ * the key we expect: header, lengths, checksum, the identity of the
+ * libseccomp that built it, and the program itself.  Returns NULL with
+ * f->insns and f->len filled, or the reason for the rejection.  Kept apart
+ * from the file handling so that tests/fuzz/fuzz-seccomp-cache.c can feed
+ * it arbitrary bytes. */
+static const char *
+cache_verify (const uint8_t *buf, size_t size, const uint8_t key[32], ocirun_seccomp_filter *f)
+{
+  const struct cache_header *h = (const struct cache_header *) buf;
+  const char *why = NULL;
+  uint8_t sum[32];
+  struct stat st;
+  size_t prog_len;
+  char *lib_path = NULL;
+
+  if (size < sizeof (struct cache_header))
+    return "bad size";
+  prog_len = (size_t) h->n_insns * sizeof (struct sock_filter);
+  if (memcmp (h->magic, CACHE_MAGIC, sizeof h->magic) != 0)
+    return "bad magic";
+  if (h->format != CACHE_FORMAT || h->header_size != sizeof (struct cache_header))
+    return "other format version";
+  if (memcmp (h->key, key, 32) != 0)
+    return "key mismatch";
+  if (h->n_insns == 0 || h->n_insns > BPF_MAXINSNS || h->lib_path_len == 0 || h->lib_path_len >= PATH_MAX)
+    return "bad lengths";
+  if (sizeof (struct cache_header) + h->lib_path_len + prog_len != size)
+    return "size does not match the header";
+  cache_checksum (h, buf + sizeof *h, h->lib_path_len + prog_len, sum);
+  if (memcmp (sum, h->checksum, sizeof sum) != 0)
+    return "bad checksum";
+
+  /* Is the libseccomp that built this program still the one installed? */
+  lib_path = strndup ((const char *) buf + sizeof *h, h->lib_path_len);
+  if (lib_path == NULL || memchr (lib_path, '\0', h->lib_path_len) != NULL || stat (lib_path, &st) < 0)
+    why = "libseccomp that built it is gone";
+  else if ((uint64_t) st.st_dev != h->lib_dev || (uint64_t) st.st_ino != h->lib_ino || (uint64_t) st.st_size != h->lib_size
+           || st.st_mtim.tv_sec != h->lib_mtime_sec || st.st_mtim.tv_nsec != h->lib_mtime_nsec)
+    why = "libseccomp changed since";
+  free (lib_path);
+  if (why)
+    return why;
+
+  /* the program follows a variable-length path: copy it to an aligned
+   * buffer before looking at it as struct sock_filter */
+  f->insns = xmalloc0 (prog_len);
+  memcpy (f->insns, buf + sizeof *h + h->lib_path_len, prog_len);
+  why = bpf_check ((const struct sock_filter *) f->insns, h->n_insns);
+  if (why)
+    {
+      free (f->insns);
+      f->insns = NULL;
+      return why;
+    }
+  f->len = h->n_insns;
+  return NULL;
+}
+
 /* Returns true with f->insns filled on a verified hit; false (with the reason
  * logged) on anything else. */
 static bool
@@ -1117,12 +1176,9 @@ cache_load (int dirfd, const char *name, const uint8_t key[32], ocirun_seccomp_f
   const size_t max_size = sizeof (struct cache_header) + PATH_MAX + BPF_MAXINSNS * sizeof (struct sock_filter);
   cleanup_free uint8_t *buf = NULL;
   cleanup_close int fd = -1;
-  const struct cache_header *h;
   const char *why = NULL;
-  uint8_t sum[32];
   struct stat st;
-  size_t got = 0, prog_len;
-  char *lib_path = NULL;
+  size_t got = 0;
 
   fd = openat (dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   if (fd < 0)
@@ -1154,60 +1210,16 @@ cache_load (int dirfd, const char *name, const uint8_t key[32], ocirun_seccomp_f
       if (got != (size_t) st.st_size)
         why = "short read";
     }
-  if (why)
-    goto reject;
-
-  h = (const struct cache_header *) buf;
-  prog_len = (size_t) h->n_insns * sizeof (struct sock_filter);
-  if (memcmp (h->magic, CACHE_MAGIC, sizeof h->magic) != 0)
-    why = "bad magic";
-  else if (h->format != CACHE_FORMAT || h->header_size != sizeof (struct cache_header))
-    why = "other format version";
-  else if (memcmp (h->key, key, 32) != 0)
-    why = "key mismatch";
-  else if (h->n_insns == 0 || h->n_insns > BPF_MAXINSNS || h->lib_path_len == 0 || h->lib_path_len >= PATH_MAX)
-    why = "bad lengths";
-  else if (sizeof (struct cache_header) + h->lib_path_len + prog_len != (size_t) st.st_size)
-    why = "size does not match the header";
-  if (why)
-    goto reject;
-  cache_checksum (h, buf + sizeof *h, h->lib_path_len + prog_len, sum);
-  if (memcmp (sum, h->checksum, sizeof sum) != 0)
-    {
-      why = "bad checksum";
-      goto reject;
-    }
-
-  /* Is the libseccomp that built this program still the one installed? */
-  lib_path = strndup ((const char *) buf + sizeof *h, h->lib_path_len);
-  if (lib_path == NULL || memchr (lib_path, '\0', h->lib_path_len) != NULL || stat (lib_path, &st) < 0)
-    why = "libseccomp that built it is gone";
-  else if ((uint64_t) st.st_dev != h->lib_dev || (uint64_t) st.st_ino != h->lib_ino || (uint64_t) st.st_size != h->lib_size
-           || st.st_mtim.tv_sec != h->lib_mtime_sec || st.st_mtim.tv_nsec != h->lib_mtime_nsec)
-    why = "libseccomp changed since";
-  free (lib_path);
-  if (why)
-    goto reject;
-
-  /* the program follows a variable-length path: copy it to an aligned
-   * buffer before looking at it as struct sock_filter */
-  f->insns = xmalloc0 (prog_len);
-  memcpy (f->insns, buf + sizeof *h + h->lib_path_len, prog_len);
-  why = bpf_check ((const struct sock_filter *) f->insns, h->n_insns);
+  if (why == NULL)
+    why = cache_verify (buf, got, key, f);
   if (why)
     {
-      free (f->insns);
-      f->insns = NULL;
-      goto reject;
+      stats.cache_rejects++;
+      ocirun_debug ("seccomp cache: `%s` rejected (%s), recompiling", name, why);
+      return false;
     }
-  f->len = h->n_insns;
   f->from_cache = true;
   return true;
-
-reject:
-  stats.cache_rejects++;
-  ocirun_debug ("seccomp cache: `%s` rejected (%s), recompiling", name, why);
-  return false;
 }
 
 #ifdef HAVE_SECCOMP

@@ -67,12 +67,22 @@ parse_runtime_record (struct ocirun_status *st, char *data)
       *eq++ = '\0';
       if (strcmp (line, "start_time") == 0)
         st->start_time = strtoull (eq, NULL, 10);
+      /* a key given twice (a damaged record): the last one wins */
       else if (strcmp (line, "created") == 0)
-        st->created = xstrdup (eq);
+        {
+          free (st->created);
+          st->created = xstrdup (eq);
+        }
       else if (strcmp (line, "cgroup") == 0)
-        st->cgroup = xstrdup (eq);
+        {
+          free (st->cgroup);
+          st->cgroup = xstrdup (eq);
+        }
       else if (strcmp (line, "rootfs") == 0)
-        st->rootfs = xstrdup (eq);
+        {
+          free (st->rootfs);
+          st->rootfs = xstrdup (eq);
+        }
       else if (strcmp (line, "terminal") == 0)
         st->terminal = strcmp (eq, "1") == 0;
     }

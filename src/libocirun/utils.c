@@ -248,6 +248,9 @@ signal_parse (const char *s)
       bool min = strncasecmp (s, "RTMIN", 5) == 0;
       if (s[5] != '\0' && parse_int64 (s + 5, &off) < 0)
         return -1;
+      /* bound the offset first: SIGRTMIN + a huge one overflowed */
+      if (off < -(long long) NSIG || off > (long long) NSIG)
+        return -1;
       n = min ? SIGRTMIN + off : SIGRTMAX + off;
       return (n >= SIGRTMIN && n <= SIGRTMAX) ? (int) n : -1;
     }
