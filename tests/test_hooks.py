@@ -264,3 +264,47 @@ def test_bad_hook_timeout_rejected(ctr, work, bad):
     msg = one_line_error(c.create(check=False))
     assert "hooks.createRuntime[0].timeout" in msg, msg
     assert c.left_behind() == []
+
+
+def test_runtime_hooks_stay_in_the_runtime_pid_namespace_when_joining_one(ctr, work, host_ns):
+    """A container joining a pid namespace by path: only its init goes
+    there.  prestart, createRuntime and poststart run in the runtime
+    namespace (config.md hooks table): in the runtime's pid namespace, not
+    in the joined one (setns(CLONE_NEWPID) moves every later child)."""
+    import subprocess
+    holder = subprocess.Popen(["unshare", "--pid", "--fork", "sleep", "1000"])
+    try:
+        def child():
+            try:
+                kids = Path("/proc/%d/task/%d/children" % (holder.pid, holder.pid)).read_text().split()
+            except OSError:
+                return None
+            return int(kids[0]) if kids else None
+        wait_for(lambda: child() is not None)
+        target = child()
+        joined = os.readlink("/proc/%d/ns/pid" % target)
+        assert joined != host_ns["pid"]
+        c, h = with_all_hooks(ctr, work, args=("/probe", "ns", "pause"))
+        for n in c.config["linux"]["namespaces"]:
+            if n["type"] == "pid":
+                n["path"] = "/proc/%d/ns/pid" % target
+        c.write_config()
+        c.create()
+        c.start()
+        probe = c.wait_output(1)[0]
+        assert probe["ns"]["pid"] == helpers.ns_inode(target, "pid")
+        for kind in ("prestart", "createRuntime", "poststart"):
+            assert h.out(kind, "pidns").strip() == host_ns["pid"], kind
+        for kind in ("createContainer", "startContainer"):
+            assert h.out(kind, "pidns").strip() == joined, kind
+        c.kill("KILL")
+        c.wait()
+        wait_for(lambda: c.state()["status"] == "stopped")
+        c.delete()
+        assert h.out("poststop", "pidns").strip() == host_ns["pid"]
+    finally:
+        t = child()
+        if t is not None:
+            os.kill(t, 9)  # the namespace's init: its death ends the namespace
+        holder.kill()
+        holder.wait()

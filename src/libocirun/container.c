@@ -192,6 +192,7 @@ do_create (struct ocirun_context *ctx, struct created *out, ocirun_error_t *err)
   cleanup_free char *cgsaved = NULL;
   oci_config *config = NULL;
   size_t raw_len = 0;
+  cleanup_close int own_pidns = -1;
   int sv[2] = { -1, -1 };
   int master = -1;
   pid_t pid = -1;
@@ -300,10 +301,22 @@ do_create (struct ocirun_context *ctx, struct created *out, ocirun_error_t *err)
       ocirun_make_error (err, errno, "socketpair");
       goto fail;
     }
-  if (job.ns_fds[NS_PID] >= 0 && setns (job.ns_fds[NS_PID], CLONE_NEWPID) < 0)
+  if (job.ns_fds[NS_PID] >= 0)
     {
-      ocirun_make_error (err, errno, "join the pid namespace");
-      goto fail;
+      /* only the container's init joins that pid namespace: keep ours to
+       * return to, so hooks (runtime namespace) and whatever else this
+       * command forks later are not born in the container's */
+      own_pidns = open ("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+      if (own_pidns < 0)
+        {
+          ocirun_make_error (err, errno, "open `/proc/self/ns/pid`");
+          goto fail;
+        }
+      if (setns (job.ns_fds[NS_PID], CLONE_NEWPID) < 0)
+        {
+          ocirun_make_error (err, errno, "join the pid namespace");
+          goto fail;
+        }
     }
   if (ocirun_ns_set_time_offsets (&job, err) < 0)
     goto fail;
@@ -325,6 +338,11 @@ do_create (struct ocirun_context *ctx, struct created *out, ocirun_error_t *err)
   ocirun_mounts_release_idmapped (); /* the child has its copies */
   close (sv[1]);
   sv[1] = -1;
+  if (own_pidns >= 0 && setns (own_pidns, CLONE_NEWPID) < 0)
+    {
+      ocirun_make_error (err, errno, "return to the runtime's pid namespace");
+      goto fail;
+    }
   if (ocirun_ns_await_init (&job, sv[0], &pid, err) < 0)
     goto fail;
 
@@ -384,6 +402,8 @@ do_create (struct ocirun_context *ctx, struct created *out, ocirun_error_t *err)
 fail:
   if (master >= 0)
     close (master);
+  if (own_pidns >= 0)
+    setns (own_pidns, CLONE_NEWPID); /* poststop hooks run in ours */
   ocirun_mounts_release_idmapped ();
   kill_and_reap (pid);
   if (hooks_started && config->hooks && config->hooks->poststop_len && have_status)

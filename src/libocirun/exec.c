@@ -228,6 +228,7 @@ ocirun_container_exec (struct ocirun_context *ctx, struct ocirun_exec_options *o
   cleanup_free char *config_path = NULL;
   cleanup_free char *raw = NULL;
   cleanup_close int pidfd = -1;
+  cleanup_close int own_pidns = -1;
   cleanup_free char *state = NULL;
   oci_config *config = NULL;
   ocirun_cgroup *cg = NULL;
@@ -364,10 +365,22 @@ ocirun_container_exec (struct ocirun_context *ctx, struct ocirun_exec_options *o
                                    err)
              < 0)
     goto out;
-  if ((nsflags & CLONE_NEWPID) && !(nsflags & CLONE_NEWUSER) && setns (pidfd, CLONE_NEWPID) < 0)
+  if ((nsflags & CLONE_NEWPID) && !(nsflags & CLONE_NEWUSER))
     {
-      ocirun_make_error (err, errno, "join the container's pid namespace");
-      goto out;
+      /* only our next child is for the container's pid namespace: keep our
+       * own to return to (anything forked after it, e.g. LeakSanitizer's
+       * exit-time tracer, must not be born where we are invisible) */
+      own_pidns = open ("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+      if (own_pidns < 0)
+        {
+          ocirun_make_error (err, errno, "open `/proc/self/ns/pid`");
+          goto out;
+        }
+      if (setns (pidfd, CLONE_NEWPID) < 0)
+        {
+          ocirun_make_error (err, errno, "join the container's pid namespace");
+          goto out;
+        }
     }
   /* execCPUAffinity.initial: where we run until the cgroup is joined */
   if (ocirun_cpu_affinity_apply (config->process, false, err) < 0)
@@ -387,6 +400,11 @@ ocirun_container_exec (struct ocirun_context *ctx, struct ocirun_exec_options *o
     }
   close (sv[1]);
   sv[1] = -1;
+  if (own_pidns >= 0 && setns (own_pidns, CLONE_NEWPID) < 0)
+    {
+      ocirun_make_error (err, errno, "return to the runtime's pid namespace");
+      goto fail;
+    }
 
   if (sync_expect (sv[0], SYNC_CHILD_WANT_SETUP, NULL, NULL, err) < 0)
     goto fail;
