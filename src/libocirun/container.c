@@ -338,11 +338,10 @@ do_create (struct ocirun_context *ctx, struct created *out, ocirun_error_t *err)
   ocirun_mounts_release_idmapped (); /* the child has its copies */
   close (sv[1]);
   sv[1] = -1;
+  /* best effort: root of a user namespace (rootless podman) may not enter
+   * its own pid namespace (owned by the parent user namespace) again */
   if (own_pidns >= 0 && setns (own_pidns, CLONE_NEWPID) < 0)
-    {
-      ocirun_make_error (err, errno, "return to the runtime's pid namespace");
-      goto fail;
-    }
+    ocirun_debug ("cannot return to the runtime's pid namespace: %s", strerror (errno));
   if (ocirun_ns_await_init (&job, sv[0], &pid, err) < 0)
     goto fail;
 

@@ -188,17 +188,18 @@ exec_child (struct ocirun_job *job, int pidfd, int nsflags)
     _exit (1);
   if (sync_expect (job->sync_sock, SYNC_PARENT_SETUP_DONE, NULL, NULL, &err) < 0)
     _exit (1);
-  /* the pid namespace was joined by the parent (it only applies to
-   * children) -- unless the container has a user namespace: then joining
-   * its pid namespace needs the user namespace first (an unprivileged
-   * runtime has no say over it otherwise), so we join both and fork */
-  if ((nsflags & ~CLONE_NEWPID) && setns (pidfd, (nsflags & CLONE_NEWUSER) ? nsflags : nsflags & ~CLONE_NEWPID) < 0)
+  /* every namespace at once, the pid namespace too: it only applies to
+   * children, so we fork once more (a sibling of ours, the runtime's child).
+   * The runtime itself never joins it: whatever it forks later (hooks,
+   * LeakSanitizer's exit-time tracer) stays in its own pid namespace, which
+   * root of a user namespace could not re-enter. */
+  if (nsflags && setns (pidfd, nsflags) < 0)
     {
       ocirun_make_error (&err, errno, "join the container's namespaces");
       goto fail;
     }
   close (pidfd);
-  if ((nsflags & CLONE_NEWUSER) && (nsflags & CLONE_NEWPID) && ocirun_ns_fork_init (job->sync_sock, &err) < 0)
+  if ((nsflags & CLONE_NEWPID) && ocirun_ns_fork_init (job->sync_sock, &err) < 0)
     goto fail;
   if ((nsflags & CLONE_NEWNS) && chdir ("/") < 0)
     {
@@ -228,7 +229,6 @@ ocirun_container_exec (struct ocirun_context *ctx, struct ocirun_exec_options *o
   cleanup_free char *config_path = NULL;
   cleanup_free char *raw = NULL;
   cleanup_close int pidfd = -1;
-  cleanup_close int own_pidns = -1;
   cleanup_free char *state = NULL;
   oci_config *config = NULL;
   ocirun_cgroup *cg = NULL;
@@ -365,23 +365,6 @@ ocirun_container_exec (struct ocirun_context *ctx, struct ocirun_exec_options *o
                                    err)
              < 0)
     goto out;
-  if ((nsflags & CLONE_NEWPID) && !(nsflags & CLONE_NEWUSER))
-    {
-      /* only our next child is for the container's pid namespace: keep our
-       * own to return to (anything forked after it, e.g. LeakSanitizer's
-       * exit-time tracer, must not be born where we are invisible) */
-      own_pidns = open ("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
-      if (own_pidns < 0)
-        {
-          ocirun_make_error (err, errno, "open `/proc/self/ns/pid`");
-          goto out;
-        }
-      if (setns (pidfd, CLONE_NEWPID) < 0)
-        {
-          ocirun_make_error (err, errno, "join the container's pid namespace");
-          goto out;
-        }
-    }
   /* execCPUAffinity.initial: where we run until the cgroup is joined */
   if (ocirun_cpu_affinity_apply (config->process, false, err) < 0)
     goto out;
@@ -400,11 +383,6 @@ ocirun_container_exec (struct ocirun_context *ctx, struct ocirun_exec_options *o
     }
   close (sv[1]);
   sv[1] = -1;
-  if (own_pidns >= 0 && setns (own_pidns, CLONE_NEWPID) < 0)
-    {
-      ocirun_make_error (err, errno, "return to the runtime's pid namespace");
-      goto fail;
-    }
 
   if (sync_expect (sv[0], SYNC_CHILD_WANT_SETUP, NULL, NULL, err) < 0)
     goto fail;
@@ -415,7 +393,7 @@ ocirun_container_exec (struct ocirun_context *ctx, struct ocirun_exec_options *o
       ocirun_make_error (err, errno, "sync with the exec process");
       goto fail;
     }
-  if ((nsflags & CLONE_NEWUSER) && (nsflags & CLONE_NEWPID) && ocirun_ns_recv_init_pid (sv[0], &pid, err) < 0)
+  if ((nsflags & CLONE_NEWPID) && ocirun_ns_recv_init_pid (sv[0], &pid, err) < 0)
     goto fail;
   if (ocirun_parent_wait_ready (sv[0], ctx->console_socket, config->linux_ ? config->linux_->seccomp : NULL,
                                 state, &master, err)
