@@ -185,7 +185,6 @@ do_create (struct ocirun_context *ctx, struct created *out, ocirun_error_t *err)
   struct ocirun_job job;
   struct ocirun_status st;
   cleanup_free char *raw = NULL;
-  cleanup_free char *config_path = NULL;
   cleanup_free char *bundle = NULL;
   cleanup_free char *rootfs = NULL;
   cleanup_free char *json = NULL;
@@ -199,7 +198,6 @@ do_create (struct ocirun_context *ctx, struct created *out, ocirun_error_t *err)
   cleanup_netdev_moved ocirun_netdev_moved *netdevs = NULL;
   bool have_status = false, hooks_started = false;
   int ret = -1, k;
-  struct stat sb;
 
   memset (&job, 0, sizeof job);
   for (k = 0; k < NS_COUNT; k++)
@@ -211,11 +209,7 @@ do_create (struct ocirun_context *ctx, struct created *out, ocirun_error_t *err)
     return -1;
   if (ctx->systemd_cgroup)
     return ocirun_make_error (err, 0, "--systemd-cgroup: the systemd cgroup driver is not supported yet");
-  bundle = realpath (ctx->bundle ? ctx->bundle : ".", NULL);
-  if (bundle == NULL)
-    return ocirun_make_error (err, errno, "bundle `%s`", ctx->bundle ? ctx->bundle : ".");
-  xasprintf (&config_path, "%s/config.json", bundle);
-  config = load_config (config_path, &raw, &raw_len, err);
+  config = ocirun_bundle_load (ctx->bundle, &bundle, &rootfs, &raw, &raw_len, err);
   if (config == NULL)
     return -1;
   job.config = config;
@@ -223,22 +217,6 @@ do_create (struct ocirun_context *ctx, struct created *out, ocirun_error_t *err)
   job.bundle = bundle;
   job.sync_sock = -1;
   job.fifo_fd = -1;
-
-  if (ocirun_config_validate (config, true, err) < 0)
-    goto fail;
-  if (config->root->path[0] == '/')
-    rootfs = realpath (config->root->path, NULL);
-  else
-    {
-      cleanup_free char *rel = NULL;
-      xasprintf (&rel, "%s/%s", bundle, config->root->path);
-      rootfs = realpath (rel, NULL);
-    }
-  if (rootfs == NULL || stat (rootfs, &sb) < 0 || !S_ISDIR (sb.st_mode))
-    {
-      ocirun_make_error (err, rootfs ? ENOTDIR : errno, "root.path: `%s`", config->root->path);
-      goto fail;
-    }
   job.rootfs = rootfs;
   if (config->process->terminal && !ctx->console_socket && !ctx->foreground_tty)
     {
@@ -1094,6 +1072,45 @@ oci_config *
 ocirun_load_config (const char *path, char **raw, size_t *raw_len, ocirun_error_t *err)
 {
   return load_config (path, raw, raw_len, err);
+}
+
+oci_config *
+ocirun_bundle_load (const char *bundle_arg, char **bundle, char **rootfs, char **raw, size_t *raw_len,
+                    ocirun_error_t *err)
+{
+  cleanup_free char *config_path = NULL;
+  oci_config *config;
+  struct stat sb;
+
+  *bundle = realpath (bundle_arg ? bundle_arg : ".", NULL);
+  if (*bundle == NULL)
+    {
+      ocirun_make_error (err, errno, "bundle `%s`", bundle_arg ? bundle_arg : ".");
+      return NULL;
+    }
+  xasprintf (&config_path, "%s/config.json", *bundle);
+  config = load_config (config_path, raw, raw_len, err);
+  if (config == NULL)
+    return NULL;
+  if (ocirun_config_validate (config, true, err) < 0)
+    goto fail;
+  if (config->root->path[0] == '/')
+    *rootfs = realpath (config->root->path, NULL);
+  else
+    {
+      cleanup_free char *rel = NULL;
+      xasprintf (&rel, "%s/%s", *bundle, config->root->path);
+      *rootfs = realpath (rel, NULL);
+    }
+  if (*rootfs == NULL || stat (*rootfs, &sb) < 0 || !S_ISDIR (sb.st_mode))
+    {
+      ocirun_make_error (err, *rootfs ? ENOTDIR : errno, "root.path: `%s`", config->root->path);
+      goto fail;
+    }
+  return config;
+fail:
+  oci_config_free (config);
+  return NULL;
 }
 
 int

@@ -11,6 +11,11 @@
 
 /* Read and parse a config.json; *raw gets its text (malloc()ed). */
 oci_config *ocirun_load_config (const char *path, char **raw, size_t *raw_len, ocirun_error_t *err);
+/* The bundle (default "."): its real path, its config.json parsed and
+ * validated, root.path resolved to a directory.  NULL on error (nothing to
+ * free then); the caller frees *bundle, *rootfs, *raw and the config. */
+oci_config *ocirun_bundle_load (const char *bundle_arg, char **bundle, char **rootfs, char **raw, size_t *raw_len,
+                                ocirun_error_t *err);
 /* --pid-file: written to a temporary name and renamed (atomic for readers). */
 int ocirun_write_pid_file (const char *path, pid_t pid, ocirun_error_t *err);
 /* Now, RFC 3339 with nanoseconds (malloc()ed). */

@@ -527,7 +527,6 @@ ocirun_container_restore (struct ocirun_context *ctx, const struct ocirun_criu_o
   struct args a = { 0 };
   cleanup_free char *bin_found = NULL;
   cleanup_free char *bundle = NULL;
-  cleanup_free char *config_path = NULL;
   cleanup_free char *raw = NULL;
   cleanup_free char *rootfs = NULL;
   cleanup_free char *image = NULL;
@@ -549,7 +548,6 @@ ocirun_container_restore (struct ocirun_context *ctx, const struct ocirun_criu_o
   pid_t pid = -1;
   size_t raw_len = 0, i;
   int status = 0, ret = -1;
-  struct stat sb;
 
   *exit_status = 0;
   memset (&st, 0, sizeof st);
@@ -560,28 +558,9 @@ ocirun_container_restore (struct ocirun_context *ctx, const struct ocirun_criu_o
     return -1;
   if (ctx->systemd_cgroup)
     return ocirun_make_error (err, 0, "--systemd-cgroup: the systemd cgroup driver is not supported yet");
-  bundle = realpath (ctx->bundle ? ctx->bundle : ".", NULL);
-  if (bundle == NULL)
-    return ocirun_make_error (err, errno, "bundle `%s`", ctx->bundle ? ctx->bundle : ".");
-  xasprintf (&config_path, "%s/config.json", bundle);
-  config = ocirun_load_config (config_path, &raw, &raw_len, err);
+  config = ocirun_bundle_load (ctx->bundle, &bundle, &rootfs, &raw, &raw_len, err);
   if (config == NULL)
     return -1;
-  if (ocirun_config_validate (config, true, err) < 0)
-    goto out;
-  if (config->root->path[0] == '/')
-    rootfs = realpath (config->root->path, NULL);
-  else
-    {
-      cleanup_free char *rel = NULL;
-      xasprintf (&rel, "%s/%s", bundle, config->root->path);
-      rootfs = realpath (rel, NULL);
-    }
-  if (rootfs == NULL || stat (rootfs, &sb) < 0 || !S_ISDIR (sb.st_mode))
-    {
-      ocirun_make_error (err, rootfs ? ENOTDIR : errno, "root.path: `%s`", config->root->path);
-      goto out;
-    }
   if (config->process->terminal)
     {
       ocirun_make_error (err, 0, "restore: process.terminal is true: not supported "
