@@ -250,15 +250,7 @@ do_create (struct ocirun_context *ctx, struct created *out, ocirun_error_t *err)
     }
   have_status = true;
   job.state_dir = st.dir;
-  st.state = xmalloc0 (sizeof (oci_state));
-  st.state->oci_version = xstrdup (OCI_SPEC_VERSION);
-  st.state->id = xstrdup (ctx->id);
-  st.state->status = xstrdup ("creating");
-  st.state->bundle = xstrdup (bundle);
-  st.state->annotations = config->annotations;
-  st.created = now_rfc3339 ();
-  st.rootfs = xstrdup (rootfs);
-  st.terminal = config->process->terminal;
+  ocirun_status_init_creating (&st, ctx->id, bundle, config, rootfs);
   if (write_file_atomic_at (st.dirfd, "config.json", raw, raw_len, err) < 0)
     goto fail;
   if (mkfifoat (st.dirfd, "exec.fifo", 0600) < 0)
@@ -1072,6 +1064,21 @@ oci_config *
 ocirun_load_config (const char *path, char **raw, size_t *raw_len, ocirun_error_t *err)
 {
   return load_config (path, raw, raw_len, err);
+}
+
+void
+ocirun_status_init_creating (struct ocirun_status *st, const char *id, const char *bundle, const oci_config *config,
+                             const char *rootfs)
+{
+  st->state = xmalloc0 (sizeof (oci_state));
+  st->state->oci_version = xstrdup (OCI_SPEC_VERSION);
+  st->state->id = xstrdup (id);
+  st->state->status = xstrdup ("creating");
+  st->state->bundle = xstrdup (bundle);
+  st->state->annotations = config->annotations; /* borrowed: not freed with the status */
+  st->created = now_rfc3339 ();
+  st->rootfs = xstrdup (rootfs);
+  st->terminal = config->process->terminal;
 }
 
 oci_config *

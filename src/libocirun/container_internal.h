@@ -9,8 +9,13 @@
 #include "error.h"
 #include "oci_spec.h"
 
+struct ocirun_status;
+
 /* Read and parse a config.json; *raw gets its text (malloc()ed). */
 oci_config *ocirun_load_config (const char *path, char **raw, size_t *raw_len, ocirun_error_t *err);
+/* The state record of a container being created (status "creating"). */
+void ocirun_status_init_creating (struct ocirun_status *st, const char *id, const char *bundle,
+                                  const oci_config *config, const char *rootfs);
 /* The bundle (default "."): its real path, its config.json parsed and
  * validated, root.path resolved to a directory.  NULL on error (nothing to
  * free then); the caller frees *bundle, *rootfs, *raw and the config. */

@@ -125,18 +125,6 @@ args_free (struct args *a)
   memset (a, 0, sizeof *a);
 }
 
-static bool
-mount_is_bind (const oci_mount *m)
-{
-  size_t k;
-  if (m->type && strcmp (m->type, "bind") == 0)
-    return true;
-  for (k = 0; k < m->options_len; k++)
-    if (strcmp (m->options[k], "bind") == 0 || strcmp (m->options[k], "rbind") == 0)
-      return true;
-  return false;
-}
-
 static const char *
 netns_path (const oci_config *c)
 {
@@ -451,7 +439,7 @@ ocirun_container_checkpoint (struct ocirun_context *ctx, const struct ocirun_cri
     args_add (&a, "--empty-ns=net");
   /* runc: a bind mount is external, named by its destination */
   for (i = 0; i < config->mounts_len; i++)
-    if (mount_is_bind (&config->mounts[i]))
+    if (ocirun_mount_is_bind (&config->mounts[i]))
       args_add (&a, "--external=mnt[%s]:%s", config->mounts[i].destination, config->mounts[i].destination);
   if (netns_path (config))
     {
@@ -629,14 +617,7 @@ ocirun_container_restore (struct ocirun_context *ctx, const struct ocirun_criu_o
   unlink (log);
   xasprintf (&pidfile, "%s/restore.pid", st.dir);
 
-  st.state = xmalloc0 (sizeof (oci_state));
-  st.state->oci_version = xstrdup (OCI_SPEC_VERSION);
-  st.state->id = xstrdup (ctx->id);
-  st.state->status = xstrdup ("creating");
-  st.state->bundle = xstrdup (bundle);
-  st.state->annotations = config->annotations;
-  st.created = ocirun_now_rfc3339 ();
-  st.rootfs = xstrdup (rootfs);
+  ocirun_status_init_creating (&st, ctx->id, bundle, config, rootfs);
   if (write_file_atomic_at (st.dirfd, "config.json", raw, raw_len, err) < 0)
     goto fail;
   if (ocirun_cgroup_create (ctx->id, config->linux_, ctx->rootless, &cg, err) < 0)
@@ -669,7 +650,7 @@ ocirun_container_restore (struct ocirun_context *ctx, const struct ocirun_criu_o
         args_add (&a, "--cgroup-root=%s", rel);
     }
   for (i = 0; i < config->mounts_len; i++)
-    if (mount_is_bind (&config->mounts[i]))
+    if (ocirun_mount_is_bind (&config->mounts[i]))
       {
         const char *src = config->mounts[i].source ? config->mounts[i].source : "";
         cleanup_free char *abs = NULL;

@@ -147,20 +147,15 @@ ocirun_dev_symlinks (int rootfd, ocirun_error_t *err)
 static bool
 dev_is_bind_mounted (const oci_config *c)
 {
-  size_t i, k;
+  size_t i;
   for (i = 0; i < c->mounts_len; i++)
     {
       const oci_mount *m = &c->mounts[i];
       const char *d = m->destination;
       while (*d == '/')
         d++;
-      if (strcmp (d, "dev") != 0)
-        continue;
-      if (m->type && strcmp (m->type, "bind") == 0)
+      if (strcmp (d, "dev") == 0 && ocirun_mount_is_bind (m))
         return true;
-      for (k = 0; k < m->options_len; k++)
-        if (strcmp (m->options[k], "bind") == 0 || strcmp (m->options[k], "rbind") == 0)
-          return true;
     }
   return false;
 }

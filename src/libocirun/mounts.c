@@ -889,3 +889,15 @@ ocirun_mount_option_name (size_t i)
   i -= ARRAY_SIZE (mount_opts);
   return i < ARRAY_SIZE (extra) ? extra[i] : NULL;
 }
+
+bool
+ocirun_mount_is_bind (const oci_mount *m)
+{
+  size_t k;
+  if (m->type && strcmp (m->type, "bind") == 0)
+    return true;
+  for (k = 0; k < m->options_len; k++)
+    if (strcmp (m->options[k], "bind") == 0 || strcmp (m->options[k], "rbind") == 0)
+      return true;
+  return false;
+}

@@ -19,6 +19,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include "job.h"
 #include "userns.h"
 #include "utils.h"
 
@@ -97,7 +98,7 @@ validate_mount_idmap (const oci_config *c, size_t i, ocirun_error_t *err)
 {
   const oci_mount *m = &c->mounts[i];
   bool idmap = has_option (m, "idmap", "ridmap");
-  bool bind = has_option (m, "bind", "rbind") || (m->type && strcmp (m->type, "bind") == 0);
+  bool bind = ocirun_mount_is_bind (m);
   char field[64];
 
   /* config.md: uidMappings "MUST be specified along with gidMappings" and
