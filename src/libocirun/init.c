@@ -15,6 +15,7 @@
 #include "hardening.h"
 #include "job.h"
 #include "lsm.h"
+#include "netdev.h"
 #include "sync.h"
 #include "utils.h"
 
@@ -328,6 +329,9 @@ init_setup (struct ocirun_job *job, char **hook_state, ocirun_error_t *err)
     return ret;
   /* hostname and sysctls before readonlyPaths makes /proc/sys read-only */
   ret = set_names (c, err);
+  if (ret < 0)
+    return ret;
+  ret = ocirun_netdev_loopback_up (c, err);
   if (ret < 0)
     return ret;
   ret = ocirun_sysctl_apply (c, err);

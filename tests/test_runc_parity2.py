@@ -1,0 +1,60 @@
+"""Round 2 of runc parity (issue 17): behaviour scripts and callers rely on,
+each compared with what runc 1.1 does."""
+import json
+import os
+import shutil
+import subprocess
+
+import pytest
+
+import helpers
+from helpers import default_config, wait_for
+
+IFF_UP = 0x1
+
+
+def lo_flags_script():
+    # /sys/class/net/lo/flags is the interface's flags in hex (sysfs shows
+    # the network namespace of the process that mounted it)
+    return ["sh", "-c", "cat /sys/class/net/lo/flags"]
+
+
+def test_loopback_is_up_in_a_new_network_namespace(ctr):
+    cfg = default_config(lo_flags_script())
+    assert {"type": "network"} in cfg["linux"]["namespaces"]
+    r = ctr(cfg).run_fg()
+    assert r.rc == 0, r
+    assert int(r.out.strip(), 16) & IFF_UP, r.out
+
+
+def test_loopback_of_a_joined_network_namespace_is_left_alone(ctr):
+    # a namespace joined by path belongs to whoever made it (a CNI plugin, a
+    # pod's sandbox): its lo stays as it is, down here
+    p = subprocess.Popen(["unshare", "--net", "sleep", "1000"])
+    try:
+        wait_for(lambda: helpers.ns_inode(p.pid, "net") != helpers.ns_inode(os.getpid(), "net"))
+        cfg = default_config(lo_flags_script())
+        cfg["linux"]["namespaces"] = [n for n in cfg["linux"]["namespaces"] if n["type"] != "network"]
+        cfg["linux"]["namespaces"].append({"type": "network", "path": "/proc/%d/ns/net" % p.pid})
+        r = ctr(cfg).run_fg()
+        assert r.rc == 0, r
+        assert not int(r.out.strip(), 16) & IFF_UP, r.out
+    finally:
+        p.kill()
+        p.wait()
+
+
+@pytest.mark.skipif(shutil.which("runc") is None, reason="runc is not installed")
+@pytest.mark.parametrize("rootless", [False, True], ids=["root", "rootless"])
+def test_spec_namespaces_are_runc_defaults(ocirun_bin, tmp_path, rootless):
+    """`ocirun spec` gives runc's default namespace set (no cgroup namespace:
+    a script adding one to a spec would fail with a duplicate)."""
+    extra = ["--rootless"] if rootless else []
+    (tmp_path / "o").mkdir()
+    (tmp_path / "r").mkdir()
+    subprocess.run([ocirun_bin, "spec"] + extra, cwd=tmp_path / "o", check=True)
+    subprocess.run(["runc", "spec"] + extra, cwd=tmp_path / "r", check=True)
+    ours = json.loads((tmp_path / "o" / "config.json").read_text())["linux"]["namespaces"]
+    theirs = json.loads((tmp_path / "r" / "config.json").read_text())["linux"]["namespaces"]
+    assert sorted(n["type"] for n in ours) == sorted(n["type"] for n in theirs)
+    assert "cgroup" not in [n["type"] for n in ours]
