@@ -58,3 +58,35 @@ def test_spec_namespaces_are_runc_defaults(ocirun_bin, tmp_path, rootless):
     theirs = json.loads((tmp_path / "r" / "config.json").read_text())["linux"]["namespaces"]
     assert sorted(n["type"] for n in ours) == sorted(n["type"] for n in theirs)
     assert "cgroup" not in [n["type"] for n in ours]
+
+
+# ---------------------------------------------------------------- hooks
+HOOK_ENV = r"""#!/bin/sh
+env > "$1.env"
+pwd > "$1.pwd"
+"""
+
+
+@pytest.mark.parametrize("kind", ["createRuntime", "createContainer"])
+def test_hook_without_env_inherits_as_runc(ctr, work, kind):
+    """hooks[].env absent: a runtime-namespace hook sees the runtime's
+    environment, a container-namespace hook sees process.env and starts in
+    the rootfs directory, as with runc (hooks with `env`, even empty, get
+    exactly it: test_hooks.py::test_hook_args_and_env)."""
+    c = ctr(default_config(["/bin/true"]))
+    script = work / ("hook-%s.sh" % c.id)
+    script.write_text(HOOK_ENV)
+    script.chmod(0o755)
+    out = work / ("out-%s" % c.id)
+    c.config["process"]["env"] = ["PATH=/bin", "FROM_PROCESS=1"]
+    c.config["hooks"] = {kind: [{"path": str(script), "args": ["hook", str(out)]}]}
+    c.write_config()
+    r = c.rt.run("run", "--bundle", c.bundle, c.id, env=dict(os.environ, FROM_RUNTIME="1"))
+    assert r.rc == 0, r
+    env = (work / ("out-%s.env" % c.id)).read_text().splitlines()
+    pwd = (work / ("out-%s.pwd" % c.id)).read_text().strip()
+    if kind == "createRuntime":
+        assert "FROM_RUNTIME=1" in env and "FROM_PROCESS=1" not in env, env
+    else:
+        assert "FROM_PROCESS=1" in env and "FROM_RUNTIME=1" not in env, env
+        assert os.path.realpath(pwd) == os.path.realpath(c.rootfs), pwd
