@@ -90,3 +90,24 @@ def test_hook_without_env_inherits_as_runc(ctr, work, kind):
     else:
         assert "FROM_PROCESS=1" in env and "FROM_RUNTIME=1" not in env, env
         assert os.path.realpath(pwd) == os.path.realpath(c.rootfs), pwd
+
+
+# ---------------------------------------------------------------- exec
+@pytest.mark.parametrize("caps", [None, ["CAP_KILL"]], ids=["runtime-caps", "caps"])
+def test_exec_process_from_a_pipe(ctr, caps):
+    """`exec --process /dev/stdin` (or `<(...)`): a pipe is read once.
+    Without process.capabilities the runtime keeps its own, CAP_SYS_PTRACE
+    among them, so it re-executes from a sealed copy (CVE-2019-5736) and
+    must still have the process.json then."""
+    c = ctr(default_config(["/bin/sleep", "100"]))
+    c.create()
+    c.start()
+    proc = {"args": ["/bin/sh", "-c", "echo from-pipe; exit 7"], "cwd": "/", "env": ["PATH=/bin"]}
+    if caps:
+        proc["capabilities"] = {k: caps for k in ("bounding", "effective", "permitted")}
+    r = c.rt.run("exec", "--process", "/dev/stdin", c.id, input=json.dumps(proc))
+    assert r.rc == 7, r
+    assert r.out.strip() == "from-pipe", r
+    # and the --process=FILE spelling
+    r = c.rt.run("exec", "--process=/dev/stdin", c.id, input=json.dumps(proc))
+    assert r.rc == 7, r
