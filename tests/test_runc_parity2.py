@@ -111,3 +111,24 @@ def test_exec_process_from_a_pipe(ctr, caps):
     # and the --process=FILE spelling
     r = c.rt.run("exec", "--process=/dev/stdin", c.id, input=json.dumps(proc))
     assert r.rc == 7, r
+
+
+# ---------------------------------------------------------------- sysctl
+def test_sysctl_kernel_hostname_conflicts_with_hostname(ctr):
+    """runc refuses linux.sysctl kernel.hostname (the `hostname` field is
+    the one place for it; set before the sysctls, it would silently lose)."""
+    cfg = default_config(["/bin/true"])
+    assert {"type": "uts"} in cfg["linux"]["namespaces"]
+    cfg["linux"]["sysctl"] = {"kernel.hostname": "other"}
+    c = ctr(cfg)
+    msg = helpers.one_line_error(c.create(check=False))
+    assert 'linux.sysctl["kernel.hostname"]' in msg and "hostname" in msg, msg
+    assert not c.state_dir().exists()
+
+
+def test_sysctl_kernel_domainname_is_accepted(ctr):
+    cfg = default_config(["/bin/cat", "/proc/sys/kernel/domainname"])
+    cfg["linux"]["sysctl"] = {"kernel.domainname": "example.test"}
+    r = ctr(cfg).run_fg()
+    assert r.rc == 0, r
+    assert r.out.strip() == "example.test"
