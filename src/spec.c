@@ -64,8 +64,10 @@ static const char spec_linux_head[] = "  ],\n"
                                       "  \"linux\": {\n";
 static const char spec_linux_tail[]
     = "    \"namespaces\": [\n"
-      "      { \"type\": \"pid\" }, { \"type\": \"ipc\" }, { \"type\": \"uts\" }, { \"type\": \"mount\" },\n"
-      "      { \"type\": \"cgroup\" }%s\n"
+      /* runc's default set, no cgroup namespace: scripts that add one to
+       * `runc spec`'s output would otherwise meet a duplicate */
+      "      { \"type\": \"pid\" }%s, { \"type\": \"ipc\" }, { \"type\": \"uts\" },\n"
+      "      { \"type\": \"mount\" }%s\n"
       "    ],\n"
       "    \"maskedPaths\": [\n"
       "      \"/proc/acpi\", \"/proc/asound\", \"/proc/kcore\", \"/proc/keys\", \"/proc/latency_stats\",\n"
@@ -129,7 +131,7 @@ cmd_spec (struct ocirun_global *g, int argc, char **argv, ocirun_error_t *err)
              geteuid (), getegid ());
   else
     fputs ("    \"resources\": { \"devices\": [ { \"allow\": false, \"access\": \"rwm\" } ] },\n", f);
-  fprintf (f, spec_linux_tail, rootless ? ", { \"type\": \"user\" }" : ", { \"type\": \"network\" }");
+  fprintf (f, spec_linux_tail, rootless ? "" : ", { \"type\": \"network\" }", rootless ? ", { \"type\": \"user\" }" : "");
   fclose (f);
 
   xasprintf (&path, "%s/config.json", bundle);

@@ -15,6 +15,7 @@
 #include "hardening.h"
 #include "job.h"
 #include "lsm.h"
+#include "netdev.h"
 #include "sync.h"
 #include "utils.h"
 
@@ -318,7 +319,10 @@ init_setup (struct ocirun_job *job, char **hook_state, ocirun_error_t *err)
   if (c->hooks && c->hooks->create_container_len)
     {
       cleanup_free char *st = state_in_container (state, "creating");
-      ret = ocirun_hooks_run (c->hooks, HOOK_CREATE_CONTAINER, st, err);
+      /* runc runs them from the rootfs directory */
+      if (fchdir (rootfd) < 0)
+        return ocirun_make_error (err, errno, "chdir to the rootfs `%s`", job->rootfs);
+      ret = ocirun_hooks_run_in_container (c->hooks, HOOK_CREATE_CONTAINER, st, p, err);
       if (ret < 0)
         return ret;
     }
@@ -328,6 +332,9 @@ init_setup (struct ocirun_job *job, char **hook_state, ocirun_error_t *err)
     return ret;
   /* hostname and sysctls before readonlyPaths makes /proc/sys read-only */
   ret = set_names (c, err);
+  if (ret < 0)
+    return ret;
+  ret = ocirun_netdev_loopback_up (c, err);
   if (ret < 0)
     return ret;
   ret = ocirun_sysctl_apply (c, err);
@@ -375,7 +382,8 @@ ocirun_init_main (struct ocirun_job *job)
   if (job->config->hooks && job->config->hooks->start_container_len)
     {
       cleanup_free char *st = state_in_container (state, "created");
-      if (ocirun_hooks_run (job->config->hooks, HOOK_START_CONTAINER, st, &err) < 0)
+      if (ocirun_hooks_run_in_container (job->config->hooks, HOOK_START_CONTAINER, st, job->config->process, &err)
+          < 0)
         fail_after_start (&err, 1);
     }
   ocirun_exec_process (job->config->process, job->exec_path, &err);

@@ -105,6 +105,10 @@ enum ocirun_hook_kind
 };
 int ocirun_hooks_run (const oci_hooks *hooks, enum ocirun_hook_kind kind, const char *state_json, ocirun_error_t *err);
 void ocirun_hooks_run_all (const oci_hooks *hooks, enum ocirun_hook_kind kind, const char *state_json);
+/* createContainer, startContainer: from init, in the container's
+ * namespaces; a hook without `env` gets process.env (as with runc) */
+int ocirun_hooks_run_in_container (const oci_hooks *hooks, enum ocirun_hook_kind kind, const char *state_json,
+                                   const oci_process *p, ocirun_error_t *err);
 
 /* process.c: the process' attributes, in the order init applies them */
 int ocirun_process_validate (const oci_process *p, const char *where, ocirun_error_t *err);
