@@ -120,6 +120,7 @@ void ocirun_process_setenv (oci_process *p, const char *kv);
 int ocirun_user_apply (const oci_process *p, ocirun_error_t *err);
 int ocirun_keyring_new (const char *id, ocirun_error_t *err);
 char *ocirun_find_executable (const oci_process *p, ocirun_error_t *err);
+void ocirun_process_default_home (oci_process *p);
 int ocirun_exec_process (const oci_process *p, const char *path, ocirun_error_t *err);
 
 /* sysctl.c */

@@ -537,12 +537,23 @@ do_bind_mount (struct ocirun_job *job, const oci_mount *m, const char *src, int 
 
 static int
 do_fs_mount (struct ocirun_job *job, const oci_mount *m, int rootfd, const char *dest, int targetfd,
-             struct parsed_mount *pm, size_t idx, ocirun_error_t *err)
+             struct parsed_mount *pm, size_t idx, int *ro_later, ocirun_error_t *err)
 {
   char target[64];
   const char *src = m->source ? m->source : m->type;
   unsigned long flags = pm->flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
+  bool defer_ro = false;
   int r;
+
+  /* A read-only tmpfs (or whatever is mounted on /dev) may still need
+   * directories and device nodes made in it by the mounts below it
+   * (/dev/pts, /dev/shm) and by linux.devices: mounted read-write, made
+   * read-only once everything below exists (runc does the same). */
+  if ((flags & MS_RDONLY) && (strcmp (m->type, "tmpfs") == 0 || strcmp (dest, "/dev") == 0))
+    {
+      flags &= ~MS_RDONLY;
+      defer_ro = true;
+    }
 
   fd_path (targetfd, target, sizeof target);
   r = mount (src, target, m->type, flags, pm->data);
@@ -559,7 +570,7 @@ do_fs_mount (struct ocirun_job *job, const oci_mount *m, int rootfd, const char 
   if (r < 0)
     return ocirun_make_error (err, errno, "mounts[%zu]: mount `%s` (type `%s`) on `%s`", idx, src, m->type, dest);
 
-  if (pm->prop || pm->has_rec)
+  if (pm->prop || pm->has_rec || defer_ro)
     {
       /* the fd still points below the new mount: re-resolve the path */
       cleanup_close int top = ocirun_open_in_root (rootfd, dest, O_PATH, 0, err);
@@ -573,12 +584,15 @@ do_fs_mount (struct ocirun_job *job, const oci_mount *m, int rootfd, const char 
         }
       if (pm->has_rec && mount_setattr (top, "", AT_EMPTY_PATH | AT_RECURSIVE, &pm->rec, sizeof pm->rec) < 0)
         return ocirun_make_error (err, errno, "mounts[%zu]: set the recursive flags of `%s`", idx, dest);
+      /* the fd names this very mount, whatever is mounted on or below it later */
+      if (defer_ro)
+        *ro_later = steal_fd (&top);
     }
   return 0;
 }
 
 static int
-mount_one (struct ocirun_job *job, int rootfd, const oci_mount *m, size_t idx, ocirun_error_t *err)
+mount_one (struct ocirun_job *job, int rootfd, const oci_mount *m, size_t idx, int *ro_later, ocirun_error_t *err)
 {
   struct parsed_mount pm;
   cleanup_free char *data = NULL;
@@ -640,7 +654,7 @@ mount_one (struct ocirun_job *job, int rootfd, const oci_mount *m, size_t idx, o
     }
   if (bind || (idx < idmapped_len && idmapped_trees[idx] >= 0))
     return do_bind_mount (job, m, src ? src : m->type, targetfd, &pm, idx, err);
-  return do_fs_mount (job, m, rootfd, dest, targetfd, &pm, idx, err);
+  return do_fs_mount (job, m, rootfd, dest, targetfd, &pm, idx, ro_later, err);
 }
 
 static unsigned long
@@ -675,6 +689,7 @@ ocirun_rootfs_prepare (struct ocirun_job *job, int *rootfdp, ocirun_error_t *err
   const oci_linux *l = job->config->linux_;
   unsigned long prop = root_propagation (l ? l->rootfs_propagation : NULL);
   cleanup_close int rootfd = -1;
+  cleanup_free int *ro_later = NULL;
   size_t i;
   int ret;
 
@@ -694,19 +709,52 @@ ocirun_rootfs_prepare (struct ocirun_job *job, int *rootfdp, ocirun_error_t *err
   if (rootfd < 0)
     return ocirun_make_error (err, errno, "root.path: open `%s`", job->rootfs);
 
+  ro_later = xmalloc0 ((job->config->mounts_len + 1) * sizeof (int));
+  for (i = 0; i < job->config->mounts_len; i++)
+    ro_later[i] = -1;
   for (i = 0; i < job->config->mounts_len; i++)
     {
-      ret = mount_one (job, rootfd, &job->config->mounts[i], i, err);
+      ret = mount_one (job, rootfd, &job->config->mounts[i], i, &ro_later[i], err);
       if (ret < 0)
-        return ret;
+        goto out;
     }
 
   ret = ocirun_devices_create (job, rootfd, err);
   if (ret < 0)
-    return ret;
+    goto out;
+  if (job->config->process && job->config->process->terminal)
+    {
+      /* the mount point of the pty bound on /dev/console (terminal.c),
+       * made while /dev is still writable */
+      int fd = ocirun_open_in_root (rootfd, "/dev/console", O_PATH | O_NOFOLLOW, S_IFREG, err);
+      if (fd < 0)
+        {
+          ret = ocirun_error_prefix (err, "process.terminal");
+          goto out;
+        }
+      close (fd);
+    }
+
+  /* the read-only mounts that had to stay writable until now */
+  for (i = 0; i < job->config->mounts_len; i++)
+    if (ro_later[i] >= 0)
+      {
+        struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+        if (mount_setattr (ro_later[i], "", AT_EMPTY_PATH, &attr, sizeof attr) < 0)
+          {
+            ret = ocirun_make_error (err, errno, "mounts[%zu]: make `%s` read-only", i,
+                                     job->config->mounts[i].destination);
+            goto out;
+          }
+      }
 
   *rootfdp = steal_fd (&rootfd);
-  return 0;
+  ret = 0;
+out:
+  for (i = 0; i < job->config->mounts_len; i++)
+    if (ro_later[i] >= 0)
+      close (ro_later[i]);
+  return ret;
 }
 
 int
