@@ -216,17 +216,27 @@ def test_seccomp_profile_without_openat2_exec(ctr, no_seccomp_cache):
 
 
 # ------------------------------------------------------------------ cwd only root may enter
+RUNC_SPEC_CAPS = ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]
+
+
+def runc_spec_caps(cfg):
+    """`runc spec`'s capabilities: no CAP_DAC_OVERRIDE to enter any directory with"""
+    for k in ("bounding", "effective", "permitted"):
+        cfg["process"]["capabilities"][k] = list(RUNC_SPEC_CAPS)
+    return cfg
+
+
 def test_cwd_only_root_may_enter_with_non_root_user(ctr):
     """runc changes directory before dropping privileges when it can."""
     cfg = sh("pwd; id -u; ls . >/dev/null 2>&1 && echo listed || echo not-listed", cwd="/root")
     cfg["process"]["user"] = {"uid": 1000, "gid": 1000}
-    c = ctr(cfg)
+    c = ctr(runc_spec_caps(cfg))
     os.chmod(c.rootfs / "root", 0o700)
     assert out_of(c).split() == ["/root", "1000", "not-listed"]
 
 
 def test_exec_cwd_only_root_may_enter_with_non_root_user(ctr):
-    c = ctr(default_config(["/probe", "pause"]))
+    c = ctr(runc_spec_caps(default_config(["/probe", "pause"])))
     os.chmod(c.rootfs / "root", 0o700)
     c.create()
     c.start()
