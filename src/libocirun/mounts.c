@@ -757,6 +757,71 @@ out:
   return ret;
 }
 
+/* mountinfo escapes ' ', '\t', '\n' and '\\' as \ooo */
+static void
+unescape_mountinfo (char *s)
+{
+  char *o = s;
+  for (; *s; s++)
+    if (s[0] == '\\' && s[1] >= '0' && s[1] <= '7' && s[2] >= '0' && s[2] <= '7' && s[3] >= '0' && s[3] <= '7')
+      {
+        *o++ = (char) (((s[1] - '0') << 6) | ((s[2] - '0') << 3) | (s[3] - '0'));
+        s += 3;
+      }
+    else
+      *o++ = *s;
+  *o = '\0';
+}
+
+/* --no-pivot leaves the old root in the container's mount namespace, out
+ * of reach of chroot but not of the kernel: a procfs or sysfs mount there
+ * is "fully visible", so a process of the container that makes a user
+ * namespace may mount a fresh procfs without the masked paths
+ * (fs/namespace.c: mount_too_revealing); runc's msMoveRoot closes the
+ * same hole the same way.  Detach every full procfs and sysfs outside
+ * the rootfs, or cover it with an empty tmpfs where it cannot be
+ * detached.  Our mount namespace is rslave or rprivate: nothing of this
+ * reaches the host. */
+static int
+hide_host_proc_sys (const char *rootfs, ocirun_error_t *err)
+{
+  cleanup_free char *data = NULL;
+  char *line, *save = NULL;
+  size_t rl = strlen (rootfs);
+
+  if (read_all_file ("/proc/self/mountinfo", &data, NULL, err) < 0)
+    return ocirun_error_prefix (err, "--no-pivot");
+  for (line = strtok_r (data, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
+    {
+      char *f[5], *sep, *q = line, *fstype;
+      int n;
+      for (n = 0; n < 5 && q; n++)
+        {
+          f[n] = q;
+          q = strchr (q, ' ');
+          if (q)
+            *q++ = '\0';
+        }
+      sep = q ? strstr (q, " - ") : NULL;
+      if (n < 5 || sep == NULL)
+        continue;
+      fstype = sep + 3;
+      if (strncmp (fstype, "proc ", 5) != 0 && strncmp (fstype, "sysfs ", 6) != 0)
+        continue;
+      if (strcmp (f[3], "/") != 0)
+        continue; /* a bind of part of it: not a full view */
+      unescape_mountinfo (f[4]);
+      if (strncmp (f[4], rootfs, rl) == 0 && (f[4][rl] == '/' || f[4][rl] == '\0'))
+        continue; /* the container's own */
+      if (umount2 (f[4], MNT_DETACH | UMOUNT_NOFOLLOW) == 0 || errno == ENOENT)
+        continue; /* ENOENT: below one detached already */
+      if (mount ("tmpfs", f[4], "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0") < 0
+          && errno != ENOENT)
+        return ocirun_make_error (err, errno, "--no-pivot: hide `%s` (type %.5s) from the container", f[4], fstype);
+    }
+  return 0;
+}
+
 int
 ocirun_rootfs_pivot (struct ocirun_job *job, int rootfd, ocirun_error_t *err)
 {
@@ -765,6 +830,8 @@ ocirun_rootfs_pivot (struct ocirun_job *job, int rootfd, ocirun_error_t *err)
   if (job->ctx->no_pivot)
     {
       /* --no-pivot: for a rootfs on a ramfs, where pivot_root cannot work */
+      if (hide_host_proc_sys (job->rootfs, err) < 0)
+        return -1;
       if (mount (job->rootfs, "/", NULL, MS_MOVE, NULL) < 0)
         return ocirun_make_error (err, errno, "move the rootfs `%s` to `/`", job->rootfs);
       if (chroot (".") < 0)
