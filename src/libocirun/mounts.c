@@ -456,14 +456,55 @@ prepare_idmapped (struct ocirun_job *job, const oci_mount *m, size_t idx, ocirun
   return 0;
 }
 
+/* A bind mount in a container with a user namespace: the source is
+ * opened here, on the host side, as runc does.  Once in the user
+ * namespace, the child's root is the container's root, which a source
+ * below a directory only the host's root may enter (0700) refuses.  Best
+ * effort: where we cannot (an unprivileged runtime may not clone a tree
+ * of the host's), the child binds it itself as before and reports why
+ * it could not. */
+static void
+prepare_bind_from_host (struct ocirun_job *job, const oci_mount *m, size_t idx)
+{
+  struct parsed_mount pm;
+  cleanup_free char *src = NULL;
+  cleanup_close int tree = -1;
+  ocirun_error_t tmp = NULL;
+
+  if (parse_options (m->options, m->options_len, &pm, &tmp) < 0)
+    {
+      ocirun_error_release (&tmp);
+      return;
+    }
+  free (pm.data);
+  if (!is_bind (m, &pm) || m->source == NULL || (pm.flags & MS_REMOUNT))
+    return;
+  src = bind_source (job, m);
+  tree = open_tree (AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | ((pm.flags & MS_REC) ? AT_RECURSIVE : 0));
+  if (tree < 0)
+    {
+      ocirun_debug ("mounts[%zu]: the child binds `%s` itself: %s", idx, src, strerror (errno));
+      return;
+    }
+  if (set_tree_flags (tree, m, &pm, idx, &tmp) < 0)
+    {
+      ocirun_debug ("mounts[%zu]: the child binds `%s` itself: %s", idx, src, tmp->msg);
+      ocirun_error_release (&tmp);
+      return;
+    }
+  idmapped_trees[idx] = steal_fd (&tree);
+}
+
 int
 ocirun_mounts_prepare_idmapped (struct ocirun_job *job, ocirun_error_t *err)
 {
+  bool userns = job->ns_new[NS_USER] || job->ns_fds[NS_USER] >= 0;
   size_t i;
   for (i = 0; i < job->config->mounts_len; i++)
     {
       const oci_mount *m = &job->config->mounts[i];
-      if (m->uid_mappings_len == 0 && !ocirun_mount_has_idmap (m))
+      bool idmapped = m->uid_mappings_len || ocirun_mount_has_idmap (m);
+      if (!idmapped && !(userns && ocirun_mount_is_bind (m)))
         continue;
       if (idmapped_trees == NULL)
         {
@@ -473,7 +514,9 @@ ocirun_mounts_prepare_idmapped (struct ocirun_job *job, ocirun_error_t *err)
           for (k = 0; k < idmapped_len; k++)
             idmapped_trees[k] = -1;
         }
-      if (prepare_idmapped (job, m, i, err) < 0)
+      if (!idmapped)
+        prepare_bind_from_host (job, m, i);
+      else if (prepare_idmapped (job, m, i, err) < 0)
         return -1;
     }
   return 0;
@@ -511,7 +554,8 @@ do_bind_mount (struct ocirun_job *job, const oci_mount *m, const char *src, int 
   unsigned int rec = (pm->flags & MS_REC) ? AT_RECURSIVE : 0;
 
   if (idx < idmapped_len && idmapped_trees[idx] >= 0)
-    /* made by the parent: idmapped, flags set */
+    /* made by the parent (idmapped, or a bind from the host side of a
+     * user namespace), flags set */
     tree = steal_fd (&idmapped_trees[idx]);
   else
     {
@@ -625,7 +669,8 @@ mount_one (struct ocirun_job *job, int rootfd, const oci_mount *m, size_t idx, i
       if (m->source == NULL)
         return ocirun_make_error (err, 0, "mounts[%zu].source: required for a bind mount", idx);
       src = bind_source (job, m);
-      if (stat (src, &sb) < 0)
+      /* a tree the runtime made on the host side tells its type itself */
+      if (idx < idmapped_len && idmapped_trees[idx] >= 0 ? fstat (idmapped_trees[idx], &sb) < 0 : stat (src, &sb) < 0)
         return ocirun_make_error (err, errno, "mounts[%zu].source: `%s`", idx, src);
       if (!S_ISDIR (sb.st_mode))
         create_type = S_IFREG;
