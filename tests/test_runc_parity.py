@@ -336,8 +336,38 @@ def test_no_mount_namespace_inherits_the_runtimes(ctr, host_ns):
     c = ctr(cfg)
     out = out_of(c).split()
     assert out == [host_ns["mnt"], "in-rootfs", "dev"], out
-    c.delete()
+    # `run` deleted it: the mounts it made on the host are gone
     assert helpers.mounts_mentioning(c.bundle) == []
+
+
+def test_no_mount_namespace_mounts_are_removed_by_delete(ctr):
+    """The mounts live on the host while the container does; `delete`
+    (also `delete --force` of a created one) removes them."""
+    c = ctr(no_mnt_cfg(["/probe", "pause"]))
+    c.create()
+    mounted = [ln.split()[4] for ln in helpers.mounts_mentioning(c.bundle)]
+    assert str(c.rootfs / "proc") in mounted and str(c.rootfs / "dev") in mounted, mounted
+    c.delete(force=True)
+    assert helpers.mounts_mentioning(c.bundle) == []
+
+
+def test_no_mount_namespace_symlinked_mount_point_is_not_followed_at_delete(ctr, work):
+    """At delete, a mount point the container replaced with a symlink to a
+    host directory is resolved inside the rootfs: no host mount is touched."""
+    host = Path(work) / "host-mnt"
+    host.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16k", "hostside", str(host)], check=True)
+    try:
+        cfg = no_mnt_cfg(["/bin/sh", "-c", "umount -l /data && rmdir /data && ln -s %s /data && echo swapped" % host])
+        cfg["mounts"].append({"destination": "/data", "type": "tmpfs", "source": "tmpfs", "options": []})
+        cfg["process"]["capabilities"]["bounding"].append("CAP_SYS_ADMIN")
+        cfg["process"]["capabilities"]["effective"].append("CAP_SYS_ADMIN")
+        cfg["process"]["capabilities"]["permitted"].append("CAP_SYS_ADMIN")
+        c = ctr(cfg)
+        assert out_of(c).split() == ["swapped"]
+        assert any(ln.split()[4] == str(host) for ln in helpers.mounts_mentioning(host)), "the host's mount was detached"
+    finally:
+        subprocess.run(["umount", "-l", str(host)], capture_output=True)
 
 
 def test_no_mount_namespace_exec(ctr, host_ns):

@@ -71,6 +71,8 @@ int ocirun_open_in_root (int rootfd, const char *path, int flags, mode_t create_
 int ocirun_rootfs_prepare (struct ocirun_job *job, int *rootfd, ocirun_error_t *err);
 int ocirun_rootfs_pivot (struct ocirun_job *job, int rootfd, ocirun_error_t *err);
 int ocirun_rootfs_finalize (struct ocirun_job *job, ocirun_error_t *err);
+bool ocirun_own_mount_ns (const struct ocirun_job *job);
+void ocirun_rootfs_release_shared (const char *state_dir);
 const char *ocirun_mount_option_name (size_t i);
 bool ocirun_mount_has_idmap (const oci_mount *m);
 /* a bind mount: type "bind" or a bind/rbind option */

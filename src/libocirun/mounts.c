@@ -726,6 +726,138 @@ root_propagation (const char *s)
   return 0;
 }
 
+/* ---- no mount namespace of the container's own ----
+ *
+ * config-linux.md#namespaces: a namespace type absent from the list is the
+ * runtime's.  runc runs such a container chrooted in the rootfs, with
+ * mounts[] made in the runtime's mount namespace.  So do we, without what
+ * would change the host's own mounts: "/" keeps its propagation, the
+ * rootfs is not bound onto itself, and the host's "/" as root.path takes
+ * no mounts[] and no devices (a tmpfs on the host's /dev).  What
+ * validate.c and here refuse matches runc's refusals (maskedPaths,
+ * readonlyPaths, --no-pivot).  The mount points are recorded in the state
+ * dir before the first mount, so `delete` (even after a SIGKILL of the
+ * runtime half-way) unmounts them: nothing is left on the host. */
+#define SHARED_MOUNTS_RECORD "host-mounts"
+
+static int mount_all (struct ocirun_job *job, int rootfd, bool devices, ocirun_error_t *err);
+
+bool
+ocirun_own_mount_ns (const struct ocirun_job *job)
+{
+  return job->ns_new[NS_MNT] || job->ns_fds[NS_MNT] >= 0;
+}
+
+static int
+record_shared_mounts (struct ocirun_job *job, ocirun_error_t *err)
+{
+  cleanup_free char *buf = NULL;
+  cleanup_close int dirfd = -1;
+  size_t len = 0, i;
+  FILE *f = open_memstream (&buf, &len);
+  if (f == NULL)
+    return ocirun_make_error (err, errno, "open_memstream");
+  fprintf (f, "%s\n", job->rootfs);
+  for (i = 0; i < job->config->mounts_len; i++)
+    fprintf (f, "%s\n", job->config->mounts[i].destination);
+  fclose (f);
+  dirfd = open (job->state_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dirfd < 0)
+    return ocirun_make_error (err, errno, "open `%s`", job->state_dir);
+  return write_file_atomic_at (dirfd, SHARED_MOUNTS_RECORD, buf, len, err);
+}
+
+static int
+prepare_shared (struct ocirun_job *job, int *rootfdp, ocirun_error_t *err)
+{
+  cleanup_close int rootfd = -1;
+  struct stat rsb, hsb;
+  bool host_root;
+  size_t i;
+  int ret;
+
+  if (job->ctx->no_pivot)
+    return ocirun_make_error (err, 0, "--no-pivot: needs a mount namespace of the container's own "
+                                      "(linux.namespaces has no `mount`)");
+  rootfd = open (job->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0)
+    return ocirun_make_error (err, errno, "root.path: open `%s`", job->rootfs);
+  if (fstat (rootfd, &rsb) < 0 || stat ("/", &hsb) < 0)
+    return ocirun_make_error (err, errno, "root.path: stat `%s`", job->rootfs);
+  host_root = rsb.st_dev == hsb.st_dev && rsb.st_ino == hsb.st_ino;
+  if (host_root && job->config->mounts_len)
+    return ocirun_make_error (err, 0, "mounts: root.path is the host's `/` and linux.namespaces has no `mount`: "
+                                      "mounts[] would cover the host's own directories");
+  for (i = 0; i < job->config->mounts_len; i++)
+    if (strchr (job->config->mounts[i].destination, '\n'))
+      return ocirun_make_error (err, 0, "mounts[%zu].destination: a newline in a path", i);
+  if (job->config->mounts_len && (ret = record_shared_mounts (job, err)) < 0)
+    return ret;
+  ret = mount_all (job, rootfd, !host_root, err);
+  if (ret < 0)
+    return ret;
+  *rootfdp = steal_fd (&rootfd);
+  return 0;
+}
+
+/* `delete` and a failed `create`: unmount what prepare_shared mounted on
+ * the host.  Each destination is resolved inside the rootfs (the
+ * container's root could have replaced a directory with a symlink to the
+ * host's), and only a mount point found there is detached. */
+void
+ocirun_rootfs_release_shared (const char *state_dir)
+{
+  cleanup_free char *path = NULL;
+  cleanup_free char *data = NULL;
+  cleanup_free char **dest = NULL;
+  cleanup_close int rootfd = -1;
+  ocirun_error_t tmp = NULL;
+  char *line, *save = NULL;
+  size_t n = 0, cap = 0;
+
+  xasprintf (&path, "%s/" SHARED_MOUNTS_RECORD, state_dir);
+  if (read_all_file (path, &data, NULL, &tmp) < 0)
+    {
+      ocirun_error_release (&tmp);
+      return;
+    }
+  line = strtok_r (data, "\n", &save);
+  if (line == NULL || (rootfd = open (line, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+    return;
+  for (line = strtok_r (NULL, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
+    {
+      if (n == cap)
+        {
+          char **nd;
+          cap = cap ? cap * 2 : 16;
+          nd = realloc (dest, cap * sizeof (char *));
+          if (nd == NULL)
+            return;
+          dest = nd;
+        }
+      dest[n++] = line;
+    }
+  while (n-- > 0)
+    {
+      const char *d = dest[n] + strspn (dest[n], "/");
+      cleanup_close int fd = -1;
+      struct statx stx;
+      char target[64];
+      if (*d == '\0')
+        continue; /* the rootfs itself is the caller's */
+      fd = sys_openat2 (rootfd, d, O_PATH | O_NOFOLLOW | O_CLOEXEC, IN_ROOT);
+      if (fd < 0)
+        continue;
+      if (statx (fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &stx) < 0
+          || !(stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) || !(stx.stx_attributes & STATX_ATTR_MOUNT_ROOT))
+        continue;
+      fd_path (fd, target, sizeof target);
+      if (umount2 (target, MNT_DETACH) < 0)
+        ocirun_debug ("unmount `/%s` below `%s`: %s", d, state_dir, strerror (errno));
+    }
+  unlink (path);
+}
+
 /* Child, in its new mount namespace, before pivot_root: make the rootfs a
  * mount point of its own and mount everything in mounts[] into it. */
 int
@@ -734,9 +866,10 @@ ocirun_rootfs_prepare (struct ocirun_job *job, int *rootfdp, ocirun_error_t *err
   const oci_linux *l = job->config->linux_;
   unsigned long prop = root_propagation (l ? l->rootfs_propagation : NULL);
   cleanup_close int rootfd = -1;
-  cleanup_free int *ro_later = NULL;
-  size_t i;
   int ret;
+
+  if (!ocirun_own_mount_ns (job))
+    return prepare_shared (job, rootfdp, err);
 
   /* keep our mounts from propagating to the host: rslave (rprivate when
    * asked).  A configured shared propagation is applied after pivot_root,
@@ -753,6 +886,20 @@ ocirun_rootfs_prepare (struct ocirun_job *job, int *rootfdp, ocirun_error_t *err
   rootfd = open (job->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0)
     return ocirun_make_error (err, errno, "root.path: open `%s`", job->rootfs);
+  ret = mount_all (job, rootfd, true, err);
+  if (ret < 0)
+    return ret;
+  *rootfdp = steal_fd (&rootfd);
+  return 0;
+}
+
+/* mounts[], then the devices, then read-only what had to wait */
+static int
+mount_all (struct ocirun_job *job, int rootfd, bool devices, ocirun_error_t *err)
+{
+  cleanup_free int *ro_later = NULL;
+  size_t i;
+  int ret;
 
   ro_later = xmalloc0 ((job->config->mounts_len + 1) * sizeof (int));
   for (i = 0; i < job->config->mounts_len; i++)
@@ -764,10 +911,10 @@ ocirun_rootfs_prepare (struct ocirun_job *job, int *rootfdp, ocirun_error_t *err
         goto out;
     }
 
-  ret = ocirun_devices_create (job, rootfd, err);
+  ret = devices ? ocirun_devices_create (job, rootfd, err) : 0;
   if (ret < 0)
     goto out;
-  if (job->config->process && job->config->process->terminal)
+  if (devices && job->config->process && job->config->process->terminal)
     {
       /* the mount point of the pty bound on /dev/console (terminal.c),
        * made while /dev is still writable */
@@ -793,7 +940,6 @@ ocirun_rootfs_prepare (struct ocirun_job *job, int *rootfdp, ocirun_error_t *err
           }
       }
 
-  *rootfdp = steal_fd (&rootfd);
   ret = 0;
 out:
   for (i = 0; i < job->config->mounts_len; i++)
@@ -872,7 +1018,13 @@ ocirun_rootfs_pivot (struct ocirun_job *job, int rootfd, ocirun_error_t *err)
 {
   if (fchdir (rootfd) < 0)
     return ocirun_make_error (err, errno, "chdir to the rootfs `%s`", job->rootfs);
-  if (job->ctx->no_pivot)
+  if (!ocirun_own_mount_ns (job))
+    {
+      /* the runtime's mount namespace: nothing to move or pivot, as runc */
+      if (chroot (".") < 0)
+        return ocirun_make_error (err, errno, "chroot to `%s`", job->rootfs);
+    }
+  else if (job->ctx->no_pivot)
     {
       /* --no-pivot: for a rootfs on a ramfs, where pivot_root cannot work */
       if (hide_host_proc_sys (job->rootfs, err) < 0)
@@ -1026,11 +1178,16 @@ ocirun_rootfs_finalize (struct ocirun_job *job, ocirun_error_t *err)
 
   if (job->config->root && job->config->root->readonly)
     {
+      /* "/" would be a mount of the host's (validate.c refuses it first) */
+      if (!ocirun_own_mount_ns (job))
+        return ocirun_make_error (err, 0, "root.readonly: needs a mount namespace of the container's own");
       struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
       if (mount_setattr (rootfd, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0)
         return ocirun_make_error (err, errno, "root.readonly: remount `/` read-only");
     }
-  if (l && l->rootfs_propagation)
+  /* without a mount namespace of its own, "/" is a mount of the host's:
+   * its propagation is not the container's to change */
+  if (l && l->rootfs_propagation && ocirun_own_mount_ns (job))
     {
       unsigned long prop = root_propagation (l->rootfs_propagation);
       if (mount (NULL, "/", NULL, prop, NULL) < 0)
