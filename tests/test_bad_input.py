@@ -172,7 +172,7 @@ def test_bad_container_id(rt, ctr, bad):
     c = ctr(default_config(["/probe"]))
     r = rt.create(bad, c.bundle)
     msg = one_line_error(r)  # a newline in the id must not split the message
-    assert "container id" in msg or "File name too long" in msg, msg
+    assert "container id" in msg or "file name too long" in msg, msg
     assert sorted(os.listdir(rt.root)) == []
 
 
