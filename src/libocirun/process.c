@@ -214,7 +214,7 @@ passwd_home (uid_t uid)
   cleanup_close int fd = -1;
   cleanup_free char *buf = NULL;
   ocirun_error_t tmp = NULL;
-  size_t len = 0, cap = 0;
+  size_t len = 0, cap = 0, i;
   struct stat sb;
   char *line, *save = NULL;
 
@@ -248,6 +248,10 @@ passwd_home (uid_t uid)
   if (buf == NULL)
     return xstrdup ("/");
   buf[len] = '\0';
+  /* a NUL byte would end the text early: it ends a line instead */
+  for (i = 0; i < len; i++)
+    if (buf[i] == '\0')
+      buf[i] = '\n';
   /* name:password:uid:gid:gecos:home:shell */
   for (line = strtok_r (buf, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
     {
