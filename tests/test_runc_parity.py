@@ -198,6 +198,24 @@ def test_seccomp_profile_without_openat2(ctr, nnp, no_seccomp_cache):
     assert out_of(c).split() == ["/", "ok", "HOME=/home/app"]
 
 
+@pytest.mark.parametrize("nnp", [False, True])
+def test_seccomp_profile_without_any_open(ctr, nnp, no_seccomp_cache):
+    """Stricter still: no open, openat, openat2, creat, stat family; the
+    runtime opens nothing once the filter is loaded (busybox `true` needs
+    none of them either)."""
+    cfg = default_config(["/bin/true"], cwd="/tmp")
+    cfg["process"]["noNewPrivileges"] = nnp
+    cfg["process"]["user"] = {"uid": 1000, "gid": 1000}
+    prof = old_profile()
+    gone = {"open", "openat", "creat", "stat", "lstat", "fstat", "newfstatat", "statx", "access", "faccessat",
+            "readlink", "readlinkat", "getdents", "getdents64"}
+    prof["syscalls"][0]["names"] = [n for n in ALLOWED if n not in gone]
+    cfg["linux"]["seccomp"] = prof
+    c = ctr(cfg)
+    r = c.run_fg()
+    assert r.rc == 0, r
+
+
 def test_seccomp_profile_without_openat2_exec(ctr, no_seccomp_cache):
     cfg = default_config(["/probe", "pause"], cwd="/tmp")
     cfg["process"]["noNewPrivileges"] = False
