@@ -369,6 +369,38 @@ def test_no_mount_namespace_mounts_are_removed_by_delete(ctr):
     assert helpers.mounts_mentioning(c.bundle) == []
 
 
+def test_no_mount_namespace_runtime_killed_half_way(ctr, work):
+    """SIGKILL of the runtime after the mounts were made (in a createRuntime
+    hook): `delete --force` still removes them from the host."""
+    mark = Path(work) / "hook.pid"
+    cfg = no_mnt_cfg(["/probe"])
+    cfg["hooks"] = {"createRuntime": [{"path": "/bin/sh",
+                                       "args": ["sh", "-c", "echo $$ > %s.tmp && mv %s.tmp %s && exec sleep 600"
+                                                % (mark, mark, mark)]}]}
+    c = ctr(cfg)
+    p = subprocess.Popen(c.rt.argv("create", "--bundle", str(c.bundle), c.id),
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    hook_pid = None
+    try:
+        helpers.wait_for(mark.exists, timeout=60)
+        hook_pid = int(mark.read_text())
+        assert helpers.mounts_mentioning(c.bundle), "no mounts made before the hook"
+        p.kill()
+        p.wait()
+    finally:
+        if hook_pid:
+            try:
+                os.kill(hook_pid, 9)
+            except ProcessLookupError:
+                pass
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    r = c.rt.delete(c.id, force=True)
+    assert r.rc == 0, r
+    assert helpers.mounts_mentioning(c.bundle) == []
+
+
 def test_no_mount_namespace_symlinked_mount_point_is_not_followed_at_delete(ctr, work):
     """At delete, a mount point the container replaced with a symlink to a
     host directory is resolved inside the rootfs: no host mount is touched."""
