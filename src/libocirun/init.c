@@ -126,6 +126,26 @@ reopen_dev_null (ocirun_error_t *err)
   return 0;
 }
 
+/* Load the filter and, with SCMP_ACT_NOTIFY, hand the listener to the
+ * runtime at once: the next syscall we make may be one the profile
+ * notifies (setresuid, capset, fchdir ...), and it would block forever if
+ * the agent did not have the listener yet (the runtime waits on us, we on
+ * the agent).  sendmsg is the one syscall a notifying profile must let
+ * through for this to work, as with runc and crun. */
+static int
+install_seccomp (struct ocirun_job *job, ocirun_error_t *err)
+{
+  int listener = -1, ret;
+  ret = ocirun_seccomp_install (job->seccomp, &listener, err);
+  if (ret < 0 || listener < 0)
+    return ret;
+  ret = sync_send (job->sync_sock, SYNC_CHILD_SECCOMP_LISTENER, 0, NULL, 0, listener);
+  close (listener);
+  if (ret < 0)
+    return ocirun_make_error (err, errno, "send the seccomp listener to the runtime");
+  return 0;
+}
+
 /* The process' side of setup, shared by init and exec: terminal, rlimits,
  * scheduling, keyring, privileges (bounding set, seccomp, uid/gid, the
  * other cap sets, no_new_privs) and the fds that survive the execve. */
@@ -136,7 +156,7 @@ ocirun_process_setup (struct ocirun_job *job, const oci_process *p, ocirun_error
   const char *cwd_field = job->is_exec ? "exec.cwd" : "process.cwd";
   cleanup_close int cwdfd = -1;
   bool cwd_done;
-  int ret, listener = -1;
+  int ret;
 
   if (p->terminal)
     {
@@ -224,7 +244,7 @@ ocirun_process_setup (struct ocirun_job *job, const oci_process *p, ocirun_error
    * while we still have it.  With no_new_privs, as late as possible. */
   if (job->seccomp && !p->no_new_privileges)
     {
-      ret = ocirun_seccomp_install (job->seccomp, &listener, err);
+      ret = install_seccomp (job, err);
       if (ret < 0)
         return ret;
     }
@@ -245,16 +265,9 @@ ocirun_process_setup (struct ocirun_job *job, const oci_process *p, ocirun_error
     return ocirun_make_error (err, errno, "process.noNewPrivileges: prctl");
   if (job->seccomp && p->no_new_privileges)
     {
-      ret = ocirun_seccomp_install (job->seccomp, &listener, err);
+      ret = install_seccomp (job, err);
       if (ret < 0)
         return ret;
-    }
-  if (listener >= 0)
-    {
-      ret = sync_send (job->sync_sock, SYNC_CHILD_SECCOMP_LISTENER, 0, NULL, 0, listener);
-      close (listener);
-      if (ret < 0)
-        return ocirun_make_error (err, errno, "send the seccomp listener to the runtime");
     }
 
   return 0;
