@@ -31,6 +31,7 @@ left.
 import json
 import os
 import shutil
+import subprocess
 import time
 from pathlib import Path
 
@@ -129,7 +130,7 @@ class Pods:
 
     # ------------------------------------------------------------ sandboxes
     def sandbox_config(self, name="pod", hostname=None, pid=None, network=None, privileged=False,
-                       cgroup_parent=None):
+                       cgroup_parent=None, sysctls=None, dns=None):
         pb = self.pb
         uid = helpers.new_id("cri")
         ns = pb.NamespaceOption(pid=pb.CONTAINER if pid is None else pid,
@@ -138,9 +139,11 @@ class Pods:
             metadata=pb.PodSandboxMetadata(name=name, uid=uid, namespace="ocirun-test", attempt=0),
             hostname=hostname if hostname is not None else ("" if network == pb.NODE else name + "-host"),
             log_directory=str(self.work / "logs" / uid),
+            dns_config=dns,
             labels={"ocirun-test": str(os.getpid())},
             linux=pb.LinuxPodSandboxConfig(
                 cgroup_parent=cgroup_parent or "%s/%s" % (helpers.CGROUP_PREFIX, uid),
+                sysctls=sysctls or {},
                 security_context=pb.LinuxSandboxSecurityContext(namespace_options=ns, privileged=privileged)))
 
     def run(self, config=None, **kw):
@@ -164,12 +167,13 @@ class Pods:
 
     # ------------------------------------------------------------ containers
     def container_config(self, name, command, attempt=0, tty=False, stdin=False, resources=None,
-                         security=None, envs=(), log_path=None):
+                         security=None, envs=(), log_path=None, mounts=(), devices=(), working_dir=""):
         pb = self.pb
         return pb.ContainerConfig(
             metadata=pb.ContainerMetadata(name=name, attempt=attempt),
-            image=pb.ImageSpec(image=BUSYBOX), command=list(command),
+            image=pb.ImageSpec(image=BUSYBOX), command=list(command), working_dir=working_dir,
             envs=[pb.KeyValue(key=k, value=v) for k, v in envs],
+            mounts=list(mounts), devices=list(devices),
             log_path=log_path or "%s/%d.log" % (name, attempt),
             tty=tty, stdin=stdin,
             linux=pb.LinuxContainerConfig(resources=resources, security_context=security))
@@ -221,6 +225,13 @@ class Pods:
             return Path(st.log_path).read_bytes().decode(errors="replace")
         except FileNotFoundError:
             return ""
+
+    def runtime_cli(self, *args):
+        """The handler's binary on the shim's --root (ocirun or runc)."""
+        argv = [self.d.runtimes[self.handler], "--root", str(self.d.runtime_root(self.handler) / crilib.K8S_NS)]
+        argv += [str(a) for a in args]
+        p = subprocess.run(argv, capture_output=True, timeout=30, stdin=subprocess.DEVNULL)
+        return ctrlib.Result(argv, p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace"))
 
     # ------------------------------------------------------------ what is left
     def runtime_state(self):
@@ -333,9 +344,13 @@ def test_sandbox_has_own_namespaces(pods, host_ns):
     assert st.runtime_handler == pods.handler
     # the loopback-only network: the pod's address is its own lo's
     assert st.network.ip == "127.0.0.1", st
-    # the runtime under test made it: its state dir is in the handler's root
+    # the runtime under test made it: its state dir is in the handler's
+    # root, and its `state` agrees with the CRI's pid
     assert sid in pods.runtime_state()
     pid = pods.sandbox_pid(sid)
+    state = pods.runtime_cli("state", sid)
+    assert state.rc == 0, state
+    assert json.loads(state.out)["status"] == "running" and json.loads(state.out)["pid"] == pid, state
     assert Path("/proc/%d/cmdline" % pid).read_bytes().split(b"\0")[0] == b"/pause"
     for kind in ("net", "ipc", "uts", "mnt", "pid"):
         assert ns_of(pid, kind) != host_ns[kind], kind
@@ -618,9 +633,14 @@ def test_run_as_user_and_readonly_rootfs(pods):
     sid, cfg = pods.run(name="secctx")
     sc = pb.LinuxContainerSecurityContext(run_as_user=pb.Int64Value(value=1000),
                                           run_as_group=pb.Int64Value(value=2000),
-                                          supplemental_groups=[3000], readonly_rootfs=True)
+                                          supplemental_groups=[3000], readonly_rootfs=True,
+                                          no_new_privs=True)
     cid = pods.create(sid, "c", ["sleep", "1000"], security=sc)
     assert pods.sh(cid, "id -u; id -g").split() == ["1000", "2000"]
+    status = pods.sh(cid, "cat /proc/1/status")
+    assert "NoNewPrivs:\t1" in status
+    # a non-root user keeps no effective capabilities
+    assert caps(status) == 0, hex(caps(status))
     assert "3000" in pods.sh(cid, "id -G").split()
     assert pods.sh(cid, "cat /proc/1/status | grep ^Uid:").split()[1:] == ["1000"] * 4
     rc, out, err = pods.exec_sync(cid, "touch", "/newfile")
@@ -684,3 +704,65 @@ def test_privileged(pods, host_ns):
     assert not caps(pods.sh(c2, "cat /proc/self/status")) & (1 << CAP_SYS_ADMIN)
     assert pods.sh(c2, "test -c /proc/keys && echo masked; test -e /dev/kmsg || echo nokmsg") == "masked\nnokmsg\n"
     assert " ro," in pods.sh(c2, "grep ' /proc/sys ' /proc/self/mountinfo")
+
+
+def test_mounts_devices_and_pod_files(pods):
+    """What every kubelet container has: host-path volumes (rw and ro), a
+    device, a working dir, and the pod's /etc/hostname, /etc/hosts,
+    /etc/resolv.conf (containerd's files of the sandbox, bind-mounted)."""
+    pb = pods.pb
+    vol = pods.work / "vol"
+    vol.mkdir()
+    (vol / "in").write_text("from-host\n")
+    ro = pods.work / "ro"
+    ro.mkdir()
+    (ro / "f").write_text("read-only\n")
+    dns = pb.DNSConfig(servers=["192.0.2.53"], searches=["ocirun.test"], options=["ndots:2"])
+    sid, cfg = pods.run(name="files", dns=dns)
+    cid = pods.create(sid, "c", ["sleep", "1000"], working_dir="/data",
+                      mounts=[pb.Mount(container_path="/data", host_path=str(vol)),
+                              pb.Mount(container_path="/ro", host_path=str(ro), readonly=True)],
+                      devices=[pb.Device(container_path="/dev/xnull", host_path="/dev/null", permissions="rwm")])
+    assert pods.sh(cid, "pwd; cat in; echo from-pod > out") == "/data\nfrom-host\n"
+    assert (vol / "out").read_text() == "from-pod\n"
+    rc, out, err = pods.exec_sync(cid, "sh", "-c", "echo x > /ro/g")
+    assert rc != 0 and "Read-only file system" in err, (rc, out, err)
+    assert pods.sh(cid, "cat /ro/f") == "read-only\n"
+    assert pods.sh(cid, "stat -c '%F %t,%T' /dev/xnull; echo data > /dev/xnull && echo wrote") == \
+        "character special file 1,3\nwrote\n"
+    assert pods.sh(cid, "cat /etc/hostname").strip() == cfg.hostname
+    resolv = pods.sh(cid, "cat /etc/resolv.conf")
+    assert "nameserver 192.0.2.53" in resolv and "search ocirun.test" in resolv and "ndots:2" in resolv, resolv
+    assert "localhost" in pods.sh(cid, "cat /etc/hosts")
+
+
+def test_sandbox_sysctls(pods):
+    """Pod sysctls (namespaced ones: net.*, kernel.shm*) are set in the
+    sandbox and seen by its containers, the host's stay as they were."""
+    host_ping = Path("/proc/sys/net/ipv4/ping_group_range").read_text()
+    host_shm = Path("/proc/sys/kernel/shm_rmid_forced").read_text()
+    sid, cfg = pods.run(name="sysctl", sysctls={"net.ipv4.ping_group_range": "1000 2000",
+                                                "kernel.shm_rmid_forced": "1" if host_shm.strip() == "0" else "0"})
+    cid = pods.create(sid, "c", ["sleep", "1000"])
+    assert pods.sh(cid, "cat /proc/sys/net/ipv4/ping_group_range").split() == ["1000", "2000"]
+    assert pods.sh(cid, "cat /proc/sys/kernel/shm_rmid_forced") != host_shm
+    assert Path("/proc/sys/net/ipv4/ping_group_range").read_text() == host_ping
+    assert Path("/proc/sys/kernel/shm_rmid_forced").read_text() == host_shm
+
+
+def test_oom_killed(pods):
+    """A container over its memory limit: the kernel kills it and the CRI
+    reports OOMKilled (the shim watches the container's memory cgroup; the
+    event may land just after the exit, so the reason is polled)."""
+    pb = pods.pb
+    sid, cfg = pods.run(name="oom")
+    mem = 16 << 20
+    cid = pods.create(sid, "hog", ["sh", "-c", "echo start; exec dd if=/dev/zero of=/dev/null bs=64M count=1"],
+                      resources=pb.LinuxContainerResources(memory_limit_in_bytes=mem,
+                                                           memory_swap_limit_in_bytes=mem))
+    st = pods.wait_exited(cid)
+    assert st.exit_code == 137, (st, pods.log(sid, cid))
+    try:
+        wait_for(lambda: pods.status(cid).reason == "OOMKilled", timeout=10)
+    except TimeoutError:
+        raise AssertionError("no OOMKilled: %s" % pods.status(cid))
