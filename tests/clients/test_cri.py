@@ -549,6 +549,20 @@ def test_update_resources_and_stats(pods):
         memory_limit_in_bytes=128 << 20, cpu_shares=256, cpu_period=100000, cpu_quota=50000,
         cpuset_cpus=first_cpu))
     assert cgroup_file(parent, cid, "cpuset", "cpuset.cpus").read_text().strip() == first_cpu
+    memsw = cgroup_file(parent, cid, "memory", "memory.memsw.limit_in_bytes")
+    if memsw.exists():
+        # containerd sets swap = memory (no swapping): memsw raised first
+        assert int(memsw.read_text()) == 128 << 20
+    # and down again: the memory limit must go first, then memsw
+    pods.cri.UpdateContainerResources(container_id=cid, linux=pb.LinuxContainerResources(
+        memory_limit_in_bytes=32 << 20, cpu_shares=256, cpu_period=100000, cpu_quota=50000,
+        cpuset_cpus=first_cpu))
+    assert int(mem.read_text()) == 32 << 20
+    if memsw.exists():
+        assert int(memsw.read_text()) == 32 << 20
+    pods.cri.UpdateContainerResources(container_id=cid, linux=pb.LinuxContainerResources(
+        memory_limit_in_bytes=128 << 20, cpu_shares=256, cpu_period=100000, cpu_quota=50000,
+        cpuset_cpus=first_cpu))
     assert "Cpus_allowed_list:\t%s\n" % first_cpu in pods.sh(cid, "cat /proc/self/status")
     assert int(mem.read_text()) == 128 << 20
     assert int(shares.read_text()) == 256
@@ -994,3 +1008,49 @@ def test_created_never_started(pods):
     # and one left in CREATED when the pod goes (the fixture judges it)
     pods.remove(sid)
     assert pods.judge(sid) == []
+
+
+def test_kubelet_qos_resources(pods):
+    """What the kubelet sends for a BestEffort container (cpu_shares 2,
+    oom_score_adj 1000, a CFS period with no quota, no memory limit) and a
+    Burstable one (oom_score_adj between): the init and every exec'd
+    process get the oom_score_adj; the period is set without a quota."""
+    pb = pods.pb
+    sid, cfg = pods.run(name="qos")
+    parent = cfg.linux.cgroup_parent
+    be = pods.create(sid, "besteffort", ["sleep", "1000"], resources=pb.LinuxContainerResources(
+        cpu_shares=2, oom_score_adj=1000, cpu_period=100000, cpu_quota=0, memory_limit_in_bytes=0))
+    assert pods.sh(be, "cat /proc/1/oom_score_adj /proc/self/oom_score_adj").split() == ["1000", "1000"]
+    assert int(cgroup_file(parent, be, "cpu", "cpu.shares").read_text()) == 2
+    assert int(cgroup_file(parent, be, "cpu", "cpu.cfs_period_us").read_text()) == 100000
+    assert int(cgroup_file(parent, be, "cpu", "cpu.cfs_quota_us").read_text()) == -1
+    bu = pods.create(sid, "burstable", ["sleep", "1000"], resources=pb.LinuxContainerResources(
+        cpu_shares=102, oom_score_adj=937, cpu_period=100000, cpu_quota=20000, memory_limit_in_bytes=256 << 20))
+    assert pods.sh(bu, "cat /proc/1/oom_score_adj /proc/self/oom_score_adj").split() == ["937", "937"]
+    # the exec'd process is in the container's cgroups too
+    assert pods.sh(bu, "cat /proc/self/cgroup") == pods.sh(bu, "cat /proc/1/cgroup")
+
+
+def test_non_root_reopens_its_stdio(pods):
+    """A non-root container (nginx's images log to /dev/stdout) reopens its
+    stdio by path: the runtime hands the container user its stdio (runc's
+    fixStdioPermissions), for the init, an exec, and an exec with a tty."""
+    pb = pods.pb
+    sid, cfg = pods.run(name="stdio")
+    sc = pb.LinuxContainerSecurityContext(run_as_user=pb.Int64Value(value=1000),
+                                          run_as_group=pb.Int64Value(value=1000))
+    cid = pods.create(sid, "c", ["sh", "-c", "echo init-out > /dev/stdout; echo init-err > /dev/stderr; "
+                                 "exec sleep 1000"], security=sc)
+    try:
+        wait_for(lambda: "init-err" in pods.log(sid, cid), timeout=15)
+    except TimeoutError:
+        raise AssertionError("log: %r" % pods.log(sid, cid))
+    got = [(s_, c) for _, s_, _, c in crilib.parse_cri_log(pods.log(sid, cid))]
+    assert ("stdout", "init-out") in got and ("stderr", "init-err") in got, got
+    rc, out, err = pods.exec_sync(cid, "sh", "-c", "echo exec-out > /dev/stdout; echo exec-err > /dev/stderr")
+    assert (rc, out, err) == (0, "exec-out\n", "exec-err\n")
+    url = pods.cri.Exec(container_id=cid, cmd=["sh"], tty=True, stdin=True, stdout=True).url
+    res = crilib.stream(url, stdin_chunks=["stat -c %u $(tty); echo via-$((1+1))-tty > $(tty); exit $?\n"],
+                        until=["$"])
+    out = res.out[crilib.STDOUT].decode(errors="replace")
+    assert res.exit_code == 0 and "1000" in out and "via-2-tty" in out, res

@@ -1,0 +1,64 @@
+"""A non-root container process reopens its own stdio by path.
+
+The runtime hands fds 0-2 to process.user.uid before the uid change (runc:
+fixStdioPermissions), so /dev/stdout, /proc/self/fd/N and $(tty) open for a
+non-root user: the pipes the caller passes are root's, mode 0600.  Found
+through containerd's CRI (tests/clients/test_cri.py::
+test_non_root_reopens_its_stdio: an image logging to /dev/stdout as uid
+1000 got "can't create /dev/stdout: Permission denied" with ocirun, not
+with runc).
+"""
+import os
+import subprocess
+
+from helpers import default_config
+
+
+def user_cfg(script, uid=1000, gid=1000):
+    cfg = default_config(["/bin/sh", "-c", script])
+    cfg["process"]["user"] = {"uid": uid, "gid": gid}
+    return cfg
+
+
+def test_init_reopens_stdout_and_stderr(ctr):
+    r = ctr(user_cfg("echo out-by-path > /dev/stdout; echo err-by-path > /proc/self/fd/2")).run_fg()
+    assert r.rc == 0, r
+    assert "out-by-path" in r.out and "err-by-path" in r.err, r
+
+
+def test_only_the_owner_changes(ctr, work):
+    """The fd's owner becomes the container user; its group and mode stay.
+    (ocirun passes the caller's fds through; `runc run` in the foreground
+    puts pipes of its own in between, so there the file keeps its owner.)"""
+    log = work / "out.log"
+    with open(log, "wb") as f:
+        os.fchown(f.fileno(), 0, 4242)
+        os.fchmod(f.fileno(), 0o640)
+        c = ctr(user_cfg("echo via-proc > /proc/self/fd/1; stat -c '%u %g %a' /proc/self/fd/1 >&2"))
+        r = c.run_fg(stdout=f)
+    assert r.rc == 0, r
+    st = os.stat(log)
+    assert (st.st_uid, st.st_gid, st.st_mode & 0o777) == (1000, 4242, 0o640)
+    assert "via-proc" in log.read_text()
+
+
+def test_dev_null_is_left_alone(ctr):
+    before = os.stat("/dev/null")
+    r = ctr(user_cfg("stat -c %u /proc/self/fd/0")).run_fg(stdin=subprocess.DEVNULL)
+    assert r.rc == 0, r
+    assert os.stat("/dev/null").st_uid == before.st_uid == 0
+
+
+def test_root_process_keeps_root_stdio(ctr):
+    r = ctr(user_cfg("echo ok > /dev/stdout", uid=0, gid=0)).run_fg()
+    assert r.rc == 0 and r.out == "ok\n", r
+
+
+def test_exec_as_user_reopens_stdio(ctr, rt):
+    c = ctr(default_config(["sleep", "1000"]))
+    c.create()
+    c.start()
+    r = rt.run("exec", "--user", "1000:1000", c.id, "/bin/sh", "-c",
+               "echo exec-by-path > /dev/stdout; echo exec-err > /dev/stderr")
+    assert r.rc == 0, r
+    assert "exec-by-path" in r.out and "exec-err" in r.err, r
