@@ -758,15 +758,28 @@ def test_mounts_devices_and_pod_files(pods):
     (ro / "f").write_text("read-only\n")
     dns = pb.DNSConfig(servers=["192.0.2.53"], searches=["ocirun.test"], options=["ndots:2"])
     sid, cfg = pods.run(name="files", dns=dns)
+    term = pods.work / "termination-log"
+    term.write_text("")
+    secrets = pods.work / "secrets"
+    secrets.mkdir()
+    (secrets / "token").write_text("s3cr3t")
     cid = pods.create(sid, "c", ["sleep", "1000"], working_dir="/data",
                       mounts=[pb.Mount(container_path="/data", host_path=str(vol)),
-                              pb.Mount(container_path="/ro", host_path=str(ro), readonly=True)],
+                              pb.Mount(container_path="/ro", host_path=str(ro), readonly=True),
+                              # what the kubelet adds to every container: a file
+                              # in /dev (a tmpfs) and a nested, absent read-only dir
+                              pb.Mount(container_path="/dev/termination-log", host_path=str(term)),
+                              pb.Mount(container_path="/var/run/secrets/kubernetes.io/serviceaccount",
+                                       host_path=str(secrets), readonly=True)],
                       devices=[pb.Device(container_path="/dev/xnull", host_path="/dev/null", permissions="rwm")])
     assert pods.sh(cid, "pwd; cat in; echo from-pod > out") == "/data\nfrom-host\n"
     assert (vol / "out").read_text() == "from-pod\n"
     rc, out, err = pods.exec_sync(cid, "sh", "-c", "echo x > /ro/g")
     assert rc != 0 and "Read-only file system" in err, (rc, out, err)
     assert pods.sh(cid, "cat /ro/f") == "read-only\n"
+    pods.sh(cid, "echo bye > /dev/termination-log")
+    assert term.read_text() == "bye\n"
+    assert pods.sh(cid, "cat /var/run/secrets/kubernetes.io/serviceaccount/token") == "s3cr3t"
     assert pods.sh(cid, "stat -c '%F %t,%T' /dev/xnull; echo data > /dev/xnull && echo wrote") == \
         "character special file 1,3\nwrote\n"
     assert pods.sh(cid, "cat /etc/hostname").strip() == cfg.hostname
@@ -1054,3 +1067,39 @@ def test_non_root_reopens_its_stdio(pods):
                         until=["$"])
     out = res.out[crilib.STDOUT].decode(errors="replace")
     assert res.exit_code == 0 and "1000" in out and "via-2-tty" in out, res
+
+
+def test_mount_propagation(pods):
+    """HostToContainer (rslave): a mount made on the host later shows up in
+    the container; Bidirectional (rshared, privileged: CSI node plugins):
+    a mount made in the container shows up on the host."""
+    pb = pods.pb
+    shared = pods.work / "shared"
+    shared.mkdir()
+    # containerd wants the source on a shared (or, for rslave, slave) mount
+    subprocess.run(["mount", "--bind", str(shared), str(shared)], check=True)
+    subprocess.run(["mount", "--make-rshared", str(shared)], check=True)
+    try:
+        (shared / "h2c").mkdir()
+        (shared / "bidi").mkdir()
+        sid, cfg = pods.run(name="propagation", privileged=True)
+        c1 = pods.create(sid, "h2c", ["sleep", "1000"], mounts=[
+            pb.Mount(container_path="/h2c", host_path=str(shared),
+                     propagation=pb.PROPAGATION_HOST_TO_CONTAINER)])
+        c2 = pods.create(sid, "bidi", ["sleep", "1000"], mounts=[
+            pb.Mount(container_path="/bidi", host_path=str(shared), propagation=pb.PROPAGATION_BIDIRECTIONAL)],
+            security=pb.LinuxContainerSecurityContext(privileged=True))
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "from-host", str(shared / "h2c")], check=True)
+        (shared / "h2c" / "marker").write_text("host-made")
+        assert pods.sh(c1, "cat /h2c/h2c/marker") == "host-made"
+        pods.sh(c2, "mount -t tmpfs -o size=1m from-pod /bidi/bidi && echo pod-made > /bidi/bidi/marker")
+        try:
+            wait_for(lambda: (shared / "bidi" / "marker").exists(), timeout=10)
+        except TimeoutError:
+            raise AssertionError("the container's mount did not reach the host: %s"
+                                 % helpers.mounts_mentioning(shared))
+        assert (shared / "bidi" / "marker").read_text() == "pod-made\n"
+        pods.remove(sid)
+        assert pods.judge(sid) == []
+    finally:
+        subprocess.run(["umount", "-R", "-l", str(shared)], capture_output=True)
