@@ -138,7 +138,8 @@ class Pods:
 
     # ------------------------------------------------------------ sandboxes
     def sandbox_config(self, name="pod", hostname=None, pid=None, network=None, privileged=False,
-                       cgroup_parent=None, sysctls=None, dns=None, run_as_user=None, readonly=False):
+                       cgroup_parent=None, sysctls=None, dns=None, run_as_user=None, readonly=False,
+                       seccomp=None):
         pb = self.pb
         uid = helpers.new_id("cri")
         ns = pb.NamespaceOption(pid=pb.CONTAINER if pid is None else pid,
@@ -153,7 +154,7 @@ class Pods:
                 cgroup_parent=cgroup_parent or "%s/%s" % (helpers.CGROUP_PREFIX, uid),
                 sysctls=sysctls or {},
                 security_context=pb.LinuxSandboxSecurityContext(
-                    namespace_options=ns, privileged=privileged, readonly_rootfs=readonly,
+                    namespace_options=ns, privileged=privileged, readonly_rootfs=readonly, seccomp=seccomp,
                     run_as_user=None if run_as_user is None else pb.Int64Value(value=run_as_user))))
 
     def run(self, config=None, **kw):
@@ -413,6 +414,10 @@ def test_pid_namespace_per_container(pods):
     assert ns_of(pid, "net") == ns_of(pause, "net")
     assert pods.sh(cid, "cat /proc/1/cmdline | tr '\\0' ' '").strip() == "sleep 1000"
     assert "pause" not in pods.sh(cid, "ps -o args")
+    # the loopback-only network: `lo`, up, and nothing else
+    links = pods.sh(cid, "ip -o link").splitlines()
+    assert len(links) == 1 and links[0].split()[1] == "lo:" and "UP" in links[0], links
+    assert "127.0.0.1" in pods.sh(cid, "ip -o -4 addr show dev lo")
 
 
 def test_host_network(pods, host_ns):
@@ -838,12 +843,16 @@ def test_host_pid_and_ipc(pods, host_ns):
 
 def test_sandbox_as_user_readonly(pods, host_ns):
     """The pod-level security context applies to the pause container: run as
-    65535 on a read-only rootfs (what the kubelet sends for a pod with
-    runAsUser and readOnlyRootFilesystem)."""
-    sid, cfg = pods.run(name="pauseuser", run_as_user=65535, readonly=True)
+    65535 on a read-only rootfs under the runtime's default seccomp profile
+    (what the kubelet sends for a pod with runAsUser,
+    readOnlyRootFilesystem and seccompProfile RuntimeDefault)."""
+    pb = pods.pb
+    sid, cfg = pods.run(name="pauseuser", run_as_user=65535, readonly=True,
+                        seccomp=pb.SecurityProfile(profile_type=pb.SecurityProfile.RuntimeDefault))
     pause = pods.sandbox_pid(sid)
     uids = [ln for ln in Path("/proc/%d/status" % pause).read_text().splitlines() if ln.startswith("Uid:")]
     assert uids[0].split()[1:] == ["65535"] * 4, uids
+    assert "Seccomp:\t2" in Path("/proc/%d/status" % pause).read_text()
     info = pods.sandbox_info(sid)
     assert info["runtimeSpec"]["root"].get("readonly") is True
     mnt = [ln for ln in Path("/proc/%d/mountinfo" % pause).read_text().splitlines() if ln.split()[4] == "/"]
@@ -1103,3 +1112,13 @@ def test_mount_propagation(pods):
         assert pods.judge(sid) == []
     finally:
         subprocess.run(["umount", "-R", "-l", str(shared)], capture_output=True)
+
+
+def test_run_as_username(pods):
+    """run_as_username: containerd resolves the name in the image's
+    /etc/passwd (busybox's `nobody`) and the runtime runs the process as it."""
+    pb = pods.pb
+    sid, cfg = pods.run(name="username")
+    cid = pods.create(sid, "c", ["sleep", "1000"],
+                      security=pb.LinuxContainerSecurityContext(run_as_username="nobody"))
+    assert pods.sh(cid, "id -u; id -g").split() == ["65534", "65534"]
