@@ -1122,3 +1122,59 @@ def test_run_as_username(pods):
     cid = pods.create(sid, "c", ["sleep", "1000"],
                       security=pb.LinuxContainerSecurityContext(run_as_username="nobody"))
     assert pods.sh(cid, "id -u; id -g").split() == ["65534", "65534"]
+
+
+def test_pod_cgroup_made_beforehand(pods):
+    """The kubelet makes the pod's cgroup (kubepods/<qos>/pod<uid>) in every
+    hierarchy before RunPodSandbox.  Made with a bare mkdir, cgroup v1's
+    cpuset leaves cpuset.cpus/mems empty there, and a task cannot join a
+    cgroup below an empty cpuset: the runtime fills them from the nearest
+    ancestor, as runc does."""
+    parent = "%s/%s/kubepods/burstable/pod-x" % (helpers.CGROUP_PREFIX, helpers.new_id("crik"))
+    made = []
+    for h in helpers.cgroup_hierarchies():
+        d = h / parent.lstrip("/")
+        d.mkdir(parents=True, exist_ok=True)
+        made.append(d)
+    cpuset = Path("/sys/fs/cgroup/cpuset") / parent.lstrip("/")
+    if not cpuset.is_dir():
+        pytest.skip("no cgroup v1 cpuset hierarchy")
+    try:
+        cfg = pods.sandbox_config(name="premade", cgroup_parent=parent)
+        sid, cfg = pods.run(config=cfg)
+        cid = pods.create(sid, "c", ["sleep", "1000"])
+        assert pods.status(cid).state == pods.pb.CONTAINER_RUNNING
+        assert "%s/%s" % (parent, cid) in Path("/proc/%d/cgroup" % pods.pid(cid)).read_text()
+        pods.remove(sid)
+        assert pods.judge(sid) == []
+    finally:
+        helpers.remove_cgroup(parent.rsplit("/kubepods", 1)[0])
+
+
+def test_parallel_exec_probes(pods):
+    """Exec probes of many containers fire at once (the kubelet runs each
+    probe on its own goroutine): ExecSyncs in parallel into one container,
+    with stats and status queries in between, all answer correctly."""
+    import threading
+    sid, cfg = pods.run(name="probes")
+    cid = pods.create(sid, "c", ["sleep", "1000"])
+    results, errors = [], []
+
+    def probe(n):
+        try:
+            for _ in range(3):
+                rc, out, err = pods.exec_sync(cid, "sh", "-c", "echo probe-%d; exit %d" % (n, n % 3))
+                results.append((n, rc, out))
+                pods.cri.ContainerStats(container_id=cid)
+        except Exception as e:  # noqa: BLE001 -- reported below
+            errors.append(repr(e))
+    ts = [threading.Thread(target=probe, args=(n,)) for n in range(8)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    assert not errors, errors
+    assert len(results) == 24
+    for n, rc, out in results:
+        assert (rc, out) == (n % 3, "probe-%d\n" % n), (n, rc, out)
+    assert pods.status(cid).state == pods.pb.CONTAINER_RUNNING
