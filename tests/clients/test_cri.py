@@ -394,6 +394,9 @@ def test_two_containers_share_the_pod(pods):
         assert pods.sh(cid, "cat /proc/1/cmdline | tr '\\0' ' '").strip() == "/pause"
     # inode of the netns, seen from inside both
     assert pods.sh(server, "readlink /proc/self/ns/net") == pods.sh(client, "readlink /proc/self/ns/net")
+    # the pod's /dev/shm (containerd's tmpfs of the sandbox) is one for both
+    pods.sh(server, "echo shm-shared > /dev/shm/note")
+    assert pods.sh(client, "cat /dev/shm/note") == "shm-shared\n"
     # the client sees the server's nc, and reaches it over localhost
     assert "nc -ll -p 8080" in pods.sh(client, "ps -o args")
     try:
@@ -1178,3 +1181,14 @@ def test_parallel_exec_probes(pods):
     for n, rc, out in results:
         assert (rc, out) == (n % 3, "probe-%d\n" % n), (n, rc, out)
     assert pods.status(cid).state == pods.pb.CONTAINER_RUNNING
+
+
+def test_large_environment(pods):
+    """Service links: the kubelet puts ~7 variables per Service of the
+    namespace into every container; thousands of variables, 200 KiB."""
+    sid, cfg = pods.run(name="bigenv")
+    envs = [("SVC_%04d_SERVICE_HOST" % i, "10.%d.%d.%d" % (i // 65536, (i // 256) % 256, i % 256) + "x" * 80)
+            for i in range(2000)]
+    cid = pods.create(sid, "c", ["sleep", "1000"], envs=envs)
+    out = pods.sh(cid, "env | grep -c ^SVC_; echo $SVC_1999_SERVICE_HOST")
+    assert out.split("\n")[:2] == ["2000", envs[-1][1]], out[:200]
