@@ -779,7 +779,10 @@ def test_mounts_devices_and_pod_files(pods):
                               pb.Mount(container_path="/dev/termination-log", host_path=str(term)),
                               pb.Mount(container_path="/var/run/secrets/kubernetes.io/serviceaccount",
                                        host_path=str(secrets), readonly=True)],
-                      devices=[pb.Device(container_path="/dev/xnull", host_path="/dev/null", permissions="rwm")])
+                      devices=[pb.Device(container_path="/dev/xnull", host_path="/dev/null", permissions="rwm"),
+                               # not in the default allow list; writing it changes nothing
+                               pb.Device(container_path="/dev/lc", host_path="/dev/loop-control",
+                                         permissions="r")])
     assert pods.sh(cid, "pwd; cat in; echo from-pod > out") == "/data\nfrom-host\n"
     assert (vol / "out").read_text() == "from-pod\n"
     rc, out, err = pods.exec_sync(cid, "sh", "-c", "echo x > /ro/g")
@@ -790,6 +793,10 @@ def test_mounts_devices_and_pod_files(pods):
     assert pods.sh(cid, "cat /var/run/secrets/kubernetes.io/serviceaccount/token") == "s3cr3t"
     assert pods.sh(cid, "stat -c '%F %t,%T' /dev/xnull; echo data > /dev/xnull && echo wrote") == \
         "character special file 1,3\nwrote\n"
+    # "r" only: the device cgroup lets it be opened for reading, not writing
+    assert pods.sh(cid, "exec 3< /dev/lc && echo opened") == "opened\n"
+    rc, out, err = pods.exec_sync(cid, "sh", "-c", "exec 3> /dev/lc")
+    assert rc != 0 and "not permitted" in err, (rc, out, err)
     assert pods.sh(cid, "cat /etc/hostname").strip() == cfg.hostname
     resolv = pods.sh(cid, "cat /etc/resolv.conf")
     assert "nameserver 192.0.2.53" in resolv and "search ocirun.test" in resolv and "ndots:2" in resolv, resolv
@@ -1192,3 +1199,35 @@ def test_large_environment(pods):
     cid = pods.create(sid, "c", ["sleep", "1000"], envs=envs)
     out = pods.sh(cid, "env | grep -c ^SVC_; echo $SVC_1999_SERVICE_HOST")
     assert out.split("\n")[:2] == ["2000", envs[-1][1]], out[:200]
+
+
+def test_containerd_restart(pods):
+    """containerd restarts (an upgrade, a crash) under running pods: the
+    shims and the runtime's containers live on, and after the restart the
+    CRI finds them, execs into them, stops and removes them."""
+    pb = pods.pb
+    sid, cfg = pods.run(name="restart", pid=pb.POD)
+    cid = pods.create(sid, "c", ["sleep", "1000"])
+    pid = pods.pid(cid)
+    pods.d.stop()
+    assert rtlib.pid_alive(pid)
+    try:
+        pods.d.start()
+    except RuntimeError as e:
+        pytest.fail("containerd did not come back: %s" % e, pytrace=False)
+    def running():
+        try:
+            return pods.status(cid).state == pb.CONTAINER_RUNNING
+        except crilib.CriError:  # "server is not initialized yet": recovering
+            return False
+    try:
+        wait_for(running, timeout=30)
+    except TimeoutError:
+        raise AssertionError("after the restart: %s" % pods.d.log_tail(20))
+    assert pods.cri.PodSandboxStatus(pod_sandbox_id=sid).status.state == pb.SANDBOX_READY
+    assert pods.pid(cid) == pid
+    assert pods.sh(cid, "echo still-here") == "still-here\n"
+    state = pods.runtime_cli("state", cid)
+    assert state.rc == 0 and json.loads(state.out)["status"] == "running", state
+    pods.cri.StopContainer(container_id=cid, timeout=5)
+    assert pods.wait_exited(cid).exit_code == 143
