@@ -13,7 +13,7 @@ for a shared rootfsPropagation.
 import subprocess
 
 import helpers
-from helpers import default_config, wait_for
+from helpers import default_config
 
 CAP_SYS_ADMIN = "CAP_SYS_ADMIN"
 

@@ -28,11 +28,11 @@ pod at teardown and fails the test if the runtime's state dir, a cgroup
 below the parent, a mount, the netns, the shim or a process of the pod is
 left.
 """
+import importlib.util
 import json
 import os
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -45,11 +45,8 @@ from helpers import rtlib, wait_for
 NEEDED = ("containerd", "ctr", "containerd-shim-runc-v2", "protoc", "gcc")
 _missing = [b for b in NEEDED if shutil.which(b) is None]
 _missing += [str(p) for p in (crilib.CNI_BIN_DIR / "loopback", crilib.CNI_BIN_DIR / "static") if not p.exists()]
-try:
-    import grpc  # noqa: F401
-    import google.protobuf  # noqa: F401
-except ImportError:
-    _missing.append("python3-grpcio/python3-protobuf")
+_missing += [m for m in ("grpc", "google.protobuf") if importlib.util.find_spec(m.split(".")[0]) is None
+             or (m == "google.protobuf" and importlib.util.find_spec(m) is None)]
 pytestmark = pytest.mark.skipif(bool(_missing), reason="the CRI tests need %s (Debian: containerd, "
                                 "protobuf-compiler, gcc, containernetworking-plugins, python3-grpcio)"
                                 % ", ".join(_missing))
@@ -522,7 +519,6 @@ def test_exec_stream_no_tty(pods):
 def test_attach_tty(pods):
     """A tty container with stdin (`kubectl run -it`): Attach, type, see the
     echo; `exit` ends the container; the log has the session."""
-    pb = pods.pb
     sid, cfg = pods.run(name="attach")
     cid = pods.create(sid, "shell", ["sh"], tty=True, stdin=True)
     url = pods.cri.Attach(container_id=cid, stdin=True, tty=True, stdout=True).url
