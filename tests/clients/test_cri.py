@@ -45,10 +45,15 @@ from helpers import rtlib, wait_for
 NEEDED = ("containerd", "ctr", "containerd-shim-runc-v2", "protoc", "gcc")
 _missing = [b for b in NEEDED if shutil.which(b) is None]
 _missing += [str(p) for p in (crilib.CNI_BIN_DIR / "loopback", crilib.CNI_BIN_DIR / "static") if not p.exists()]
-_missing += [m for m in ("grpc", "google.protobuf") if importlib.util.find_spec(m.split(".")[0]) is None
-             or (m == "google.protobuf" and importlib.util.find_spec(m) is None)]
+for _mod, _pkg in (("grpc", "python3-grpcio"), ("google.protobuf", "python3-protobuf")):
+    try:
+        if importlib.util.find_spec(_mod) is None:
+            _missing.append(_pkg)
+    except ModuleNotFoundError:  # no `google` package at all
+        _missing.append(_pkg)
 pytestmark = pytest.mark.skipif(bool(_missing), reason="the CRI tests need %s (Debian: containerd, "
-                                "protobuf-compiler, gcc, containernetworking-plugins, python3-grpcio)"
+                                "protobuf-compiler, gcc, containernetworking-plugins, python3-grpcio, "
+                                "python3-protobuf)"
                                 % ", ".join(_missing))
 
 RUNC = "/usr/sbin/runc"
