@@ -849,7 +849,7 @@ def test_host_pid_and_ipc(pods, host_ns):
     pid = pods.pid(cid)
     assert ns_of(pid, "pid") == host_ns["pid"] and ns_of(pid, "ipc") == host_ns["ipc"]
     # it sees the host's processes: ours among them
-    assert str(os.getpid()) in pods.sh(cid, "ls /proc").split()
+    assert pods.sh(cid, "test -d /proc/%d && echo seen" % os.getpid()) == "seen\n"
 
 
 def test_sandbox_as_user_readonly(pods, host_ns):
@@ -1232,3 +1232,22 @@ def test_containerd_restart(pods):
     assert state.rc == 0 and json.loads(state.out)["status"] == "running", state
     pods.cri.StopContainer(container_id=cid, timeout=5)
     assert pods.wait_exited(cid).exit_code == 143
+
+
+def test_host_namespaces_privileged(pods, host_ns):
+    """A node agent (kube-proxy, a CNI or CSI daemonset): hostNetwork,
+    hostPID, hostIPC and a privileged container; only mnt (and cgroup)
+    are its own."""
+    pb = pods.pb
+    cfg = pods.sandbox_config(name="nodeagent", network=pb.NODE, pid=pb.NODE, privileged=True)
+    cfg.linux.security_context.namespace_options.ipc = pb.NODE
+    sid, cfg = pods.run(config=cfg)
+    cid = pods.create(sid, "agent", ["sleep", "1000"], security=pb.LinuxContainerSecurityContext(privileged=True))
+    pid = pods.pid(cid)
+    for kind in ("net", "pid", "ipc", "uts"):
+        assert ns_of(pid, kind) == host_ns[kind], kind
+    assert ns_of(pid, "mnt") != host_ns["mnt"]
+    status = pods.sh(cid, "cat /proc/self/status")
+    assert caps(status) == caps(Path("/proc/self/status").read_text(), "CapBnd")
+    assert pods.sh(cid, "test -c /dev/loop-control && echo hostdev") == "hostdev\n"
+    assert pods.sh(cid, "test -d /proc/%d && echo seen" % os.getpid()) == "seen\n"
