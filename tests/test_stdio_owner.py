@@ -26,20 +26,30 @@ def test_init_reopens_stdout_and_stderr(ctr):
     assert "out-by-path" in r.out and "err-by-path" in r.err, r
 
 
-def test_only_the_owner_changes(ctr, work):
-    """The fd's owner becomes the container user; its group and mode stay.
-    (ocirun passes the caller's fds through; `runc run` in the foreground
-    puts pipes of its own in between, so there the file keeps its owner.)"""
-    log = work / "out.log"
-    with open(log, "wb") as f:
-        os.fchown(f.fileno(), 0, 4242)
-        os.fchmod(f.fileno(), 0o640)
-        c = ctr(user_cfg("echo via-proc > /proc/self/fd/1; stat -c '%u %g %a' /proc/self/fd/1 >&2"))
-        r = c.run_fg(stdout=f)
+def test_only_the_owner_changes(ctr):
+    """The pipe's owner becomes the container user; its group and mode stay."""
+    r = ctr(user_cfg("stat -L -c '%u %g %a' /proc/self/fd/1")).run_fg()
     assert r.rc == 0, r
-    st = os.stat(log)
-    assert (st.st_uid, st.st_gid, st.st_mode & 0o777) == (1000, 4242, 0o640)
-    assert "via-proc" in log.read_text()
+    assert r.out.split() == ["1000", "0", "600"], r
+
+
+def test_callers_terminal_and_files_are_left_alone(ctr, work):
+    """A character device that is not the container's own pty (the terminal
+    of whoever runs `ocirun run` at a shell) and a regular file keep their
+    owner: giving root's terminal to a host uid would open it to that user."""
+    master, slave = os.openpty()
+    log = work / "out.log"
+    try:
+        before = os.fstat(slave)
+        with open(log, "wb") as f:
+            r = ctr(user_cfg("stat -L -c '%u %F' /proc/self/fd/0 /proc/self/fd/1 >&2")).run_fg(stdin=slave,
+                                                                                             stdout=f)
+        assert r.rc == 0, r
+        assert os.fstat(slave).st_uid == before.st_uid, r
+        assert os.stat(log).st_uid == 0, r
+    finally:
+        os.close(master)
+        os.close(slave)
 
 
 def test_dev_null_is_left_alone(ctr):

@@ -7,21 +7,26 @@
  * /dev/stdout as a non-root user (nginx's and many others) depend on it
  * under containerd/CRI-O, whose shims pass root-owned fifos and pipes.
  *
- * Only the owner changes (the group, e.g. a pty's `tty`, stays); fds on
- * /dev/null are left alone (a shared device node, not the process' own);
- * an fd we may not chown (EPERM/EINVAL: an owner or id not mapped in a
- * user namespace; EROFS) is left as it is rather than failing the start. */
+ * Only the owner changes (the group, e.g. a pty's `tty`, stays), and only
+ * of what was made for this process: pipes, fifos and sockets (what
+ * shims, conmon and callers pass), and the pty slave when ocirun made one
+ * (process.terminal).  Other character devices (/dev/null, the caller's
+ * own terminal when `ocirun run` is used at a shell) and regular files
+ * (the caller's) are left alone: giving root's terminal to uid 1000 of
+ * the host would let that user read and type into it.  An fd we may not
+ * chown (EPERM/EINVAL: an owner or id not mapped in a user namespace;
+ * EROFS) is left as it is rather than failing the start. */
 #include "config.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "job.h"
 
 int
-ocirun_stdio_chown (uid_t uid, ocirun_error_t *err)
+ocirun_stdio_chown (uid_t uid, bool own_pty, ocirun_error_t *err)
 {
   int fd;
   for (fd = 0; fd <= 2; fd++)
@@ -35,7 +40,7 @@ ocirun_stdio_chown (uid_t uid, ocirun_error_t *err)
         }
       if (st.st_uid == uid)
         continue;
-      if (S_ISCHR (st.st_mode) && st.st_rdev == makedev (1, 3))
+      if (!(S_ISFIFO (st.st_mode) || S_ISSOCK (st.st_mode) || (own_pty && S_ISCHR (st.st_mode))))
         continue;
       if (fchown (fd, uid, (gid_t) -1) < 0)
         {
