@@ -19,10 +19,18 @@ a tty (resize, stdin, exit code) and without (stdout/stderr apart), logs in
 the CRI format at log_path, UpdateContainerResources, ContainerStats,
 StopContainer's grace period (SIGTERM, then SIGKILL), a crash-looping
 container recreated three times with attempt numbers, resource limits,
-and the security context (runAsUser/Group, readOnlyRootfs, capabilities
-add/drop, seccomp RuntimeDefault/Unconfined, privileged).
+and the security context (runAsUser/Group/Username, readOnlyRootfs,
+noNewPrivs, capabilities add/drop, seccomp RuntimeDefault/Unconfined/
+Localhost, privileged, the kubelet's masked and read-only paths).  Also
+what a node sees every day: OOM kills, sysctls, hostPID/IPC and node-agent
+pods, mounts (volumes, a device, /dev/termination-log, nested read-only
+secrets, HostToContainer and Bidirectional propagation), non-root
+processes reopening their stdio, `kill --all` in shared-pid pods, a
+killed pause, TARGET pid namespaces (kubectl debug), containers removed
+before they start, concurrent pods and exec probes, a pod cgroup made
+beforehand, service-link-sized environments and a containerd restart.
 
-Every pod gets its own cgroup parent helpers.CGROUP_PREFIX/cri-<n> (what
+Every pod gets its own cgroup parent helpers.CGROUP_PREFIX/cri-<id> (what
 the kubelet's pod cgroup is); the `pods` fixture stops and removes every
 pod at teardown and fails the test if the runtime's state dir, a cgroup
 below the parent, a mount, the netns, the shim or a process of the pod is
@@ -683,7 +691,7 @@ def test_run_as_user_and_readonly_rootfs(pods):
     assert pods.sh(cid, "cat /proc/1/status | grep ^Uid:").split()[1:] == ["1000"] * 4
     rc, out, err = pods.exec_sync(cid, "touch", "/newfile")
     assert rc != 0 and "Read-only file system" in err, (rc, out, err)
-    # /tmp and /dev/shm stay writable? the rootfs is read-only, /dev/shm is the pod's
+    # the pod's /dev/shm is a tmpfs of its own: writable on a read-only rootfs
     assert pods.sh(cid, "touch /dev/shm/x && echo ok") == "ok\n"
 
 
