@@ -1259,3 +1259,19 @@ def test_host_namespaces_privileged(pods, host_ns):
     assert caps(status) == caps(Path("/proc/self/status").read_text(), "CapBnd")
     assert pods.sh(cid, "test -c /dev/loop-control && echo hostdev") == "hostdev\n"
     assert pods.sh(cid, "test -d /proc/%d && echo seen" % os.getpid()) == "seen\n"
+
+
+def test_swap_unlimited_and_cpuset_mems(pods):
+    """memory_swap_limit_in_bytes -1 (unlimited swap over a memory limit,
+    what the kubelet's swap support sends) and cpuset_mems."""
+    pb = pods.pb
+    sid, cfg = pods.run(name="swap")
+    mems = Path("/sys/fs/cgroup/cpuset/cpuset.mems").read_text().strip().split(",")[0].split("-")[0]
+    cid = pods.create(sid, "c", ["sleep", "1000"], resources=pb.LinuxContainerResources(
+        memory_limit_in_bytes=64 << 20, memory_swap_limit_in_bytes=-1, cpuset_mems=mems))
+    parent = cfg.linux.cgroup_parent
+    assert int(cgroup_file(parent, cid, "memory", "memory.limit_in_bytes").read_text()) == 64 << 20
+    memsw = cgroup_file(parent, cid, "memory", "memory.memsw.limit_in_bytes")
+    if memsw.exists():
+        assert int(memsw.read_text()) > 64 << 20
+    assert cgroup_file(parent, cid, "cpuset", "cpuset.mems").read_text().strip() == mems
