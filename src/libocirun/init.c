@@ -248,6 +248,9 @@ ocirun_process_setup (struct ocirun_job *job, const oci_process *p, ocirun_error
       if (ret < 0)
         return ret;
     }
+  ret = ocirun_stdio_chown (p->user.uid, p->terminal, err);
+  if (ret < 0)
+    return ret;
   ret = ocirun_user_apply (p, err);
   if (ret < 0)
     return ret;

@@ -124,6 +124,8 @@ int ocirun_cpu_affinity_validate (const oci_process *p, const char *where, ociru
 int ocirun_cpu_affinity_apply (const oci_process *p, bool final, ocirun_error_t *err);
 void ocirun_process_setenv (oci_process *p, const char *kv);
 int ocirun_user_apply (const oci_process *p, ocirun_error_t *err);
+int ocirun_stdio_chown (uid_t uid, bool own_pty, ocirun_error_t *err);
+int ocirun_rootfs_holder_private (const char *rootfs, ocirun_error_t *err);
 int ocirun_keyring_new (const char *id, ocirun_error_t *err);
 char *ocirun_find_executable (const oci_process *p, ocirun_error_t *err);
 void ocirun_process_default_home (oci_process *p);
