@@ -234,6 +234,12 @@ ocirun_process_setup (struct ocirun_job *job, const oci_process *p, ocirun_error
   if (ret < 0)
     return ret;
 
+  /* stdio the process may reopen (/dev/stdout): before the filter, which
+   * may deny fstat/fchown */
+  ret = ocirun_stdio_chown (p->user.uid, p->terminal, err);
+  if (ret < 0)
+    return ret;
+
   /* From here on, only what any seccomp profile allows in practice (the
    * filter may be loaded next): prctl, capset, setgroups, set*id, fchdir,
    * close, sendmsg/read/write on fds we hold, and execve. */
@@ -248,9 +254,6 @@ ocirun_process_setup (struct ocirun_job *job, const oci_process *p, ocirun_error
       if (ret < 0)
         return ret;
     }
-  ret = ocirun_stdio_chown (p->user.uid, p->terminal, err);
-  if (ret < 0)
-    return ret;
   ret = ocirun_user_apply (p, err);
   if (ret < 0)
     return ret;
