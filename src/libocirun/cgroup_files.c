@@ -215,6 +215,28 @@ cg_parse_page_size (const char *s, uint64_t *bytes)
   return 0;
 }
 
+bool
+cg_memory_wanted (const oci_memory *m)
+{
+  return CG_SET (m, limit) || CG_SET (m, swap) || CG_SET (m, reservation) || CG_SET (m, kernel)
+         || CG_SET (m, kernel_tcp) || CG_SWAPPINESS_SET (m) || (m->has_disable_oom_killer && m->disable_oom_killer)
+         || (m->has_use_hierarchy && !m->use_hierarchy)
+         || (m->has_check_before_update && m->check_before_update && CG_SET (m, limit));
+}
+
+bool
+cg_blkio_wanted (const oci_blkio *b)
+{
+  size_t i;
+  if (CG_SET (b, weight) || CG_SET (b, leaf_weight) || b->throttle_read_bps_device_len
+      || b->throttle_write_bps_device_len || b->throttle_read_iops_device_len || b->throttle_write_iops_device_len)
+    return true;
+  for (i = 0; i < b->weight_device_len; i++)
+    if (CG_SET (&b->weight_device[i], weight) || CG_SET (&b->weight_device[i], leaf_weight))
+      return true;
+  return false;
+}
+
 /* ------------------------------------------------------------------ */
 /* JSON helpers                                                        */
 /* ------------------------------------------------------------------ */
