@@ -277,6 +277,24 @@ def test_update_with_zeros_changes_nothing(limited, how):
     assert status_of(c.rt, c.id) == "running"
 
 
+def test_update_of_swap_alone_uses_the_limit_set_before(ctr):
+    """`docker update --memory-swap 256m` sends limit 0: runc merges the
+    limit from its state; before the fix ocirun refused "swap: cannot be set
+    without memory.limit"."""
+    c = created(ctr, with_resources(["/probe", "pause"], {"memory": {"limit": 64 * MiB, "swap": 128 * MiB}}))
+    d = LAYOUT.dir("memory", c.cgroups_path)
+    swapfile = "memory.swap.max" if LAYOUT.is_v2 else "memory.memsw.limit_in_bytes"
+    if not (d / swapfile).exists():
+        pytest.skip("no swap accounting on this host (%s)" % swapfile)
+    update(c, "--resources", "-", res={"memory": {"limit": 0, "reservation": 0, "swap": 256 * MiB}})
+    if LAYOUT.is_v2:
+        assert read(c, "memory", "memory.max") == str(64 * MiB)
+        assert read(c, "memory", "memory.swap.max") == str(192 * MiB)
+    else:
+        assert read(c, "memory", "memory.limit_in_bytes") == str(64 * MiB)
+        assert read(c, "memory", "memory.memsw.limit_in_bytes") == str(256 * MiB)
+
+
 def docker_update(**fields):
     """toContainerdResources of moby 20.10 for a `docker update` that sets
     only `fields` (keys: memory, shares, cpus, quota, period, pids)."""
@@ -376,6 +394,8 @@ CONFIG_CASES = [
     ("sysctl-empty", lambda c: c["linux"].update(sysctl={})),
     ("resources-empty", lambda c: c["linux"].update(resources={})),
     ("resources-devices-empty", lambda c: c["linux"]["resources"].update(devices=[])),
+    ("resources-device-type-empty", lambda c: c["linux"]["resources"].update(
+        devices=[{"allow": False, "type": "", "access": "rwm"}])),
     ("masked-readonly-empty", lambda c: c["linux"].update(maskedPaths=[], readonlyPaths=[])),
     ("mappings-empty", lambda c: c["linux"].update(uidMappings=[], gidMappings=[])),
     ("rootfsPropagation-empty", lambda c: c["linux"].update(rootfsPropagation="")),
