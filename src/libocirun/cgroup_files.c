@@ -237,6 +237,27 @@ cg_blkio_wanted (const oci_blkio *b)
   return false;
 }
 
+bool
+cg_resources_wanted (const oci_resources *r)
+{
+  const oci_cpu *c = r->cpu;
+  const oci_network *n = r->network;
+  if (r->memory && cg_memory_wanted (r->memory))
+    return true;
+  if (c
+      && (CG_SET (c, shares) || CG_SET (c, quota) || CG_SET (c, period) || CG_SET (c, realtime_runtime)
+          || CG_SET (c, realtime_period) || c->has_burst || c->has_idle || (c->cpus && *c->cpus)
+          || (c->mems && *c->mems)))
+    return true;
+  if (r->block_io && cg_blkio_wanted (r->block_io))
+    return true;
+  if (r->pids && r->pids->limit != 0)
+    return true;
+  if (n && (CG_SET (n, class_id) || n->priorities_len))
+    return true;
+  return r->hugepage_limits_len || r->rdma_len || r->unified.len;
+}
+
 /* ------------------------------------------------------------------ */
 /* JSON helpers                                                        */
 /* ------------------------------------------------------------------ */

@@ -75,6 +75,8 @@ extern const struct cg_ops cg_v2_ops;
  * object of zeros needs no controller (cgroup_files.c). */
 bool cg_memory_wanted (const oci_memory *m);
 bool cg_blkio_wanted (const oci_blkio *b);
+/* Whether any of linux.resources (devices aside) asks for a write. */
+bool cg_resources_wanted (const oci_resources *r);
 
 /* --- helpers (cgroup.c) --- */
 

@@ -1855,6 +1855,20 @@ fn_rootless (void *arg)
     r = 63;
   ocirun_cgroup_free (cg);
   cg = NULL;
+  /* zeros ask for nothing (rootless Docker's "blockIO": {"weight": 0}):
+   * still the empty manager, as runc */
+  zeros (l);
+  if (ocirun_cgroup_create ("rootless", l, true, &cg, &e) < 0)
+    {
+      printf ("  rootless create with zeros: %s\n", e->msg);
+      r = 65;
+    }
+  else if (!ocirun_cgroup_is_empty_manager (cg))
+    r = 66;
+  ocirun_error_release (&e);
+  ocirun_cgroup_free (cg);
+  cg = NULL;
+  free (l->resources->pids);
   set_pids (l, 5);
   if (ocirun_cgroup_create ("rootless", l, true, &cg, &e) == 0)
     r = 64;
