@@ -70,6 +70,7 @@ usage (FILE *f)
               "An OCI runtime (runtime-spec " OCI_SPEC_VERSION ").\n\ncommands:\n");
   for (i = 0; i < ARRAY_SIZE (verbs); i++)
     fprintf (f, "  %-10s %s\n", verbs[i].name, verbs[i].summary);
+  fprintf (f, "  %-10s %s\n", "help", "this help, or with COMMAND the options of COMMAND");
   fprintf (f, "\nglobal options:\n"
               "  --root DIR            state directory (default /run/ocirun)\n"
               "  --log FILE            write the log to FILE\n"
@@ -79,7 +80,8 @@ usage (FILE *f)
               "  --rootless [BOOL]     rootless mode\n"
               "  --criu PATH           the criu binary (default: criu in PATH)\n"
               "  --version, -v         print the version\n"
-              "  --help, -h            this help\n");
+              "  --help, -h            this help\n"
+              "\nRun `ocirun COMMAND --help` (or `ocirun help COMMAND`) for the options of a command.\n");
 }
 
 static void
@@ -205,8 +207,33 @@ main (int argc, char **argv)
     {
       if (strcmp (verb, "help") == 0)
         {
-          usage (stdout);
-          return 0;
+          /* `help VERB` is `VERB --help` (each verb prints its usage and exits) */
+          static char help_opt[] = "--help";
+          char *help_argv[3] = { NULL, help_opt, NULL };
+          if (optind + 1 >= argc)
+            {
+              usage (stdout);
+              return 0;
+            }
+          if (optind + 2 < argc)
+            {
+              fprintf (stderr, "ocirun: help: unexpected argument `%s` (usage: ocirun help [COMMAND])\n",
+                       argv[optind + 2]);
+              return 1;
+            }
+          for (i = 0; i < ARRAY_SIZE (verbs); i++)
+            if (strcmp (argv[optind + 1], verbs[i].name) == 0)
+              break;
+          if (i == ARRAY_SIZE (verbs))
+            {
+              fprintf (stderr, "ocirun: help: unknown command `%s` (see ocirun --help)\n", argv[optind + 1]);
+              return 1;
+            }
+          help_argv[0] = (char *) verbs[i].name;
+          argc = 2;
+          argv = help_argv;
+          optind = 0;
+          goto dispatch;
         }
       fprintf (stderr, "ocirun: unknown command `%s` (see ocirun --help)\n", verb);
       return 1;
@@ -214,6 +241,7 @@ main (int argc, char **argv)
   argc -= optind;
   argv += optind;
   optind = 0;
+dispatch:
   ret = verbs[i].fn (&g, argc, argv, &err);
   if (ret < 0)
     {
