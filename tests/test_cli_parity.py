@@ -74,3 +74,187 @@ def test_unknown_option_is_named(ocirun_bin):
     assert "`-x`" in msg and "kill --help" in msg, msg
     msg = one_line_error(cli(ocirun_bin, "--root", "/nonexistent-ocirun-root", "pause", "--bogus", "id"))
     assert "`--bogus`" in msg, msg
+
+
+# ------------------------------------------------------------------ kill ID 0
+def test_kill_signal_zero_probes_liveness(ctr):
+    """`kill ID 0` was refused ("unknown signal `0`"); runc: exit 0 while
+    the init exists (nothing is sent), "container not running" once it is
+    gone.  --all too: runc exits 0 even for a stopped container."""
+    c = ctr(probe_cfg("pause"))
+    c.create()
+    for args in (["kill", c.id, "0"], ["kill", "--all", c.id, "0"]):
+        r = c.rt.run(*args)
+        assert r.rc == 0 and r.err == "", r
+    assert c.state()["status"] == "created"
+    c.start()
+    c.wait_output(1)
+    for args in (["kill", c.id, "0"], ["kill", "--all", c.id, "0"], ["kill", "-a", c.id, "0"]):
+        r = c.rt.run(*args)
+        assert r.rc == 0 and r.err == "", r
+    # nothing was delivered, nothing frozen: the probe (which exits on any
+    # catchable signal) is still there, and still running
+    assert rtlib.pid_alive(c.pid)
+    assert c.state()["status"] == "running"
+    assert len(c.probe_outputs()) == 1
+    c.kill("KILL")
+    c.wait()
+    wait_for(lambda: c.state()["status"] == "stopped")
+    msg = one_line_error(c.rt.run("kill", c.id, "0"))
+    # containerd's shim reads "no such process" as "already exited"
+    assert "stopped" in msg and "no such process" in msg, msg
+    r = c.rt.run("kill", "--all", c.id, "0")
+    assert r.rc == 0, r
+    msg = one_line_error(c.rt.run("kill", "nonexistent-" + c.id, "0"))
+    assert "does not exist" in msg
+
+
+# ------------------------------------------------------------------ ps of a stopped container
+def test_ps_of_stopped_container_is_empty(ctr):
+    """ps of a stopped container failed; runc prints the header (table) or
+    an empty list (runc's json is `null`: ocirun prints `[]`, which every
+    JSON reader of runc's output also accepts)."""
+    c = ctr(probe_cfg("exit", "0"))
+    c.create()
+    c.start()
+    c.wait()
+    wait_for(lambda: c.state()["status"] == "stopped")
+    r = c.rt.run("ps", c.id)
+    assert r.rc == 0, r
+    lines = r.out.splitlines()
+    assert len(lines) == 1 and "PID" in lines[0], r
+    r = c.rt.run("ps", "--format", "json", c.id)
+    assert r.rc == 0, r
+    assert json.loads(r.out) == []
+
+
+def test_ps_of_stopped_container_lists_what_is_left(ctr):
+    """Without a pid namespace a child outlives the init: runc's ps lists
+    what is still in the cgroup of a stopped container."""
+    c = ctr(no_pidns(default_config(["/bin/sh", "-c", "sleep 300 & echo $! > /tmp/child; exit 0"])))
+    c.create()
+    c.start()
+    c.wait()
+    wait_for(lambda: c.state()["status"] == "stopped")
+    child = int(wait_for(lambda: (c.rootfs / "tmp" / "child").exists() and (c.rootfs / "tmp" / "child").read_text()))
+    r = c.rt.run("ps", "--format", "json", c.id)
+    assert r.rc == 0, r
+    assert json.loads(r.out) == [child]
+    r = c.rt.run("ps", c.id)
+    assert r.rc == 0 and len(r.out.splitlines()) == 2 and str(child) in r.out, r
+
+
+# ------------------------------------------------------------------ list
+def test_list_is_ordered_by_id(ctr, rt):
+    """runc lists by id (Go's os.ReadDir sorts); ocirun printed directory
+    order.  Table, -q and --format json alike."""
+    suffix = helpers.new_id("")
+    ids = ["m" + suffix, "z" + suffix, "a" + suffix, "k" + suffix, "b" + suffix]
+    for cid in ids:
+        ctr(probe_cfg("pause"), cid=cid).create()
+    want = sorted(ids)
+    r = rt.run("list", "-q")
+    assert r.rc == 0 and r.out.split() == want, r
+    r = rt.run("list")
+    assert r.rc == 0, r
+    assert [ln.split()[0] for ln in r.out.splitlines()[1:]] == want
+    r = rt.run("list", "--format", "json")
+    assert r.rc == 0, r
+    assert [e["id"] for e in json.loads(r.out)] == want
+
+
+def test_list_shows_only_containers(ctr, rt):
+    """A state root shared with other runc-style runtimes (Docker's
+    containerd shim gives them all one) holds entries that are not ocirun
+    containers: list shows only containers, in every format."""
+    c = ctr(probe_cfg("pause"))
+    c.create()
+    root = Path(rt.root)
+    made = [root / ".seccomp-cache", root / "not-a-container", root / "some-file"]
+    made[0].mkdir()
+    made[1].mkdir()
+    (made[1] / "state.json").write_text("{}")
+    made[2].write_text("x")
+    try:
+        assert rt.run("list", "-q").out.split() == [c.id]
+        assert [e["id"] for e in json.loads(rt.run("list", "--format", "json").out)] == [c.id]
+        assert [ln.split()[0] for ln in rt.run("list").out.splitlines()[1:]] == [c.id]
+    finally:
+        (made[1] / "state.json").unlink()
+        for p in made[:2]:
+            p.rmdir()
+        made[2].unlink()
+
+
+# ------------------------------------------------------------------ process.terminal without a terminal
+def sh_tty(script):
+    cfg = default_config(["/bin/sh", "-c", script])
+    cfg["process"]["terminal"] = True
+    return cfg
+
+
+def test_run_terminal_without_controlling_terminal_fails_at_once(ctr):
+    """`run` of a process.terminal container with no terminal (stdin
+    /dev/null, no controlling terminal, no --console-socket) hung: the
+    shell waited for input nobody could type and ignored the SIGTERM
+    forwarded to it.  runc fails at once ("open /dev/tty: no such device
+    or address"); so does ocirun, leaving nothing behind (the fixture
+    checks state, cgroups, processes)."""
+    c = ctr(sh_tty("exec sh"))
+    r = c.rt.run("run", "--bundle", c.bundle, c.id, timeout=60)  # stdin /dev/null, no ctty (pytest has none)
+    msg = one_line_error(r)
+    assert "process.terminal" in msg and "/dev/tty" in msg and "--console-socket" in msg, msg
+    assert not c.state_dir().exists()
+    assert c.cgroup_dirs() == []
+
+
+@pytest.mark.parametrize("verb", [["create"], ["run", "--detach"]])
+def test_detached_terminal_without_console_socket_fails(ctr, verb):
+    """runc: "cannot allocate tty if runc will detach without setting
+    console socket"; nothing is left behind."""
+    c = ctr(sh_tty("exec sh"))
+    msg = one_line_error(c.rt.run(*verb, "--bundle", c.bundle, c.id, timeout=60))
+    assert "--console-socket" in msg, msg
+    assert not c.state_dir().exists()
+    assert c.cgroup_dirs() == []
+
+
+def test_run_terminal_uses_controlling_terminal_with_stdin_devnull(ctr, work):
+    """runc attaches to the controlling terminal, whatever stdin is: from
+    a terminal, `run` with stdin </dev/null works."""
+    import pty
+    import select
+    c = ctr(sh_tty("echo tty-ok-$((6*7)); test -t 0 && echo stdin-is-tty"))
+    master, slave = pty.openpty()
+    slave_name = os.ttyname(slave)
+
+    def acquire_ctty():
+        # after setsid (start_new_session): opening a tty makes it ours
+        os.close(os.open(slave_name, os.O_RDWR))
+
+    p = subprocess.Popen(c.rt.argv("run", "--bundle", c.bundle, c.id), stdin=subprocess.DEVNULL,
+                         stdout=slave, stderr=slave, start_new_session=True, preexec_fn=acquire_ctty)
+    os.close(slave)
+    out = b""
+    try:
+        while True:
+            rl, _, _ = select.select([master], [], [], 60)
+            if not rl:
+                break
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # EIO: every slave fd closed
+                break
+            if not chunk:
+                break
+            out += chunk
+        rc = p.wait(timeout=60)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        os.close(master)
+    text = out.decode(errors="replace")
+    assert rc == 0, text
+    assert "tty-ok-42" in text and "stdin-is-tty" in text, text
+    assert not c.state_dir().exists()
