@@ -16,6 +16,7 @@ cli_context_init (struct ocirun_global *g, struct ocirun_context *ctx)
   ctx->rootless = g->rootless;
   ctx->systemd_cgroup = g->systemd_cgroup;
   ctx->criu = g->criu;
+  ctx->seccomp_cache = g->seccomp_cache;
 }
 
 int

@@ -37,6 +37,30 @@ honor_xdg_runtime_dir (void)
   return user == NULL || strcmp (user, "root") != 0;
 }
 
+/* The compiled-seccomp cache (seccomp.c) lives outside the state root:
+ * containerd's shim gives every runc-style runtime one root per namespace
+ * (Docker: /run/containerd/runc/moby), and `runc list` there reads every
+ * directory as a container (a `.seccomp-cache` was listed as a broken one).
+ * Root: /run/ocirun-seccomp-cache (tmpfs: rebuilt after a reboot, like the
+ * state); rootless: $XDG_RUNTIME_DIR/ocirun-seccomp-cache, or none.
+ * $OCIRUN_SECCOMP_CACHE overrides it (the tests keep theirs private), and
+ * set but empty disables the cache. */
+static const char *
+seccomp_cache_dir (void)
+{
+  static char buf[4096];
+  const char *env = getenv ("OCIRUN_SECCOMP_CACHE");
+  const char *xdg = getenv ("XDG_RUNTIME_DIR");
+  if (env)
+    return *env ? env : NULL;
+  if (!honor_xdg_runtime_dir ())
+    return "/run/ocirun-seccomp-cache";
+  if (xdg == NULL || *xdg == '\0')
+    return NULL;
+  snprintf (buf, sizeof buf, "%s/ocirun-seccomp-cache", xdg);
+  return buf;
+}
+
 static const struct
 {
   const char *name;
@@ -81,6 +105,10 @@ usage (FILE *f)
               "  --criu PATH           the criu binary (default: criu in PATH)\n"
               "  --version, -v         print the version\n"
               "  --help, -h            this help\n"
+              "\nenvironment:\n"
+              "  OCIRUN_SECCOMP_CACHE  directory of the compiled-seccomp cache (default\n"
+              "                        /run/ocirun-seccomp-cache; $XDG_RUNTIME_DIR/ocirun-seccomp-cache\n"
+              "                        when rootless); empty: no cache\n"
               "\nRun `ocirun COMMAND --help` (or `ocirun help COMMAND`) for the options of a command.\n");
 }
 
@@ -173,6 +201,7 @@ main (int argc, char **argv)
       return 1;
     }
   ocirun_log_init (g.log, strcmp (g.log_format, "json") == 0, g.debug);
+  g.seccomp_cache = seccomp_cache_dir ();
   if (g.root == NULL)
     {
       const char *xdg = getenv ("XDG_RUNTIME_DIR");

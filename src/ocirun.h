@@ -17,6 +17,7 @@ struct ocirun_global
   bool systemd_cgroup;
   bool rootless;
   const char *criu; /* --criu: the criu binary */
+  const char *seccomp_cache; /* NULL: no cache */
 };
 
 typedef int (*ocirun_verb_fn) (struct ocirun_global *g, int argc, char **argv, ocirun_error_t *err);

@@ -258,3 +258,86 @@ def test_run_terminal_uses_controlling_terminal_with_stdin_devnull(ctr, work):
     assert rc == 0, text
     assert "tty-ok-42" in text and "stdin-is-tty" in text, text
     assert not c.state_dir().exists()
+
+
+# ------------------------------------------------------------------ the seccomp cache
+def unique_profile():
+    """A profile no other test compiles (its cache key is its own)."""
+    return {"defaultAction": "SCMP_ACT_ALLOW",
+            "syscalls": [{"names": ["sethostname"], "action": "SCMP_ACT_ERRNO",
+                          "errnoRet": 1 + int.from_bytes(os.urandom(2), "little") % 4000}]}
+
+
+def run_with_profile(ctr, env=None):
+    cfg = default_config(["/bin/true"])
+    cfg["linux"]["seccomp"] = unique_profile()
+    c = ctr(cfg)
+    r = c.rt.run("run", "--bundle", c.bundle, c.id, env=env)
+    assert r.rc == 0, r
+    return c
+
+
+def listing(d):
+    return set(os.listdir(d)) if os.path.isdir(d) else set()
+
+
+def test_seccomp_cache_is_not_in_the_state_root(ctr, rt, work):
+    """`.seccomp-cache` was made in --root: containerd's shim gives every
+    runc-style runtime one root (Docker: /run/containerd/runc/moby) and
+    `runc list` there showed it as a broken container.  The cache is in
+    $OCIRUN_SECCOMP_CACHE (set for the whole suite, conftest.py) and the
+    state root holds nothing but containers."""
+    cache = work / "cache"
+    env = dict(os.environ, OCIRUN_SECCOMP_CACHE=str(cache))
+    run_with_profile(ctr, env)
+    assert os.listdir(rt.root) == []
+    files = listing(cache)
+    assert len(files) == 1 and next(iter(files)).endswith(".bpf"), files
+    # runc, given ocirun's state root, finds nothing that is not a container
+    r = subprocess.run(["runc", "--root", rt.root, "list", "-q"], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0 and r.stdout.strip() == "" and r.stderr == "", r
+
+
+def test_seccomp_cache_can_be_disabled(ctr, rt, work):
+    run_with_profile(ctr, dict(os.environ, OCIRUN_SECCOMP_CACHE=""))
+    assert os.listdir(rt.root) == []
+    assert not (Path(rt.root) / ".seccomp-cache").exists()
+
+
+def test_seccomp_cache_default_as_root(ctr, rt):
+    """Without OCIRUN_SECCOMP_CACHE, root's cache is /run/ocirun-seccomp-cache
+    (a directory of its own next to the default root, 0700).  Only what this
+    test made there is removed."""
+    default = Path("/run/ocirun-seccomp-cache")
+    existed = default.is_dir()
+    before = listing(default)
+    env = {k: v for k, v in os.environ.items() if k != "OCIRUN_SECCOMP_CACHE"}
+    try:
+        run_with_profile(ctr, env)
+        assert os.listdir(rt.root) == []
+        new = listing(default) - before
+        assert len(new) == 1 and next(iter(new)).endswith(".bpf"), new
+        assert default.stat().st_mode & 0o777 == 0o700
+    finally:
+        if not existed:
+            subprocess.run(["rm", "-rf", str(default)])
+        else:
+            for f in listing(default) - before:
+                (default / f).unlink()
+
+
+# ------------------------------------------------------------------ syntax errors in config.json
+def test_missing_brace_is_a_syntax_error(ctr, rt):
+    """An object missing its `}` was reported as a missing process.cwd (the
+    next `}` closed it early).  runc: "unexpected EOF".  ocirun: a syntax
+    error with line and column, and nothing made."""
+    c = ctr(probe_cfg("ids"))
+    text = json.dumps(c.config, indent=2)
+    # drop the `}` that closes process.user
+    i = text.index('"user": {')
+    j = text.index("}", i)
+    (c.bundle / "config.json").write_text(text[:j] + text[j + 1:])
+    msg = one_line_error(c.rt.run("create", "--bundle", c.bundle, c.id))
+    assert msg.startswith("config.json: syntax error at line "), msg
+    assert "column" in msg and "cwd" not in msg, msg
+    assert os.listdir(rt.root) == []

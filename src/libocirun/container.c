@@ -252,9 +252,7 @@ do_create (struct ocirun_context *ctx, struct created *out, ocirun_error_t *err)
     goto fail;
   if (config->linux_->seccomp)
     {
-      cleanup_free char *cache = NULL;
-      xasprintf (&cache, "%s/.seccomp-cache", ctx->root);
-      if (ocirun_seccomp_compile (config->linux_->seccomp, cache, &job.seccomp, err) < 0)
+      if (ocirun_seccomp_compile (config->linux_->seccomp, ctx->seccomp_cache, &job.seccomp, err) < 0)
         goto fail;
     }
 
