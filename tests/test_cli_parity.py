@@ -341,3 +341,40 @@ def test_missing_brace_is_a_syntax_error(ctr, rt):
     assert msg.startswith("config.json: syntax error at line "), msg
     assert "column" in msg and "cwd" not in msg, msg
     assert os.listdir(rt.root) == []
+
+
+# ------------------------------------------------------------------ a cgroup path reused
+@pytest.mark.parametrize("pidns", [False, True], ids=["no-pidns", "pidns"])
+def test_cgroup_path_reused_after_kill_and_delete(ctr, work, pidns):
+    """run -d / kill KILL / delete, then the same cgroupsPath again: the
+    next create found "container's cgroup ... is not empty: 1 process(es)
+    found".  Without a pid namespace of its own (host pid namespace, or
+    one joined from another container) the init's children outlive it in
+    the cgroup; delete removed the state but could not rmdir the cgroup
+    (EBUSY), delete --force of a stopped container did not kill them
+    either.  runc's delete kills what is left and waits for the cgroup to
+    empty.  Bounded loop; every variant: delete with and without --force,
+    with and without waiting for `stopped` first."""
+    script = "sleep 300 & sleep 300 & exec sleep 300"
+    cfg = default_config(["/bin/sh", "-c", script])
+    if not pidns:
+        no_pidns(cfg)
+    c = ctr(cfg)
+    cgpath = c.config["linux"]["cgroupsPath"]
+    errfile = work / "loop.err"
+    for i in range(50 if not pidns else 20):
+        force, wait_stopped = i % 2 == 1, i % 4 < 2
+        with open(errfile, "w+") as ef:
+            # the container's stdio must not be a pipe we wait on
+            r = c.rt.run("run", "--detach", "--bundle", c.bundle, c.id, stdout=subprocess.DEVNULL, stderr=ef)
+            ef.seek(0)
+            assert r.rc == 0, "iteration %d: run -d: %s" % (i, ef.read())
+        c.pid = c.state()["pid"]
+        assert c.rt.kill(c.id, "KILL").rc == 0
+        if wait_stopped or not force:
+            wait_for(lambda: (rtlib.reap_orphans(), helpers.status_of(c.rt, c.id) == "stopped")[1])
+        r = c.rt.delete(c.id, force=force)
+        assert r.rc == 0, "iteration %d (force=%s): %r" % (i, force, r)
+        assert not c.state_dir().exists()
+        assert helpers.cgroup_dirs_for(cgpath) == [], "iteration %d: cgroup left" % i
+        rtlib.reap_orphans()
