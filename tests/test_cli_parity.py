@@ -195,7 +195,8 @@ def sh_tty(script):
 
 def test_run_terminal_without_controlling_terminal_fails_at_once(ctr):
     """`run` of a process.terminal container with no terminal (stdin
-    /dev/null, no controlling terminal, no --console-socket) hung: the
+    /dev/null, stdout and stderr pipes, no controlling terminal, no
+    --console-socket) hung: the
     shell waited for input nobody could type and ignored the SIGTERM
     forwarded to it.  runc fails at once ("open /dev/tty: no such device
     or address"); so does ocirun, leaving nothing behind (the fixture
@@ -217,6 +218,25 @@ def test_detached_terminal_without_console_socket_fails(ctr, verb):
     assert "--console-socket" in msg, msg
     assert not c.state_dir().exists()
     assert c.cgroup_dirs() == []
+
+
+def test_run_terminal_with_a_terminal_on_stderr_only(ctr):
+    """runc looks for a terminal on stderr, stdout, stdin, then /dev/tty:
+    stdin </dev/null and stdout a pipe, with stderr on a terminal and no
+    controlling terminal, run works (the container's output comes through
+    its pty to stdout)."""
+    import pty
+    c = ctr(sh_tty("echo out-$((6*7))"))
+    master, slave = pty.openpty()
+    try:
+        p = subprocess.run(c.rt.argv("run", "--bundle", c.bundle, c.id), stdin=subprocess.DEVNULL,
+                           stdout=subprocess.PIPE, stderr=slave, start_new_session=True, timeout=60)
+    finally:
+        os.close(slave)
+        os.close(master)
+    assert p.returncode == 0, p
+    assert b"out-42" in p.stdout, p
+    assert not c.state_dir().exists()
 
 
 def test_run_terminal_uses_controlling_terminal_with_stdin_devnull(ctr, work):

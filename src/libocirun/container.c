@@ -228,13 +228,15 @@ do_create (struct ocirun_context *ctx, struct created *out, ocirun_error_t *err)
       ocirun_make_error (err, 0, "--console-socket: only meaningful when process.terminal is true");
       goto fail;
     }
-  if (config->process->terminal && ctx->foreground_tty && !ctx->console_socket)
+  if (config->process->terminal && ctx->foreground_tty && !ctx->console_socket && !isatty (0) && !isatty (1)
+      && !isatty (2))
     {
       /* a foreground run proxies the container's pty to the caller's
-       * terminal.  Without a controlling terminal there is nobody to type
-       * into it: an interactive shell would wait forever, ignoring the
-       * SIGTERM we forward to it.  runc fails at once here too
-       * ("open /dev/tty: no such device or address"). */
+       * terminal.  With none on stdio and no controlling terminal there is
+       * nobody to type into it: an interactive shell would wait forever,
+       * ignoring the SIGTERM we forward to it.  runc looks the same way
+       * (stderr, stdout, stdin, then /dev/tty) and fails at once ("open
+       * /dev/tty: no such device or address"). */
       int tty = open ("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
       if (tty < 0)
         {
