@@ -61,6 +61,21 @@ seccomp_cache_dir (void)
   return buf;
 }
 
+/* Whether the command line (verb at argv[verb]) uses the state root: not
+ * spec, features, help, nor `VERB --help` */
+static bool
+needs_state_root (int argc, char **argv, int verb)
+{
+  static const char *const stateless[] = { "spec", "features", "help" };
+  size_t i;
+  if (verb >= argc)
+    return false;
+  for (i = 0; i < ARRAY_SIZE (stateless); i++)
+    if (strcmp (argv[verb], stateless[i]) == 0)
+      return false;
+  return !(verb + 1 < argc && (strcmp (argv[verb + 1], "--help") == 0 || strcmp (argv[verb + 1], "-h") == 0));
+}
+
 static const struct
 {
   const char *name;
@@ -214,8 +229,7 @@ main (int argc, char **argv)
         }
       else
         g.root = "/run/ocirun";
-      if (use_xdg && !(xdg && *xdg) && access ("/run/ocirun", W_OK) < 0 && optind < argc
-          && strcmp (argv[optind], "spec") != 0 && strcmp (argv[optind], "features") != 0)
+      if (use_xdg && !(xdg && *xdg) && access ("/run/ocirun", W_OK) < 0 && needs_state_root (argc, argv, optind))
         {
           fprintf (stderr, "ocirun: --root: XDG_RUNTIME_DIR is not set and /run/ocirun is not writable by uid %u: "
                            "set XDG_RUNTIME_DIR or pass --root DIR\n",

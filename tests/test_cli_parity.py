@@ -62,6 +62,19 @@ def test_every_verb_has_help(ocirun_bin, verb):
     assert outs[0] == outs[1] == outs[2]
 
 
+def test_help_needs_no_state_root(ocirun_bin):
+    """A user with no XDG_RUNTIME_DIR (and /run/ocirun not writable) got
+    the state-root error instead of the help it asked for."""
+    as_nobody = ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups", "env", "-i",
+                 "PATH=/usr/bin:/bin", ocirun_bin]
+    if subprocess.run(as_nobody + ["--version"], capture_output=True).returncode != 0:
+        pytest.skip("nobody cannot run %s" % ocirun_bin)
+    assert subprocess.run(as_nobody + ["list"], capture_output=True).returncode != 0
+    for args in (["kill", "--help"], ["help", "kill"], ["pause", "-h"], ["help"]):
+        p = subprocess.run(as_nobody + args, capture_output=True, text=True, timeout=30)
+        assert p.returncode == 0 and p.stdout.startswith("usage: ocirun"), (args, p)
+
+
 def test_help_of_unknown_verb_fails(ocirun_bin):
     msg = one_line_error(cli(ocirun_bin, "help", "nope"))
     assert "nope" in msg
