@@ -615,18 +615,22 @@ kill_locked (struct ocirun_status *st, int signo, bool all, ocirun_error_t *err)
       /* a liveness probe: nothing is sent, so there is nothing to send to
        * the rest of the cgroup either (and no reason to freeze it); the
        * init exiting since the state was read is the same "not running" */
-      int pidfd = (int) syscall (SYS_pidfd_open, st->state->pid, 0);
+      int pidfd = (int) syscall (SYS_pidfd_open, st->state->pid, 0), e;
       if (pidfd >= 0)
         {
           r = (int) syscall (SYS_pidfd_send_signal, pidfd, 0, NULL, 0);
+          e = errno;
           close (pidfd);
         }
       else
-        r = -1;
-      if (r < 0 && errno == ESRCH)
+        {
+          r = errno == ESRCH ? -1 : kill (st->state->pid, 0);
+          e = errno;
+        }
+      if (r < 0 && e == ESRCH)
         return ocirun_make_error (err, 0, "container `%s` is stopped: no such process to signal", st->state->id);
       if (r < 0)
-        return ocirun_make_error (err, errno, "send signal 0 to %d", st->state->pid);
+        return ocirun_make_error (err, e, "send signal 0 to %d", st->state->pid);
       return 0;
     }
   if (all && st->cgroup && *st->cgroup)
