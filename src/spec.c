@@ -111,7 +111,7 @@ cmd_spec (struct ocirun_global *g, int argc, char **argv, ocirun_error_t *err)
           exit (0);
         }
       else
-        return ocirun_make_error (err, 0, "spec: unknown option `%s`", argv[optind - 1]);
+        return cli_unknown_option ("spec", argv, err);
     }
   if (cli_positional ("spec", "[--bundle DIR] [--rootless]", argc, argv, 0, err) < 0)
     return -1;

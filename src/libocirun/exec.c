@@ -353,9 +353,7 @@ ocirun_container_exec (struct ocirun_context *ctx, struct ocirun_exec_options *o
   job.is_exec = true;
   if (config->linux_ && config->linux_->seccomp)
     {
-      cleanup_free char *cache = NULL;
-      xasprintf (&cache, "%s/.seccomp-cache", ctx->root);
-      if (ocirun_seccomp_compile (config->linux_->seccomp, cache, &job.seccomp, err) < 0)
+      if (ocirun_seccomp_compile (config->linux_->seccomp, ctx->seccomp_cache, &job.seccomp, err) < 0)
         goto out;
     }
 
