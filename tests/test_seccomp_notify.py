@@ -9,7 +9,6 @@ has setup to do (setgroups, setresuid, capset, fchdir); when the profile
 notifies one of them, the listener must reach the agent BEFORE that call,
 or the container's init waits for an agent that never got the listener
 and the runtime waits for the init, forever."""
-import array
 import json
 import os
 import socket
@@ -76,15 +75,6 @@ class Agent:
     def close(self):
         self.stop = True
         self.sock.close()
-
-
-@pytest.fixture(autouse=True)
-def no_cache_in_root(rt):
-    """the compiled-filter cache is not a container left behind (older
-    builds keep it in --root)"""
-    yield
-    import shutil
-    shutil.rmtree(os.path.join(rt.root, ".seccomp-cache"), ignore_errors=True)
 
 
 @pytest.mark.parametrize("nnp", [False, True], ids=["no-nnp", "nnp"])
