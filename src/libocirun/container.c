@@ -943,6 +943,10 @@ ocirun_container_run (struct ocirun_context *ctx, int *exit_status, ocirun_error
   sigprocmask (SIG_SETMASK, &old, NULL);
   if (ret < 0)
     return ret;
+  /* runc's --keep: the stopped container stays (state, ps, events still
+   * answer) until the caller's `delete` */
+  if (ctx->keep)
+    return 0;
   {
     ocirun_error_t tmp = NULL;
     if (ocirun_container_delete (ctx, true, &tmp) < 0)
