@@ -86,24 +86,25 @@ cg_device_rules (const oci_resources *r, struct cg_dev_rule **out, size_t *n, oc
       x->minor = d->has_minor ? d->minor : ANY;
       x->access = 0;
       a = d->access && *d->access ? d->access : "rwm";
+      /* runc 1.1 (devices.Permissions.toSet) takes any non-empty string and
+       * keeps its r, w and m, in any order and repeated, ignoring the other
+       * characters ("rwa" is "rw", "RW" grants nothing): accept the same */
       for (; *a; a++)
         {
-          switch (*a)
-            {
-            case 'r':
-              x->access |= CG_DEV_R;
-              break;
-            case 'w':
-              x->access |= CG_DEV_W;
-              break;
-            case 'm':
-              x->access |= CG_DEV_M;
-              break;
-            default:
-              free (rules);
-              return ocirun_make_error (err, 0, "linux.resources.devices[%zu].access: invalid access \"%s\" "
-                                        "(a combination of r, w and m)", i, d->access);
-            }
+          if (*a == 'r')
+            x->access |= CG_DEV_R;
+          else if (*a == 'w')
+            x->access |= CG_DEV_W;
+          else if (*a == 'm')
+            x->access |= CG_DEV_M;
+        }
+      /* no r, w nor m: a rule about no access at all, which allows or
+       * denies nothing (and the v1 file would refuse an empty access) */
+      if (x->access == 0)
+        {
+          ocirun_debug ("linux.resources.devices[%zu].access: \"%s\" names no access (r, w, m): rule ignored", i,
+                        d->access);
+          continue;
         }
       k++;
     }
