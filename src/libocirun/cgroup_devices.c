@@ -86,9 +86,11 @@ cg_device_rules (const oci_resources *r, struct cg_dev_rule **out, size_t *n, oc
       x->minor = d->has_minor ? d->minor : ANY;
       x->access = 0;
       a = d->access && *d->access ? d->access : "rwm";
-      /* runc 1.1 (devices.Permissions.toSet) takes any non-empty string and
-       * keeps its r, w and m, in any order and repeated, ignoring the other
-       * characters ("rwa" is "rw", "RW" grants nothing): accept the same */
+      /* runc 1.1 on cgroup v1 (devices.Permissions.toSet) keeps the r, w
+       * and m of the string, in any order and repeated, and ignores the
+       * other characters ("rwa" is "rw"); a string without any of them
+       * fails there ("resulting devices cgroup doesn't precisely match
+       * target"): accept the same, and say why for the rest */
       for (; *a; a++)
         {
           if (*a == 'r')
@@ -98,13 +100,11 @@ cg_device_rules (const oci_resources *r, struct cg_dev_rule **out, size_t *n, oc
           else if (*a == 'm')
             x->access |= CG_DEV_M;
         }
-      /* no r, w nor m: a rule about no access at all, which allows or
-       * denies nothing (and the v1 file would refuse an empty access) */
       if (x->access == 0)
         {
-          ocirun_debug ("linux.resources.devices[%zu].access: \"%s\" names no access (r, w, m): rule ignored", i,
-                        d->access);
-          continue;
+          free (rules);
+          return ocirun_make_error (err, 0, "linux.resources.devices[%zu].access: \"%s\" names no access "
+                                    "(a combination of r, w and m)", i, d->access);
         }
       k++;
     }
