@@ -218,3 +218,74 @@ def test_tmpfs_without_mode_keeps_the_mount_points_mode(ctr):
     assert r.rc == 0, r
     # kept; created by the runtime: tmpfs's 1777; mode= given: that one
     assert r.out.split() == ["710", "1777", "750"], r
+
+
+# ---------------------------------------------------------------- seccomp -ENOSYS
+X32_BIT = 0x40000000
+
+
+def enosys_profile(archs=("SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"), default="SCMP_ACT_ERRNO",
+                   errno_ret=None):
+    from test_runc_parity import ALLOWED
+    prof = {"defaultAction": default, "architectures": list(archs),
+            "syscalls": [{"names": ALLOWED, "action": "SCMP_ACT_ALLOW"}]}
+    if errno_ret is not None:
+        prof["defaultErrnoRet"] = errno_ret
+    return prof
+
+
+def probe_syscalls(ctr, profile, names):
+    argv = ["/probe"]
+    for n in names:
+        argv += ["syscall", n]
+    cfg = default_config(argv)
+    cfg["linux"]["seccomp"] = profile
+    c = ctr(cfg)
+    r = c.run_fg()
+    assert r.rc == 0, r
+    out = json.loads(r.out.strip().splitlines()[-1])
+    return {n: out["syscalls"][n]["errno"] for n in names}
+
+
+@pytest.mark.skipif(os.uname().machine != "x86_64", reason="the numbers below are x86_64's")
+def test_syscall_newer_than_the_profile_gets_enosys(ctr):
+    """runc's -ENOSYS stub: with a default action that is not allow, a
+    number above the largest the profile names (per architecture) gets
+    ENOSYS, so that glibc falls back (clone3 -> clone); the profile's own
+    syscalls, allowed or not, keep their action."""
+    got = probe_syscalls(ctr, enosys_profile(), ["nr1000", "nr435", "mount", "chroot", "getpid",
+                                                 "nr%d" % (X32_BIT + 1000), "nr%d" % (X32_BIT + 165)])
+    assert got["nr1000"] == "ENOSYS", got
+    assert got["nr435"] == "ENOSYS", got   # clone3, newer than the profile
+    assert got["mount"] == "EPERM", got    # known, not allowed: the default action
+    assert got["chroot"] == "EPERM", got
+    assert got["getpid"] is None, got
+    # x32 numbers (bit 30) against the x32 maximum
+    assert got["nr%d" % (X32_BIT + 1000)] == "ENOSYS", got
+    assert got["nr%d" % (X32_BIT + 165)] == "EPERM", got
+
+
+@pytest.mark.skipif(os.uname().machine != "x86_64", reason="the numbers below are x86_64's")
+def test_syscall_newer_than_the_profile_from_the_cache_gets_enosys(ctr, monkeypatch, work):
+    # the second container's program comes from the cache: the stub is in it
+    monkeypatch.setenv("OCIRUN_SECCOMP_CACHE", str(work / "sc-cache"))
+    for _ in range(2):
+        got = probe_syscalls(ctr, enosys_profile(), ["nr1000", "mount"])
+        assert got == {"nr1000": "ENOSYS", "mount": "EPERM"}, got
+    assert len(list((work / "sc-cache").iterdir())) == 1
+
+
+@pytest.mark.skipif(os.uname().machine != "x86_64", reason="the numbers below are x86_64's")
+@pytest.mark.parametrize("default,errno_ret,want", [
+    ("SCMP_ACT_ALLOW", None, "ENOSYS"),      # the kernel's own ENOSYS: no stub needed
+    ("SCMP_ACT_LOG", None, "ENOSYS"),
+    ("SCMP_ACT_ERRNO", 38, "ENOSYS"),
+    ("SCMP_ACT_ERRNO", 13, "ENOSYS"),
+])
+def test_enosys_stub_cases(ctr, default, errno_ret, want):
+    prof = enosys_profile(default=default, errno_ret=errno_ret)
+    if default != "SCMP_ACT_ERRNO":
+        prof["syscalls"] = [{"names": ["mount"], "action": "SCMP_ACT_ERRNO"}]
+    got = probe_syscalls(ctr, prof, ["nr1000", "mount"])
+    assert got["nr1000"] == want, got
+    assert got["mount"] == ("EACCES" if errno_ret == 13 else "ENOSYS" if errno_ret == 38 else "EPERM"), got
