@@ -289,3 +289,47 @@ def test_enosys_stub_cases(ctr, default, errno_ret, want):
     got = probe_syscalls(ctr, prof, ["nr1000", "mount"])
     assert got["nr1000"] == want, got
     assert got["mount"] == ("EACCES" if errno_ret == 13 else "ENOSYS" if errno_ret == 38 else "EPERM"), got
+
+
+# ---------------------------------------------------------------- real-time budget
+RT_GROUP_SCHED = os.path.exists("/sys/fs/cgroup/cpu/cpu.rt_runtime_us")
+
+
+def rt_config(runtime=None, policy="SCHED_FIFO"):
+    cfg = default_config(["sh", "-c", "grep -E '^policy' /proc/self/sched"])
+    cfg["process"]["scheduler"] = {"policy": policy, "priority": 1}
+    if runtime is not None:
+        cfg["linux"].setdefault("resources", {})["cpu"] = {"realtimeRuntime": runtime, "realtimePeriod": 1000000}
+    return cfg
+
+
+@pytest.mark.skipif(not RT_GROUP_SCHED, reason="the kernel has no RT group scheduling (cgroup v1 cpu.rt_*)")
+@pytest.mark.parametrize("policy,num", [("SCHED_FIFO", 1), ("SCHED_RR", 2)])
+def test_realtime_runtime_below_fresh_parents(ctr, policy, num):
+    """The parents ocirun creates start with no real-time budget: they are
+    raised so the container's realtimeRuntime fits (runc's containers sit
+    below the root, which has the system's budget)."""
+    c = ctr(rt_config(10000, policy))
+    r = c.run_fg()
+    assert r.rc == 0, r
+    assert r.out.split()[-1] == str(num), r.out
+    # two at once: the parent holds both budgets
+    c1 = ctr(rt_config(10000))
+    c1.config["process"]["args"] = ["/probe", "pause"]
+    c1.write_config()
+    c1.create()
+    c1.start()
+    c2 = ctr(rt_config(20000))
+    r = c2.run_fg()
+    assert r.rc == 0, r
+    parent = Path("/sys/fs/cgroup/cpu") / helpers.CGROUP_PREFIX.lstrip("/")
+    assert int((parent / "cpu.rt_runtime_us").read_text()) >= 30000
+
+
+@pytest.mark.skipif(not RT_GROUP_SCHED, reason="the kernel has no RT group scheduling (cgroup v1 cpu.rt_*)")
+def test_realtime_policy_without_a_budget_says_why(ctr):
+    # no realtimeRuntime: the kernel refuses SCHED_FIFO in a cgroup without
+    # budget (runc too); the error says what to set
+    r = ctr(rt_config(None)).run_fg()
+    assert r.rc != 0, r
+    assert "process.scheduler" in r.err and "realtimeRuntime" in r.err, r
