@@ -68,10 +68,15 @@ parse_create_options (const char *verb, struct ocirun_context *ctx, int argc, ch
           ctx->detach = true;
           break;
         case 'k':
+          if (!is_run)
+            goto unknown;
+          ctx->keep = true;
+          break;
         case 'S':
           break;
         case 'h':
           cli_usage (verb, CREATE_USAGE, is_run ? CREATE_OPTIONS "  --detach, -d            do not wait for the container\n"
+                                                         "  --keep                  do not delete the container after it exits\n"
                                                 : CREATE_OPTIONS);
           exit (0);
         default:

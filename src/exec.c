@@ -134,6 +134,8 @@ cmd_exec (struct ocirun_global *g, int argc, char **argv, ocirun_error_t *err)
     return ocirun_make_error (err, 0, "exec: --process and a command line are exclusive");
   o.args = argv + optind;
   o.args_len = (size_t) (argc - optind);
+  /* runc: "exec failed: ..." exits 255 (usage errors above exit 1) */
+  g->fail_status = 255;
   ret = ocirun_container_exec (&ctx, &o, &status, err);
   free (o.env);
   free (o.caps);

@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -160,7 +161,7 @@ main (int argc, char **argv)
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };
-  struct ocirun_global g = { .root = NULL, .log_format = "text" };
+  struct ocirun_global g = { .root = NULL, .log_format = "text", .fail_status = 1 };
   ocirun_error_t err = NULL;
   const char *verb;
   size_t i;
@@ -215,7 +216,13 @@ main (int argc, char **argv)
       fprintf (stderr, "ocirun: %s\n", err->msg);
       return 1;
     }
-  ocirun_log_init (g.log, strcmp (g.log_format, "json") == 0, g.debug);
+  if (ocirun_log_init (g.log, strcmp (g.log_format, "json") == 0, g.debug) < 0)
+    {
+      ocirun_make_error (&err, errno, "--log: open `%s`", g.log);
+      fprintf (stderr, "ocirun: %s\n", err->msg);
+      ocirun_error_release (&err);
+      return 1;
+    }
   g.seccomp_cache = seccomp_cache_dir ();
   if (g.root == NULL)
     {
@@ -285,7 +292,15 @@ main (int argc, char **argv)
   argv += optind;
   optind = 0;
 dispatch:
+  if (ocirun_log_verbosity >= OCIRUN_LOG_DEBUG)
+    {
+      int a;
+      ocirun_debug ("ocirun %s: root `%s`%s", PACKAGE_VERSION, g.root, g.rootless ? ", rootless" : "");
+      for (a = 0; a < argc; a++)
+        ocirun_debug ("argv[%d] `%s`", a, argv[a]);
+    }
   ret = verbs[i].fn (&g, argc, argv, &err);
+  ocirun_debug ("%s: %s, exit status %d", verbs[i].name, ret < 0 ? "failed" : "done", ret < 0 ? g.fail_status : ret);
   if (ret < 0)
     {
       const char *msg = err && err->msg ? err->msg : "failed";
@@ -294,7 +309,7 @@ dispatch:
       if (ocirun_log_fd () >= 0)
         ocirun_log (OCIRUN_LOG_ERROR, "%s", msg);
       ocirun_error_release (&err);
-      return 1;
+      return g.fail_status;
     }
   return ret;
 }

@@ -18,6 +18,10 @@ struct ocirun_global
   bool rootless;
   const char *criu; /* --criu: the criu binary */
   const char *seccomp_cache; /* NULL: no cache */
+  /* the exit status of the runtime's own failure: 1, but 255 for exec
+   * once its arguments are parsed, as runc does, so that a caller can tell
+   * it from the exec'd process's own status */
+  int fail_status;
 };
 
 typedef int (*ocirun_verb_fn) (struct ocirun_global *g, int argc, char **argv, ocirun_error_t *err);

@@ -86,24 +86,25 @@ cg_device_rules (const oci_resources *r, struct cg_dev_rule **out, size_t *n, oc
       x->minor = d->has_minor ? d->minor : ANY;
       x->access = 0;
       a = d->access && *d->access ? d->access : "rwm";
+      /* runc 1.1 on cgroup v1 (devices.Permissions.toSet) keeps the r, w
+       * and m of the string, in any order and repeated, and ignores the
+       * other characters ("rwa" is "rw"); a string without any of them
+       * fails there ("resulting devices cgroup doesn't precisely match
+       * target"): accept the same, and say why for the rest */
       for (; *a; a++)
         {
-          switch (*a)
-            {
-            case 'r':
-              x->access |= CG_DEV_R;
-              break;
-            case 'w':
-              x->access |= CG_DEV_W;
-              break;
-            case 'm':
-              x->access |= CG_DEV_M;
-              break;
-            default:
-              free (rules);
-              return ocirun_make_error (err, 0, "linux.resources.devices[%zu].access: invalid access \"%s\" "
-                                        "(a combination of r, w and m)", i, d->access);
-            }
+          if (*a == 'r')
+            x->access |= CG_DEV_R;
+          else if (*a == 'w')
+            x->access |= CG_DEV_W;
+          else if (*a == 'm')
+            x->access |= CG_DEV_M;
+        }
+      if (x->access == 0)
+        {
+          free (rules);
+          return ocirun_make_error (err, 0, "linux.resources.devices[%zu].access: \"%s\" names no access "
+                                    "(a combination of r, w and m)", i, d->access);
         }
       k++;
     }

@@ -158,6 +158,111 @@ write_pair (const char *dir, const char *f1, const char *field1, const char *v1,
   return 0;
 }
 
+static char *
+xstrndup_ (const char *s, size_t n)
+{
+  char *r = strndup (s, n);
+  if (r == NULL)
+    abort ();
+  return r;
+}
+
+/* The real-time budget of a directory, in microseconds per second (the
+ * kernel compares runtime/period ratios); UINT64_MAX when unlimited */
+static uint64_t
+rt_share (const char *dir)
+{
+  uint64_t runtime = cg_read_u64 (dir, "cpu.rt_runtime_us"), period = cg_read_u64 (dir, "cpu.rt_period_us");
+  if (runtime == UINT64_MAX)
+    return UINT64_MAX;
+  if (period == 0)
+    return 0;
+  return (runtime * 1000000 + period - 1) / period;
+}
+
+/* With RT group scheduling (CONFIG_RT_GROUP_SCHED: cpu.rt_runtime_us
+ * exists) a cgroup's real-time budget must fit in its parent's, minus what
+ * the parent's other children hold, and a new cgroup starts with none.
+ * runc puts a container without cgroupsPath directly below the root, whose
+ * budget is the system's; ours go below `ocirun/` (or the caller's parents),
+ * which start at 0, so realtimeRuntime could never be written.  Raise each
+ * ancestor below the hierarchy's root, top-down, to what it needs for the
+ * container's `share` (never lowering one), as Docker does for its parents
+ * with --cpu-rt-runtime. */
+static int
+rt_budget_ancestors (const struct cg_hier *h, uint64_t share, ocirun_error_t *err)
+{
+  size_t root_len = strlen (h->mountpoint), n = 0, i;
+  cleanup_free char **anc = NULL;
+  cleanup_free uint64_t *req = NULL;
+  cleanup_free char *path = NULL;
+  char *p;
+  int ret = 0;
+
+  if (!cg_exists (h->path, "cpu.rt_runtime_us") || strncmp (h->path, h->mountpoint, root_len) != 0)
+    return 0;
+  path = xstrdup (h->path);
+  /* the ancestors strictly between the mount point and the container */
+  for (p = path + root_len; (p = strchr (p + 1, '/')) != NULL;)
+    n++;
+  if (n == 0)
+    return 0;
+  anc = xmalloc0 (n * sizeof *anc);
+  req = xmalloc0 (n * sizeof *req);
+  for (i = 0, p = path + root_len; (p = strchr (p + 1, '/')) != NULL; i++)
+    anc[i] = xstrndup_ (path, (size_t) (p - path));
+
+  /* bottom-up: what each ancestor must hold (its other children + ours) */
+  for (i = n; i-- > 0;)
+    {
+      const char *child = i + 1 < n ? anc[i + 1] : h->path;
+      uint64_t need = i + 1 < n ? req[i + 1] : share;
+      cleanup_dir DIR *d = opendir (anc[i]);
+      struct dirent *de;
+      if (need == UINT64_MAX)
+        {
+          req[i] = UINT64_MAX;
+          continue;
+        }
+      while (d && (de = readdir (d)))
+        {
+          cleanup_free char *sub = NULL;
+          uint64_t s;
+          if (de->d_type != DT_DIR || de->d_name[0] == '.')
+            continue;
+          xasprintf (&sub, "%s/%s", anc[i], de->d_name);
+          if (strcmp (sub, child) == 0)
+            continue;
+          s = rt_share (sub);
+          need = s == UINT64_MAX ? UINT64_MAX : need + s;
+          if (need == UINT64_MAX)
+            break;
+        }
+      req[i] = need;
+    }
+  /* top-down: a parent grows before its child can */
+  for (i = 0; i < n && ret == 0; i++)
+    {
+      uint64_t have = rt_share (anc[i]), period;
+      if (have == UINT64_MAX || have >= req[i])
+        continue;
+      if (req[i] == UINT64_MAX)
+        ret = ocirun_make_error (err, 0, "linux.resources.cpu.realtimeRuntime: `%s` has a limited real-time budget "
+                                 "and a child with an unlimited one", anc[i]);
+      else
+        {
+          period = cg_read_u64 (anc[i], "cpu.rt_period_us");
+          ret = cg_write (anc[i], "cpu.rt_runtime_us", "linux.resources.cpu.realtimeRuntime", err, "%" PRIu64,
+                          (req[i] * period + 999999) / 1000000);
+          if (ret == 0)
+            ocirun_debug ("cgroup: real-time budget of `%s` raised for the container", anc[i]);
+        }
+    }
+  for (i = 0; i < n; i++)
+    free (anc[i]);
+  return ret;
+}
+
 static int
 v1_cpu (ocirun_cgroup *cg, const oci_cpu *c, ocirun_error_t *err)
 {
@@ -197,6 +302,15 @@ v1_cpu (ocirun_cgroup *cg, const oci_cpu *c, ocirun_error_t *err)
         snprintf (p, sizeof p, "%" PRIu64, c->realtime_period);
       if (rt_runtime)
         snprintf (q, sizeof q, "%" PRId64, c->realtime_runtime);
+      if (rt_runtime && c->realtime_runtime != 0)
+        {
+          uint64_t period_us = rt_period ? c->realtime_period : cg_read_u64 (dir, "cpu.rt_period_us");
+          uint64_t share = c->realtime_runtime < 0 ? UINT64_MAX
+                           : period_us ? ((uint64_t) c->realtime_runtime * 1000000 + period_us - 1) / period_us
+                                       : 0;
+          if (rt_budget_ancestors (h, share, err) < 0)
+            return -1;
+        }
       if (write_pair (dir, "cpu.rt_period_us", "linux.resources.cpu.realtimePeriod", rt_period ? p : NULL,
                       "cpu.rt_runtime_us", "linux.resources.cpu.realtimeRuntime", rt_runtime ? q : NULL, err)
           < 0)

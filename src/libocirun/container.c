@@ -477,6 +477,7 @@ do_start (struct ocirun_context *ctx, ocirun_error_t *err)
   oci_config *config = NULL;
   const char *live;
   struct pollfd pfd;
+  bool poststart_failed = false;
   int ret;
 
   if (ocirun_validate_id (ctx->id, err) < 0)
@@ -545,11 +546,13 @@ do_start (struct ocirun_context *ctx, ocirun_error_t *err)
         {
           /* runtime.md step 9: "If any poststart hook fails, the runtime
            * MUST generate an error, stop the container, and continue the
-           * lifecycle at step 12" (delete is the caller's) */
+           * lifecycle at step 12", the destruction (runc 1.1 runs poststart
+           * within create and destroys the container when a hook fails) */
           ocirun_error_t ignore = NULL;
           kill_locked (&st, SIGKILL, true, &ignore);
           ocirun_error_release (&ignore);
           *err = tmp;
+          poststart_failed = true;
           goto out;
         }
     }
@@ -560,6 +563,14 @@ out:
 done:
   oci_config_free (config);
   ocirun_status_release (&st);
+  if (poststart_failed)
+    {
+      /* after the lock is released: delete takes it */
+      ocirun_error_t ignore = NULL;
+      if (ocirun_container_delete (ctx, true, &ignore) < 0)
+        ocirun_warning ("%s", ignore->msg);
+      ocirun_error_release (&ignore);
+    }
   return ret;
 }
 
@@ -943,6 +954,10 @@ ocirun_container_run (struct ocirun_context *ctx, int *exit_status, ocirun_error
   sigprocmask (SIG_SETMASK, &old, NULL);
   if (ret < 0)
     return ret;
+  /* runc's --keep: the stopped container stays (state, ps, events still
+   * answer) until the caller's `delete` */
+  if (ctx->keep)
+    return 0;
   {
     ocirun_error_t tmp = NULL;
     if (ocirun_container_delete (ctx, true, &tmp) < 0)

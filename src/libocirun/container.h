@@ -19,6 +19,7 @@ struct ocirun_context
   bool no_pivot;
   bool no_new_keyring;
   bool detach;       /* run --detach */
+  bool keep;         /* run --keep: leave the stopped container for `delete` */
   bool rootless;
   bool systemd_cgroup;
   bool foreground_tty; /* run without --detach and without a console socket */

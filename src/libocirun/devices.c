@@ -174,7 +174,9 @@ ocirun_devices_create (struct ocirun_job *job, int rootfd, ocirun_error_t *err)
   for (i = 0; ret == 0 && l && i < l->devices_len; i++)
     {
       const oci_device *od = &l->devices[i];
-      struct dev_spec d = { .path = od->path,
+      /* runc cleans the path (filepath.Clean): "/dev/fuse/" is /dev/fuse */
+      cleanup_free char *path = path_clean (od->path);
+      struct dev_spec d = { .path = path,
                             .maj = (unsigned) od->major,
                             .min = (unsigned) od->minor,
                             .mode = od->has_file_mode ? od->file_mode & 07777 : 0666, /* type bits: see validate_device */
@@ -200,7 +202,7 @@ ocirun_devices_create (struct ocirun_job *job, int rootfd, ocirun_error_t *err)
        * listed by privileged containerd and podman containers) is what the
        * link serves; any other device there would be silently replaced (as
        * runc does): say so instead. */
-      if (own_dev && strcmp (od->path + strspn (od->path, "/"), "dev/ptmx") == 0
+      if (own_dev && strcmp (path, "/dev/ptmx") == 0
           && !(d.type == S_IFCHR && d.maj == 5 && d.min == 2))
         ret = ocirun_make_error (err, EEXIST,
                                  "`/dev/ptmx` is the link to pts/ptmx; only the ptmx device (c 5:2) may be listed there");

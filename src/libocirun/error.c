@@ -128,7 +128,10 @@ ocirun_error_release (ocirun_error_t *err)
   *err = NULL;
 }
 
-void
+/* A --log that cannot be opened is an error, as in runc (`open FILE: ...`,
+ * exit 1): containerd reads the runtime's errors from that file, and a
+ * silent fallback to stderr would lose them */
+int
 ocirun_log_init (const char *log_file, bool json, bool debug)
 {
   log_json = json;
@@ -137,9 +140,11 @@ ocirun_log_init (const char *log_file, bool json, bool debug)
   if (log_file && *log_file)
     {
       int fd = open (log_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-      if (fd >= 0)
-        log_fd = fd;
+      if (fd < 0)
+        return -1;
+      log_fd = fd;
     }
+  return 0;
 }
 
 int

@@ -29,7 +29,7 @@ enum ocirun_log_level
   OCIRUN_LOG_INFO = 2,
   OCIRUN_LOG_DEBUG = 3,
 };
-void ocirun_log_init (const char *log_file, bool json, bool debug);
+int ocirun_log_init (const char *log_file, bool json, bool debug);
 /* fd the log goes to; -1 means stderr */
 int ocirun_log_fd (void);
 void ocirun_log (enum ocirun_log_level level, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));

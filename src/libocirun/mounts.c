@@ -39,12 +39,41 @@ sys_openat2 (int dirfd, const char *path, int flags, unsigned long long resolve)
 
 #define IN_ROOT (RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)
 
+/* A component of `buf` (from the root, components before it resolved) is a
+ * symlink whose target does not exist yet: the path to create is the
+ * target (taken inside the root, as runc's SecureJoin does: an absolute
+ * target or a ".." stays below the root) followed by the rest. */
+static char *
+redirect_dangling (int parent, const char *buf, const char *comp, const char *rest)
+{
+  char target[PATH_MAX];
+  ssize_t n = readlinkat (parent, comp, target, sizeof target - 1);
+  char *out = NULL;
+  if (n <= 0)
+    return NULL;
+  target[n] = '\0';
+  if (target[0] == '/')
+    xasprintf (&out, "%s%s%s", target, rest ? "/" : "", rest ? rest : "");
+  else
+    xasprintf (&out, "%.*s%s%s%s", (int) (comp - buf), buf, target, rest ? "/" : "", rest ? rest : "");
+  return out;
+}
+
+static int open_in_root (int rootfd, const char *path, int flags, mode_t create_type, int depth,
+                         ocirun_error_t *err);
+
 /* Open `path` (absolute or relative: both are taken inside the root) in
  * the tree at rootfd.  With create_type S_IFDIR/S_IFREG, missing
  * components are created (parents as directories), each one with
  * mkdirat/openat on a parent fd that was itself resolved in the root. */
 int
 ocirun_open_in_root (int rootfd, const char *path, int flags, mode_t create_type, ocirun_error_t *err)
+{
+  return open_in_root (rootfd, path, flags, create_type, 0, err);
+}
+
+static int
+open_in_root (int rootfd, const char *path, int flags, mode_t create_type, int depth, ocirun_error_t *err)
 {
   cleanup_free char *buf = NULL;
   cleanup_close int parent = -1;
@@ -73,6 +102,7 @@ ocirun_open_in_root (int rootfd, const char *path, int flags, mode_t create_type
     {
       bool last;
       int next;
+      struct stat sb;
       slash = strchr (p, '/');
       last = slash == NULL;
       if (!last)
@@ -89,6 +119,23 @@ ocirun_open_in_root (int rootfd, const char *path, int flags, mode_t create_type
         }
       else if (mkdirat (parent, p, 0755) < 0 && errno != EEXIST)
         return ocirun_make_error (err, errno, "mkdir `/%s` in the container", buf);
+      /* a dangling symlink (an image's /var/run -> /run/x, a volume
+       * destination linked to a path not made yet): create its target,
+       * inside the root, as runc does; 40 links as the kernel's ELOOP */
+      if (fstatat (parent, p, &sb, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK (sb.st_mode))
+        {
+          cleanup_close int probe = sys_openat2 (rootfd, buf, O_PATH | O_CLOEXEC, IN_ROOT);
+          if (probe < 0 && errno == ENOENT)
+            {
+              cleanup_free char *redir = NULL;
+              if (depth >= 40)
+                return ocirun_make_error (err, ELOOP, "open `/%s` in the container", path);
+              redir = redirect_dangling (parent, buf, p, last ? NULL : slash + 1);
+              if (redir == NULL)
+                return ocirun_make_error (err, errno, "readlink `/%s` in the container", buf);
+              return open_in_root (rootfd, redir, flags, create_type, depth + 1, err);
+            }
+        }
       if (last)
         break;
       /* re-resolve the prefix from the root: a symlink stays inside it */
@@ -635,6 +682,23 @@ do_fs_mount (struct ocirun_job *job, const oci_mount *m, int rootfd, const char 
   return 0;
 }
 
+/* whether the comma-separated mount data has KEY=... */
+static bool
+has_data_option (const char *data, const char *key)
+{
+  size_t kl = strlen (key);
+  const char *p = data;
+  while (p && *p)
+    {
+      if (strncmp (p, key, kl) == 0 && p[kl] == '=')
+        return true;
+      p = strchr (p, ',');
+      if (p)
+        p++;
+    }
+  return false;
+}
+
 static int
 mount_one (struct ocirun_job *job, int rootfd, const oci_mount *m, size_t idx, int *ro_later, ocirun_error_t *err)
 {
@@ -674,6 +738,25 @@ mount_one (struct ocirun_job *job, int rootfd, const oci_mount *m, size_t idx, i
         return ocirun_make_error (err, errno, "mounts[%zu].source: `%s`", idx, src);
       if (!S_ISDIR (sb.st_mode))
         create_type = S_IFREG;
+    }
+
+  if (!bind && strcmp (m->type, "tmpfs") == 0 && !has_data_option (data, "mode"))
+    {
+      /* a tmpfs without mode= keeps the mode of the directory it covers
+       * (as runc: an image's 0700 /root stays 0700, not tmpfs's 1777); a
+       * mount point the runtime creates gets tmpfs's default */
+      ocirun_error_t ignore = NULL;
+      cleanup_close int existing = ocirun_open_in_root (rootfd, dest, O_PATH, 0, &ignore);
+      struct stat sb;
+      ocirun_error_release (&ignore);
+      if (existing >= 0 && fstat (existing, &sb) == 0 && S_ISDIR (sb.st_mode))
+        {
+          char *with_mode = NULL;
+          xasprintf (&with_mode, "%s%smode=%o", data ? data : "", data && *data ? "," : "",
+                     (unsigned) (sb.st_mode & 07777));
+          free (data);
+          data = pm.data = with_mode;
+        }
     }
 
   targetfd = ocirun_open_in_root (rootfd, dest, O_PATH, create_type, err);

@@ -32,6 +32,7 @@ ocirun_parent_wait_ready (int sock, const char *console_socket, const oci_seccom
         case SYNC_CHILD_READY:
           if (fd >= 0)
             close (fd);
+          ocirun_debug ("the child is ready");
           return 0;
         case SYNC_CHILD_ERROR:
           if (fd >= 0)
@@ -41,6 +42,7 @@ ocirun_parent_wait_ready (int sock, const char *console_socket, const oci_seccom
           (*err)->status = hdr.err;
           goto fail;
         case SYNC_CHILD_PTY:
+          ocirun_debug ("received the pty master from the child");
           if (console_socket)
             {
               r = ocirun_console_socket_send (console_socket, fd, err);
@@ -52,6 +54,7 @@ ocirun_parent_wait_ready (int sock, const char *console_socket, const oci_seccom
             close (fd);
           break;
         case SYNC_CHILD_SECCOMP_LISTENER:
+          ocirun_debug ("received the seccomp listener from the child");
           r = ocirun_seccomp_send_listener (seccomp, fd, state_json, err);
           close (fd);
           break;

@@ -117,7 +117,16 @@ ocirun_process_prepare (const oci_process *p, ocirun_error_t *err)
       for (i = 0; i < p->scheduler->flags_len; i++)
         a.sched_flags |= (uint64_t) LOOKUP (sched_flags, p->scheduler->flags[i]);
       if (syscall (SYS_sched_setattr, 0, &a, 0) < 0)
-        return ocirun_make_error (err, errno, "process.scheduler: sched_setattr");
+        {
+          /* with RT group scheduling (cgroup v1 cpu.rt_runtime_us) a
+           * cgroup starts without real-time budget, and the kernel refuses
+           * SCHED_FIFO/RR in it: runc needs the budget set too */
+          if (errno == EPERM && (a.sched_policy == 1 || a.sched_policy == 2))
+            return ocirun_make_error (err, errno, "process.scheduler: sched_setattr %s (if the kernel has RT group "
+                                      "scheduling, the container's cgroup needs a real-time budget: set "
+                                      "linux.resources.cpu.realtimeRuntime)", p->scheduler->policy);
+          return ocirun_make_error (err, errno, "process.scheduler: sched_setattr");
+        }
     }
   if (p->io_priority)
     {

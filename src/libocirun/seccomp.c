@@ -42,6 +42,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <link.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -708,6 +709,148 @@ bpf_check (const struct sock_filter *p, size_t n)
 }
 
 /* ---------------------------------------------------------------------------
+ * The -ENOSYS stub.
+ *
+ * A profile lists the syscalls its author knew; a syscall newer than all of
+ * them (clone3 for an older profile) gets the default action, typically
+ * EPERM, and glibc, which falls back to an older syscall only on ENOSYS,
+ * then fails instead of falling back.  runc (libcontainer/seccomp/patchbpf)
+ * therefore puts a prologue before libseccomp's program: for each
+ * architecture of the profile, a syscall number above the largest one the
+ * profile names gets -ENOSYS; everything else goes on to the profile.  This
+ * is our own generator of that prologue.
+ *
+ * On x86_64 the x32 ABI shares AUDIT_ARCH_X86_64 and is told apart by bit 30
+ * of the number (__X32_SYSCALL_BIT): each half is compared with its own
+ * largest number, and a half the profile does not list goes to the profile
+ * untouched (which gives it libseccomp's bad-architecture action). */
+
+#define X32_SYSCALL_BIT 0x40000000U
+#define JMP_ENOSYS (-1)
+#define JMP_FILTER (-2)
+
+struct stub_insn
+{
+  uint16_t code;
+  int jt, jf; /* an instruction index of the stub, JMP_ENOSYS or JMP_FILTER */
+  uint32_t k;
+};
+
+static void
+stub_emit (struct stub_insn *v, size_t *n, uint16_t code, int jt, int jf, uint32_t k)
+{
+  v[*n] = (struct stub_insn) { code, jt, jf, k };
+  (*n)++;
+}
+
+/* Prepend the stub to *prog (replaced, malloc()ed).  0 when done or when
+ * there is nothing to do, -1 when the stub cannot be expressed (a jump too
+ * long: only with dozens of architectures) and the program is unchanged. */
+int
+ocirun_seccomp_prepend_enosys_stub (const struct ocirun_enosys_arch *archs, size_t n_archs, struct sock_filter **prog,
+                                    size_t *len)
+{
+  /* per arch: jeq + ld + jset + 2 jgt at most; plus ld, ja, ret */
+  size_t cap = 5 * n_archs + 3, n = 0, i, sections = 0;
+  struct stub_insn *v;
+  struct sock_filter *out;
+  size_t enosys_at, total;
+  int *entry;
+
+  for (i = 0; i < n_archs; i++)
+    if (archs[i].max_native >= 0 || archs[i].max_x32 >= 0)
+      sections++;
+  if (sections == 0)
+    return 0;
+  v = xmalloc0 (cap * sizeof *v);
+  entry = xmalloc0 (n_archs * sizeof *entry);
+
+  /* the dispatch on seccomp_data.arch; jump targets filled in below */
+  stub_emit (v, &n, BPF_LD | BPF_W | BPF_ABS, 0, 0, offsetof (struct seccomp_data, arch));
+  for (i = 0; i < n_archs; i++)
+    if (archs[i].max_native >= 0 || archs[i].max_x32 >= 0)
+      stub_emit (v, &n, BPF_JMP | BPF_JEQ | BPF_K, 0 /* patched */, (int) n + 1, archs[i].audit_arch);
+  stub_emit (v, &n, BPF_JMP | BPF_JA, 0, 0, 0 /* to the filter: patched */);
+  v[n - 1].jt = JMP_FILTER;
+
+  for (i = 0; i < n_archs; i++)
+    {
+      const struct ocirun_enosys_arch *a = &archs[i];
+      if (a->max_native < 0 && a->max_x32 < 0)
+        continue;
+      entry[i] = (int) n;
+      stub_emit (v, &n, BPF_LD | BPF_W | BPF_ABS, 0, 0, offsetof (struct seccomp_data, nr));
+      if (a->audit_arch != AUDIT_ARCH_X86_64)
+        stub_emit (v, &n, BPF_JMP | BPF_JGT | BPF_K, JMP_ENOSYS, JMP_FILTER, (uint32_t) a->max_native);
+      else if (a->max_x32 < 0)
+        {
+          /* x86_64 only: x32 numbers go to the profile */
+          stub_emit (v, &n, BPF_JMP | BPF_JSET | BPF_K, JMP_FILTER, (int) n + 1, X32_SYSCALL_BIT);
+          stub_emit (v, &n, BPF_JMP | BPF_JGT | BPF_K, JMP_ENOSYS, JMP_FILTER, (uint32_t) a->max_native);
+        }
+      else if (a->max_native < 0)
+        {
+          /* x32 only: x86_64 numbers go to the profile */
+          stub_emit (v, &n, BPF_JMP | BPF_JSET | BPF_K, (int) n + 1, JMP_FILTER, X32_SYSCALL_BIT);
+          stub_emit (v, &n, BPF_JMP | BPF_JGT | BPF_K, JMP_ENOSYS, JMP_FILTER, (uint32_t) a->max_x32);
+        }
+      else
+        {
+          stub_emit (v, &n, BPF_JMP | BPF_JSET | BPF_K, (int) n + 2, (int) n + 1, X32_SYSCALL_BIT);
+          stub_emit (v, &n, BPF_JMP | BPF_JGT | BPF_K, JMP_ENOSYS, JMP_FILTER, (uint32_t) a->max_native);
+          stub_emit (v, &n, BPF_JMP | BPF_JGT | BPF_K, JMP_ENOSYS, JMP_FILTER, (uint32_t) a->max_x32);
+        }
+    }
+  enosys_at = n;
+  stub_emit (v, &n, BPF_RET | BPF_K, 0, 0, SECCOMP_RET_ERRNO | ENOSYS);
+  /* the jeq of each arch jumps to its section */
+  for (i = 0, sections = 0; i < n_archs; i++)
+    if (archs[i].max_native >= 0 || archs[i].max_x32 >= 0)
+      v[1 + sections++].jt = entry[i];
+  free (entry);
+
+  total = n + *len;
+  if (total > BPF_MAXINSNS)
+    {
+      free (v);
+      return -1;
+    }
+  out = xmalloc0 (total * sizeof *out);
+  for (i = 0; i < n; i++)
+    {
+      int t[2] = { v[i].jt, v[i].jf };
+      long off[2];
+      int j;
+      for (j = 0; j < 2; j++)
+        {
+          size_t target = t[j] == JMP_ENOSYS ? enosys_at : t[j] == JMP_FILTER ? n : (size_t) t[j];
+          off[j] = (long) target - (long) i - 1;
+        }
+      out[i].code = v[i].code;
+      out[i].k = v[i].k;
+      if (BPF_CLASS (v[i].code) == BPF_JMP && BPF_OP (v[i].code) == BPF_JA)
+        out[i].k = (uint32_t) off[0];
+      else if (BPF_CLASS (v[i].code) == BPF_JMP)
+        {
+          if (off[0] < 0 || off[0] > 255 || off[1] < 0 || off[1] > 255)
+            {
+              free (v);
+              free (out);
+              return -1;
+            }
+          out[i].jt = (uint8_t) off[0];
+          out[i].jf = (uint8_t) off[1];
+        }
+    }
+  memcpy (out + n, *prog, *len * sizeof *out);
+  free (v);
+  free (*prog);
+  *prog = out;
+  *len = total;
+  return 0;
+}
+
+/* ---------------------------------------------------------------------------
  * libseccomp, loaded on demand. */
 
 #ifdef HAVE_SECCOMP
@@ -721,6 +864,7 @@ static struct
   int (*attr_set) (scmp_filter_ctx, enum scmp_filter_attr, uint32_t);
   int (*arch_add) (scmp_filter_ctx, uint32_t);
   int (*syscall_resolve_name) (const char *);
+  int (*syscall_resolve_name_arch) (uint32_t, const char *); /* optional: no -ENOSYS stub without it */
   int (*rule_add_array) (scmp_filter_ctx, uint32_t, int, unsigned int, const struct scmp_arg_cmp *);
   int (*export_bpf) (const scmp_filter_ctx, int);
   int (*export_bpf_mem) (const scmp_filter_ctx, void *, size_t *); /* libseccomp >= 2.6, optional */
@@ -760,6 +904,7 @@ load_libseccomp (ocirun_error_t *err)
   SYM (version, "seccomp_version");
 #  undef SYM
   *(void **) &lib.export_bpf_mem = dlsym (h, "seccomp_export_bpf_mem");
+  *(void **) &lib.syscall_resolve_name_arch = dlsym (h, "seccomp_syscall_resolve_name_arch");
 
   if (dlinfo (h, RTLD_DI_LINKMAP, &lm) == 0 && lm && lm->l_name && lm->l_name[0] == '/')
     lib.path = xstrdup (lm->l_name);
@@ -852,11 +997,72 @@ arg_cmp (const oci_seccomp_arg *a)
   };
 }
 
+/* runc's rules for the stub (patchbpf generatePatch): not when the default
+ * action lets unknown syscalls through anyway (allow, log, trace: a tracer
+ * handles new syscalls itself) nor when the default already is ENOSYS; per
+ * architecture listed in the profile (the others get libseccomp's
+ * bad-architecture action), the largest number among every name of every
+ * rule, whatever its action. */
+static void
+add_enosys_stub (const oci_seccomp *s, const struct profile_info *info, const bool *added, struct sock_filter **prog,
+                 size_t *len)
+{
+  uint32_t base = info->default_action & SECCOMP_RET_ACTION_FULL;
+  cleanup_free struct ocirun_enosys_arch *v = NULL;
+  size_t n = 0, i, j, k, m;
+
+  if (base == SECCOMP_RET_ALLOW || base == SECCOMP_RET_LOG || base == SECCOMP_RET_TRACE
+      || info->default_action == (SECCOMP_RET_ERRNO | ENOSYS))
+    return;
+  if (lib.syscall_resolve_name_arch == NULL)
+    {
+      ocirun_debug ("seccomp: libseccomp has no seccomp_syscall_resolve_name_arch: no -ENOSYS stub");
+      return;
+    }
+  v = xmalloc0 ((s->architectures_len + 1) * sizeof *v);
+  for (i = 0; i < s->architectures_len; i++)
+    {
+      uint32_t token = 0, audit;
+      bool x32;
+      long max = -1;
+      if (!added[i] || find_arch (s->architectures[i], &token) < 0)
+        continue;
+      x32 = token == SCMP_ARCH_X32;
+      audit = x32 ? AUDIT_ARCH_X86_64 : token;
+      for (j = 0; j < s->syscalls_len; j++)
+        for (k = 0; k < s->syscalls[j].names_len; k++)
+          {
+            int nr = lib.syscall_resolve_name_arch (token, s->syscalls[j].names[k]);
+            /* unknown names, and the negative pseudo-numbers of multiplexed
+             * syscalls (socketcall, ipc), do not count */
+            if (nr != __NR_SCMP_ERROR && nr > max)
+              max = nr;
+          }
+      if (max <= 0)
+        {
+          ocirun_debug ("seccomp: no syscall of the profile is known for `%s`: no -ENOSYS stub for it",
+                        s->architectures[i]);
+          continue;
+        }
+      for (m = 0; m < n && v[m].audit_arch != audit; m++)
+        ;
+      if (m == n)
+        v[n++] = (struct ocirun_enosys_arch) { .audit_arch = audit, .max_native = -1, .max_x32 = -1 };
+      if (x32)
+        v[m].max_x32 = max;
+      else
+        v[m].max_native = max;
+    }
+  if (ocirun_seccomp_prepend_enosys_stub (v, n, prog, len) < 0)
+    ocirun_debug ("seccomp: the -ENOSYS stub does not fit: left out");
+}
+
 static int
 build_program (const oci_seccomp *s, const struct profile_info *info, struct sock_filter **out, size_t *out_len,
                ocirun_error_t *err)
 {
   __attribute__ ((cleanup (cleanup_ctx))) scmp_filter_ctx ctx = NULL;
+  cleanup_free bool *added = NULL;
   size_t i, j, k;
   int ret;
 
@@ -878,11 +1084,13 @@ build_program (const oci_seccomp *s, const struct profile_info *info, struct soc
   if (lib.attr_set (ctx, SCMP_FLTATR_API_TSKIP, 1) < 0)
     ocirun_debug ("seccomp: libseccomp has no SCMP_FLTATR_API_TSKIP");
 
+  added = xmalloc0 ((s->architectures_len + 1) * sizeof *added);
   for (i = 0; i < s->architectures_len; i++)
     {
       uint32_t arch = 0;
       find_arch (s->architectures[i], &arch); /* validated */
       ret = lib.arch_add (ctx, arch);
+      added[i] = ret == 0 || ret == -EEXIST;
       if (ret == -EDOM)
         {
           /* an architecture of the other endianness cannot share a filter
@@ -952,6 +1160,7 @@ build_program (const oci_seccomp *s, const struct profile_info *info, struct soc
   ret = export_program (ctx, out, out_len, err);
   if (ret < 0)
     return ret;
+  add_enosys_stub (s, info, added, out, out_len);
   stats.compiles++;
   return 0;
 }
@@ -962,7 +1171,8 @@ build_program (const oci_seccomp *s, const struct profile_info *info, struct soc
  * The cache. */
 
 #define CACHE_MAGIC "OCIRBPF\n"
-#define CACHE_FORMAT 1
+/* 2: programs carry the -ENOSYS stub */
+#define CACHE_FORMAT 2
 
 struct cache_header
 {

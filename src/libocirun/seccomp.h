@@ -32,6 +32,19 @@ int ocirun_seccomp_send_listener (const oci_seccomp *s, int listener_fd, const c
                                   ocirun_error_t *err);
 void ocirun_seccomp_filter_free (ocirun_seccomp_filter *f);
 
+/* The -ENOSYS prologue (seccomp.c): per AUDIT_ARCH_* value, the largest
+ * syscall number of the profile (for x86_64 the x32 numbers, bit 30 set,
+ * separately); -1 for "not in the profile". */
+struct ocirun_enosys_arch
+{
+  uint32_t audit_arch;
+  long max_native;
+  long max_x32;
+};
+struct sock_filter;
+int ocirun_seccomp_prepend_enosys_stub (const struct ocirun_enosys_arch *archs, size_t n_archs,
+                                        struct sock_filter **prog, size_t *len);
+
 /* What this build and kernel support, for `features` (NULL-terminated). */
 struct ocirun_seccomp_features
 {

@@ -375,3 +375,44 @@ ocirun_reset_signals (void)
   sigemptyset (&none);
   sigprocmask (SIG_SETMASK, &none, NULL);
 }
+
+char *
+path_clean (const char *path)
+{
+  size_t len = strlen (path), o = 0;
+  char *out = xmalloc0 (len + 2);
+  const char *p = path;
+
+  out[o++] = '/';
+  while (*p)
+    {
+      const char *e;
+      size_t n;
+      while (*p == '/')
+        p++;
+      if (*p == '\0')
+        break;
+      e = strchrnul (p, '/');
+      n = (size_t) (e - p);
+      if (n == 1 && p[0] == '.')
+        ;
+      else if (n == 2 && p[0] == '.' && p[1] == '.')
+        {
+          /* back to the previous '/', never above the root */
+          while (o > 1 && out[o - 1] != '/')
+            o--;
+          if (o > 1)
+            o--;
+        }
+      else
+        {
+          if (o > 1)
+            out[o++] = '/';
+          memcpy (out + o, p, n);
+          o += n;
+        }
+      p = e;
+    }
+  out[o] = '\0';
+  return out;
+}

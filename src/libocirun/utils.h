@@ -93,4 +93,10 @@ void ocirun_reset_signals (void);
 /* Safe-ish strtoll with full-string check.  Returns 0 on success. */
 int parse_int64 (const char *s, long long *out);
 
+/* The lexical cleaning of an absolute path, as Go's filepath.Clean (which
+ * runc applies to device paths and mount destinations): "//" and "/." go,
+ * ".." removes the previous element (never above "/"), no trailing '/'.
+ * malloc()ed. */
+char *path_clean (const char *path);
+
 #endif

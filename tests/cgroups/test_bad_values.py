@@ -40,7 +40,7 @@ CASES = [
     ("device-type", {"devices": [{"allow": False, "access": "rwm"},
                                  {"allow": True, "type": "x", "major": 1, "minor": 3, "access": "rwm"}]},
      "linux.resources.devices[1]"),
-    ("device-access", {"devices": [{"allow": True, "type": "c", "major": 1, "minor": 3, "access": "rwz"}]},
+    ("device-access", {"devices": [{"allow": True, "type": "c", "major": 1, "minor": 3, "access": "xyz"}]},
      "linux.resources.devices[0]"),
     ("hugepage-size", {"hugepageLimits": [{"pageSize": "3XB", "limit": 2 * MiB}]},
      "linux.resources.hugepageLimits"),

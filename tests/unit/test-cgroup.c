@@ -1493,9 +1493,28 @@ test_errors (void)
   expect_create_error ("device type x", l, "linux.resources.devices[0].type: unknown device type \"x\"");
   free_linux (l);
 
+  /* runc 1.1 (cgroup v1) keeps the r, w and m of an access string and
+   * ignores the rest: "rwq" is "rw"; with none of them ("RW") it fails */
+  {
+    struct cg_dev_rule *rules = NULL;
+    size_t n = 0;
+    ocirun_error_t e = NULL;
+    l = new_linux (path);
+    add_device (l, true, "c", 1, 3, "rwq");
+    add_device (l, false, "c", 1, 5, "mmrr");
+    CHECK (cg_device_rules (l->resources, &rules, &n, &e) == 0, "access rwq/mmrr: %s", e ? e->msg : "");
+    CHECK (rules && cg_device_user_rules (n) == 2, "user rules kept: %zu", rules ? cg_device_user_rules (n) : 0);
+    CHECK (rules && rules[1].minor == 3 && rules[1].access == (CG_DEV_R | CG_DEV_W), "rwq is rw: %u",
+           rules ? rules[1].access : 0);
+    CHECK (rules && rules[2].minor == 5 && !rules[2].allow && rules[2].access == (CG_DEV_R | CG_DEV_M),
+           "mmrr is rm: %u", rules ? rules[2].access : 0);
+    free (rules);
+    ocirun_error_release (&e);
+    free_linux (l);
+  }
   l = new_linux (path);
-  add_device (l, true, "c", 1, 3, "rwq");
-  expect_create_error ("device access rwq", l, "linux.resources.devices[0].access");
+  add_device (l, true, "c", 1, 3, "RW");
+  expect_create_error ("device access RW", l, "linux.resources.devices[0].access");
   free_linux (l);
 
   l = new_linux (path);

@@ -105,9 +105,28 @@ test_runtime_record_duplicates (void)
   ocirun_error_release (&err);
 }
 
+/* filepath.Clean's cases for absolute paths (runc cleans device paths) */
+static void
+test_path_clean (void)
+{
+  static const char *const cases[][2] = {
+    { "/dev/fuse/", "/dev/fuse" }, { "//dev//./fuse", "/dev/fuse" }, { "/dev/../../etc/x", "/etc/x" },
+    { "/", "/" },                  { "/a/b/..", "/a" },               { "/..", "/" },
+    { "/a/./", "/a" },             { "/a/..b/c", "/a/..b/c" },        { "/a/b/../../c/", "/c" },
+  };
+  size_t i;
+  for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    {
+      char *c = path_clean (cases[i][0]);
+      CHECK (strcmp (c, cases[i][1]) == 0, "path_clean(%s) = %s, want %s", cases[i][0], c, cases[i][1]);
+      free (c);
+    }
+}
+
 int
 main (void)
 {
+  test_path_clean ();
   test_runtime_record_duplicates ();
   test_signal_parse ();
   test_error_one_line ();

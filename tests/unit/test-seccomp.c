@@ -26,6 +26,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/audit.h>
+#include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <yajl/yajl_tree.h>
 
@@ -1417,6 +1419,78 @@ rm_tree (void)
   return r;
 }
 
+
+/* The -ENOSYS prologue alone, in front of a hand-written program (allow
+ * exit_group/exit, EPERM for the rest), installed in a child: above the
+ * largest number -> ENOSYS, at or below -> the program's EPERM; x32
+ * numbers are compared with their own maximum. */
+static int
+stub_child (const struct ocirun_enosys_arch *a, size_t n, long nr)
+{
+  struct sock_filter base[] = {
+    BPF_STMT (BPF_LD | BPF_W | BPF_ABS, 0),
+    BPF_JUMP (BPF_JMP | BPF_JEQ | BPF_K, __NR_exit_group, 2, 0),
+    BPF_JUMP (BPF_JMP | BPF_JEQ | BPF_K, __NR_exit, 1, 0),
+    BPF_STMT (BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+    BPF_STMT (BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+  struct sock_filter *prog = malloc (sizeof base);
+  size_t len = sizeof base / sizeof base[0];
+  pid_t pid;
+  int st;
+  memcpy (prog, base, sizeof base);
+  if (ocirun_seccomp_prepend_enosys_stub (a, n, &prog, &len) < 0)
+    {
+      free (prog);
+      return -2;
+    }
+  pid = fork ();
+  if (pid == 0)
+    {
+      struct sock_fprog fp = { .len = (unsigned short) len, .filter = prog };
+      long r;
+      if (prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || syscall (SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fp) < 0)
+        syscall (SYS_exit_group, 100);
+      r = syscall (nr, 0, 0, 0, 0, 0);
+      syscall (SYS_exit_group, r < 0 ? errno : 0);
+    }
+  free (prog);
+  if (pid < 0 || waitpid (pid, &st, 0) != pid || !WIFEXITED (st))
+    return -1;
+  return WEXITSTATUS (st);
+}
+
+static void
+test_enosys_stub (void)
+{
+#  if defined(__x86_64__) && !defined(__ILP32__)
+  struct ocirun_enosys_arch x86 = { AUDIT_ARCH_I386, 300, -1 };
+  struct ocirun_enosys_arch both[] = { { AUDIT_ARCH_I386, 300, -1 }, { AUDIT_ARCH_X86_64, 300, 0x40000000 + 200 } };
+  struct ocirun_enosys_arch native = { AUDIT_ARCH_X86_64, 300, -1 };
+  struct ocirun_enosys_arch many[200];
+  size_t i;
+  int r;
+
+  printf ("# -ENOSYS stub\n");
+  CHECK ((r = stub_child (both, 2, 1000)) == ENOSYS, "1000 > 300: ENOSYS (%d)", r);
+  CHECK ((r = stub_child (both, 2, 301)) == ENOSYS, "301 > 300: ENOSYS (%d)", r);
+  CHECK ((r = stub_child (both, 2, 300)) == EPERM, "300: the program's EPERM (%d)", r);
+  CHECK ((r = stub_child (both, 2, SYS_getpid)) == EPERM, "getpid: EPERM (%d)", r);
+  CHECK ((r = stub_child (both, 2, 0x40000000 + 201)) == ENOSYS, "x32 201 > 200: ENOSYS (%d)", r);
+  CHECK ((r = stub_child (both, 2, 0x40000000 + 200)) == EPERM, "x32 200: EPERM (%d)", r);
+  /* x86_64 without x32: x32 numbers go to the program */
+  CHECK ((r = stub_child (&native, 1, 0x40000000 + 1000)) == EPERM, "x32 number, x32 not listed: EPERM (%d)", r);
+  CHECK ((r = stub_child (&native, 1, 1000)) == ENOSYS, "x86_64 only: 1000 ENOSYS (%d)", r);
+  /* only another architecture listed: ours goes to the program */
+  CHECK ((r = stub_child (&x86, 1, 1000)) == EPERM, "arch not listed: EPERM (%d)", r);
+  /* 100 architectures still fit the 8-bit jumps; 200 do not: refused */
+  CHECK ((r = stub_child (many, 100, 1000)) == EPERM, "100 architectures, ours not listed: EPERM (%d)", r);
+  for (i = 0; i < 200; i++)
+    many[i] = (struct ocirun_enosys_arch) { 0x1000 + (uint32_t) i, 300, -1 };
+  CHECK ((r = stub_child (many, 200, 1000)) == -2, "200 architectures: no stub (%d)", r);
+#  endif
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1463,6 +1537,7 @@ main (int argc, char **argv)
   test_notify ();
   test_send_listener ();
   test_default_profile_and_cache (srcdir);
+  test_enosys_stub ();
 #endif
 
   rm_tree ();
