@@ -1310,7 +1310,10 @@ ocirun_cgroup_destroy (ocirun_cgroup *cg, ocirun_error_t *err)
       close (cg->clone_fd);
       cg->clone_fd = -1;
     }
-  /* systemd driver: the unit goes first (it owns the cgroup) */
+  /* systemd driver: a unit that never started (e.g. it already existed:
+   * another container's) left nothing of ours; else the unit goes first */
+  if (cg->sd && cg->sd->pending)
+    return 0;
   if (cg->sd && cg_sd_stop (cg, err) < 0)
     ret = -1;
   /* every hierarchy, even after a failure, reporting the first error */

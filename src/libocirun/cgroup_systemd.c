@@ -159,19 +159,25 @@ cg_sd_parse_path (const char *cgroups_path, const char *id, bool rootless, char 
 /* Unit properties                                                      */
 /* ------------------------------------------------------------------ */
 
+static void
+prop_clear (struct cg_sd_prop *x)
+{
+  size_t j;
+  free (x->name);
+  free (x->s);
+  free (x->bytes);
+  for (j = 0; j < x->npairs * 2; j++)
+    free (x->pairs[j]);
+  free (x->pairs);
+  memset (x, 0, sizeof (*x));
+}
+
 void
 cg_sd_props_free (struct cg_sd_props *p)
 {
-  size_t i, j;
+  size_t i;
   for (i = 0; i < p->n; i++)
-    {
-      free (p->v[i].name);
-      free (p->v[i].s);
-      free (p->v[i].bytes);
-      for (j = 0; j < p->v[i].npairs * 2; j++)
-        free (p->v[i].pairs[j]);
-      free (p->v[i].pairs);
-    }
+    prop_clear (&p->v[i]);
   free (p->v);
   memset (p, 0, sizeof (*p));
 }
@@ -186,13 +192,7 @@ prop_add (struct cg_sd_props *p, const char *name, char type)
     if (strcmp (p->v[i].name, name) == 0)
       {
         r = &p->v[i];
-        free (r->s);
-        free (r->bytes);
-        for (size_t j = 0; j < r->npairs * 2; j++)
-          free (r->pairs[j]);
-        free (r->pairs);
-        free (r->name);
-        memset (r, 0, sizeof (*r));
+        prop_clear (r);
         goto set;
       }
   p->v = realloc (p->v, (p->n + 1) * sizeof (*p->v));
@@ -1131,10 +1131,10 @@ cg_sd_start (ocirun_cgroup *cg, pid_t pid, ocirun_error_t *err)
   if (r < 0)
     {
       if (lib.error_has_name (&e, "org.freedesktop.systemd1.UnitExists"))
-        ocirun_make_error (err, EEXIST, "linux.cgroupsPath: systemd unit \"%s\" already exists", sd->unit);
+        ocirun_make_error (err, 0, "linux.cgroupsPath: systemd unit \"%s\" already exists", sd->unit);
       else if (e.name)
         /* systemd names the property it refuses ("Cannot set property X") */
-        ocirun_make_error (err, EINVAL, "--systemd-cgroup: systemd refused unit \"%s\": %s", sd->unit, bus_msg (&e, r));
+        ocirun_make_error (err, 0, "--systemd-cgroup: systemd refused unit \"%s\": %s", sd->unit, bus_msg (&e, r));
       else
         ocirun_make_error (err, -r, "--systemd-cgroup: start unit \"%s\"", sd->unit);
       lib.error_free (&e);
@@ -1172,8 +1172,7 @@ cg_sd_update (ocirun_cgroup *cg, const oci_resources *r, ocirun_error_t *err)
         {
           if (strcmp (p.v[i].name, "DeviceAllow") == 0 || strcmp (p.v[i].name, "DevicePolicy") == 0)
             {
-              struct cg_sd_props one = { &p.v[i], 1 };
-              cg_sd_props_free (&one);
+              prop_clear (&p.v[i]);
               continue;
             }
           p.v[k++] = p.v[i];
