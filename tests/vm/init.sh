@@ -136,7 +136,10 @@ systemd_boot() {
 		systemd-hwdb-update.service ldconfig.service systemd-machine-id-commit.service \
 		dev-hugepages.mount dev-mqueue.mount sys-kernel-debug.mount sys-kernel-tracing.mount \
 		sys-fs-fuse-connections.mount sys-kernel-config.mount systemd-binfmt.service proc-sys-fs-binfmt_misc.automount \
-		docker.socket podman.socket podman.service podman-restart.service podman-auto-update.service; do
+		docker.socket podman.socket podman.service podman-restart.service podman-auto-update.service \
+		systemd-tmpfiles-setup.service systemd-tmpfiles-clean.timer systemd-sysusers.service \
+		systemd-modules-load.service modprobe@dm_mod.service modprobe@loop.service modprobe@fuse.service \
+		modprobe@configfs.service modprobe@drm.service modprobe@efi_pstore.service; do
 		ln -sf /dev/null "/etc/systemd/system/$u"
 	done
 	: >/etc/fstab
@@ -159,6 +162,10 @@ systemd_boot() {
 	StandardOutput=journal+console
 	EOF
 	ln -sf /etc/systemd/system/ocirun-vm.target /etc/systemd/system/default.target
+	# the shared root may be a container image: systemd would believe it
+	# runs in one (and read its options from its own argv, not the kernel
+	# command line)
+	rm -f /.dockerenv /run/.containerenv
 	echo ocirun-vm >/etc/hostname
 	exec /lib/systemd/systemd --unit=ocirun-vm.target
 }
