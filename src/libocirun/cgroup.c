@@ -372,7 +372,7 @@ container_path (const char *id, const char *cgroups_path, char **out, bool *rela
       return 0;
     }
   if (p[0] != '/' && strchr (p, ':'))
-    return ocirun_make_error (err, 0, "linux.cgroupsPath \"%s\": systemd cgroup paths not supported yet", p);
+    return ocirun_make_error (err, 0, "linux.cgroupsPath \"%s\": systemd cgroup paths need --systemd-cgroup", p);
   if (strchr (p, '\n'))
     return ocirun_make_error (err, 0, "linux.cgroupsPath: must not contain a newline");
   *relative = p[0] != '/';
