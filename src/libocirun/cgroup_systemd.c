@@ -843,7 +843,27 @@ bus_open (struct cg_sd *sd, ocirun_error_t *err)
     return -1;
   if (sd->user)
     {
+      const char *xdg = getenv ("XDG_RUNTIME_DIR");
       r = lib.open_user (&bus);
+      if (r < 0 && xdg && *xdg)
+        {
+          /* no session bus (no dbus-user-session): the user manager's own
+           * socket, only its owner can connect */
+          cleanup_free char *addr = NULL;
+          int r2 = lib.bus_new (&bus);
+          xasprintf (&addr, "unix:path=%s/systemd/private", xdg);
+          if (r2 >= 0)
+            r2 = lib.set_address (bus, addr);
+          if (r2 >= 0)
+            r2 = lib.start (bus);
+          if (r2 < 0 && bus)
+            {
+              lib.flush_close_unref (bus);
+              bus = NULL;
+            }
+          if (r2 >= 0)
+            r = 0;
+        }
       if (r < 0)
         return ocirun_make_error (err, -r,
                                   "--systemd-cgroup: cannot connect to the user's systemd instance (is "
@@ -886,6 +906,11 @@ cg_sd_prepare (ocirun_cgroup *cg, const char *id, const oci_linux *lnx, const oc
 
   cg->sd = sd;
   sd->user = cg->rootless;
+  /* systemd delegates nothing to a user on v1 hierarchies (runc refuses
+   * this combination too) */
+  if (cg->rootless && cg->mode != CG_MODE_V2)
+    return ocirun_make_error (err, 0, "--systemd-cgroup: a rootless container needs cgroup v2 (this host is %s)",
+                              cg->mode == CG_MODE_V1 ? "cgroup v1" : "cgroup v1 hybrid");
   if (cg_sd_parse_path (lnx ? lnx->cgroups_path : NULL, id, cg->rootless, &sd->slice, &sd->unit, err) < 0)
     return -1;
   sd->is_slice = strlen (sd->unit) > 6 && strcmp (sd->unit + strlen (sd->unit) - 6, ".slice") == 0;

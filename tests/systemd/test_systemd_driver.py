@@ -353,3 +353,83 @@ def test_features_says_systemd(rt):
     f = json.loads(ok(rt.features()).out)
     assert f["linux"]["cgroup"]["systemd"] is True
     assert f["linux"]["cgroup"]["systemdUser"] is True
+
+
+# ---------------------------------------------------------------- rootless
+RL_USER = "ocirun-sduser"
+
+
+@pytest.fixture(scope="module")
+def rl_user():
+    """A user with a running systemd user instance (guest only: useradd
+    changes the throw-away /etc of the VM)."""
+    import pwd
+    if not pid1_is_systemd() or os.environ.get("OCIRUN_VM") != "1":
+        pytest.skip("needs the qemu lane's systemd guest (creates a user)")
+    if LAYOUT != "v2":
+        pytest.skip("rootless systemd cgroups need cgroup v2 (test_rootless_on_v1_refused)")
+    subprocess.run(["useradd", "-M", "-s", "/bin/sh", RL_USER], check=True)
+    pw = pwd.getpwnam(RL_USER)
+    r = ctl("start", "user@%d.service" % pw.pw_uid)
+    assert r.returncode == 0, r
+    yield pw
+    subprocess.run(["systemctl", "--no-pager", "--no-block", "stop", "user@%d.service" % pw.pw_uid])
+
+
+def as_user(pw, *argv, timeout=120, **kw):
+    env = ["env", "-i", "XDG_RUNTIME_DIR=/run/user/%d" % pw.pw_uid, "PATH=/usr/sbin:/usr/bin:/sbin:/bin"]
+    return subprocess.run(["runuser", "-u", pw.pw_name, "--"] + env + [str(a) for a in argv],
+                          timeout=timeout, stdin=subprocess.DEVNULL, **kw)
+
+
+def test_rootless_scope_in_the_user_instance(rl_user, ocirun_bin, work, rootfs_template):
+    pw = rl_user
+    os.chown(work, pw.pw_uid, pw.pw_gid)
+    b = work / "b"
+    b.mkdir()
+    subprocess.run(["cp", "-a", str(rootfs_template), str(b / "rootfs")], check=True)
+    subprocess.run(["chown", "-R", "-h", "%d:%d" % (pw.pw_uid, pw.pw_gid), str(b)], check=True)
+    root = work / "state"
+    ocirun = [ocirun_bin, "--root", root, "--systemd-cgroup"]
+    assert as_user(pw, *ocirun, "spec", "--rootless", "--bundle", b).returncode == 0
+    c = bundlelib.read_config(b)
+    c["process"]["terminal"] = False
+    c["process"]["args"] = ["/probe", "cgroup", "pause"]
+    c["linux"]["cgroupsPath"] = ":ocirun-rl:r1"
+    c["linux"]["resources"] = {"pids": {"limit": 30}}
+    bundlelib.write_config(b, c)
+    unit = "ocirun-rl-r1.scope"
+    # the init keeps create's stdio: files, not pipes
+    with open(b / "out", "wb") as o, open(b / "err", "wb") as e:
+        r = as_user(pw, *ocirun, "create", "--bundle", b, "--pid-file", b / "pid", "r1", stdout=o, stderr=e)
+    try:
+        assert r.returncode == 0, (b / "err").read_text()
+        pid = int((b / "pid").read_text())
+        s = as_user(pw, "systemctl", "--user", "show", unit, "-pActiveState", "-pControlGroup", "-pTasksMax",
+                    "-pDelegate", capture_output=True, text=True)
+        p = dict(ln.split("=", 1) for ln in s.stdout.splitlines() if "=" in ln)
+        assert p.get("ActiveState") == "active" and p.get("Delegate") == "yes", (p, s.stderr)
+        assert p["ControlGroup"] == "/user.slice/user-%d.slice/user@%d.service/user.slice/%s" % (
+            pw.pw_uid, pw.pw_uid, unit), p
+        assert p["TasksMax"] == "30", p
+        assert (":%s\n" % p["ControlGroup"]) in Path("/proc/%d/cgroup" % pid).read_text()
+        assert Path("/sys/fs/cgroup" + p["ControlGroup"] + "/pids.max").read_text().strip() == "30"
+        assert as_user(pw, *ocirun, "start", "r1").returncode == 0
+    finally:
+        d = as_user(pw, *ocirun, "delete", "--force", "r1", capture_output=True, text=True)
+    assert d.returncode == 0, d.stderr
+    s = as_user(pw, "systemctl", "--user", "list-units", "--all", "--plain", "--no-legend", unit,
+                capture_output=True, text=True)
+    assert unit not in s.stdout, s.stdout
+    assert not (root / "r1").exists()
+
+
+@needs_systemd
+@pytest.mark.skipif(LAYOUT == "v2", reason="v1/hybrid only")
+def test_rootless_on_v1_refused(sd, work, rootfs_template):
+    sdr = rtlib.Runtime(sd.path, root=sd.root, global_args=["--systemd-cgroup", "--rootless", "true"])
+    c = SdContainer(sdr, work, rootfs_template, config=cfg())
+    msg = one_line_error(c.create(check=False))
+    assert "rootless" in msg and "cgroup v2" in msg, msg
+    assert c.left_behind() == []
+    c.destroyed = True
