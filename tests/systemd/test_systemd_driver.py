@@ -436,3 +436,22 @@ def test_rootless_on_v1_refused(sd, work, rootfs_template):
     assert "rootless" in msg and "cgroup v2" in msg, msg
     assert c.left_behind() == []
     c.destroyed = True
+
+
+@needs_systemd
+def test_without_the_bus_daemon_through_systemds_socket(sdctr, sd):
+    """As root with no system bus (none configured, or dbus not running),
+    the driver talks to systemd's own socket, as systemctl does."""
+    c = sdctr(cfg(resources={"pids": {"limit": 25}}))
+    env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS="unix:path=/nonexistent/bus")
+    with open(c.stdout_path, "ab") as o, open(c.stderr_path, "ab") as e:
+        r = sd.create(c.id, c.bundle, pid_file=c.pid_file, stdout=o, stderr=e, env=env)
+    assert r.rc == 0, c.stderr_text()
+    c.pid = int(Path(c.pid_file).read_text())
+    p = show(c.unit, "ActiveState", "TasksMax")
+    assert p == {"ActiveState": "active", "TasksMax": "25"}, p
+    ok(sd.run("update", "--pids-limit", "26", c.id, env=env))
+    assert show(c.unit, "TasksMax")["TasksMax"] == "26"
+    ok(sd.run("delete", "--force", c.id, env=env))
+    assert not unit_known(c.unit)
+    assert c.left_behind() == []
