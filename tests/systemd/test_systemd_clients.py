@@ -145,3 +145,61 @@ def test_containerd_systemd_cgroup(sdctr_world):
         assert c("task", "delete", cid, timeout=60).rc == 0
         assert c("container", "delete", cid).rc == 0
     assert not unit_known(unit), ctl("list-units", "--all", unit).stdout
+
+
+# ------------------------------------------------------------------ rootless podman
+@pytest.fixture(scope="module")
+def rlpm(ocirun_bin, rootfs_template):
+    """Rootless podman (tests/clients/rootlesslib.py's test user) with
+    --cgroup-manager=systemd: the user's systemd instance (user@UID.service)
+    is started for it, XDG_RUNTIME_DIR is /run/user/UID (its bus).  Guest
+    only (it adds a user and starts its manager), cgroup v2 only."""
+    import rootlesslib
+    from test_systemd_driver import LAYOUT
+    if os.environ.get("OCIRUN_VM") != "1":
+        pytest.skip("needs the qemu lane's systemd guest (creates a user)")
+    if LAYOUT != "v2":
+        pytest.skip("rootless systemd cgroups need cgroup v2")
+    if rootlesslib.missing_tools():
+        pytest.skip(rootlesslib.missing_tools())
+    pm = rootlesslib.make_rootless_podman(ocirun_bin, rootfs_template)
+    uid = pm.pw.pw_uid
+    r = ctl("start", "user@%d.service" % uid)
+    assert r.returncode == 0, r
+    pm.user_env["XDG_RUNTIME_DIR"] = "/run/user/%d" % uid
+    pm.state_dir = Path("/run/user/%d/ocirun" % uid)
+    base_argv = pm.argv
+
+    def argv(*args):
+        a = base_argv(*args)
+        a[a.index("--cgroup-manager") + 1] = "systemd"
+        return a
+    pm.argv = argv
+    try:
+        yield pm
+    finally:
+        pm("rm", "-af", "-t", "0", timeout=120)
+        pm.destroy()
+        subprocess.run(["systemctl", "--no-pager", "--no-block", "stop", "user@%d.service" % uid])
+        rootlesslib.remove_user(pm.pw)
+
+
+def test_rootless_podman_systemd_scope(rlpm):
+    pm = rlpm
+    cid = pm.ok("run", "-d", "--network", "none", "--pids-limit", "33", podlib.IMAGE, "sleep", "1000",
+                timeout=180).strip().splitlines()[-1]
+    unit = "libpod-%s.scope" % cid
+
+    def user_show(*props):
+        r = subprocess.run(pm.as_user(["systemctl", "--user", "show", unit] + ["-p" + p for p in props]),
+                           capture_output=True, text=True, timeout=60)
+        return dict(ln.split("=", 1) for ln in r.stdout.splitlines() if "=" in ln)
+    p = user_show("ActiveState", "ControlGroup", "Delegate", "TasksMax")
+    assert p.get("ActiveState") == "active" and p.get("Delegate") == "yes", p
+    assert p["ControlGroup"].startswith("/user.slice/user-%d.slice/user@%d.service/" % (pm.pw.pw_uid, pm.pw.pw_uid)), p
+    assert p["TasksMax"] == "33", p
+    pid = pm.inspect(cid)["State"]["Pid"]
+    assert (":%s\n" % p["ControlGroup"]) in Path("/proc/%d/cgroup" % pid).read_text()
+    pm.ok("stop", "-t", "1", cid, timeout=120)
+    pm.ok("rm", cid, timeout=120)
+    assert user_show("ActiveState").get("ActiveState") in ("inactive", None), user_show("ActiveState", "LoadState")
