@@ -455,3 +455,12 @@ def test_without_the_bus_daemon_through_systemds_socket(sdctr, sd):
     ok(sd.run("delete", "--force", c.id, env=env))
     assert not unit_known(c.unit)
     assert c.left_behind() == []
+
+
+def test_libsystemd_not_linked(ocirun_bin):
+    """The cgroupfs path pays nothing: libsystemd is dlopen()ed by the
+    driver only (docs/systemd.md)."""
+    r = subprocess.run(["ldd", ocirun_bin], capture_output=True, text=True)
+    if r.returncode != 0:
+        pytest.skip("ldd cannot read %s: %s" % (ocirun_bin, r.stderr.strip()))
+    assert "libsystemd" not in r.stdout, r.stdout
