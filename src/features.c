@@ -94,8 +94,8 @@ cmd_features (struct ocirun_global *gl, int argc, char **argv, ocirun_error_t *e
   yajl_gen_map_open (g);
   boolean (g, "v1", true);
   boolean (g, "v2", true);
-  boolean (g, "systemd", false);
-  boolean (g, "systemdUser", false);
+  boolean (g, "systemd", ocirun_cgroup_systemd_available ());
+  boolean (g, "systemdUser", ocirun_cgroup_systemd_available ());
   boolean (g, "rdma", true);
   yajl_gen_map_close (g);
 

@@ -116,7 +116,7 @@ usage (FILE *f)
               "  --log FILE            write the log to FILE\n"
               "  --log-format FORMAT   text or json\n"
               "  --debug               debug logging\n"
-              "  --systemd-cgroup      use the systemd cgroup driver (not supported yet)\n"
+              "  --systemd-cgroup      use the systemd cgroup driver (cgroupsPath \"slice:prefix:name\")\n"
               "  --rootless [BOOL]     rootless mode\n"
               "  --criu PATH           the criu binary (default: criu in PATH)\n"
               "  --version, -v         print the version\n"

@@ -404,7 +404,7 @@ container_path (const char *id, const char *cgroups_path, char **out, bool *rela
       return 0;
     }
   if (p[0] != '/' && strchr (p, ':'))
-    return ocirun_make_error (err, 0, "linux.cgroupsPath \"%s\": systemd cgroup paths not supported yet", p);
+    return ocirun_make_error (err, 0, "linux.cgroupsPath \"%s\": systemd cgroup paths need --systemd-cgroup", p);
   if (strchr (p, '\n'))
     return ocirun_make_error (err, 0, "linux.cgroupsPath: must not contain a newline");
   *relative = p[0] != '/';
@@ -480,6 +480,7 @@ ocirun_cgroup_free (ocirun_cgroup *cg)
   free (cg->h);
   if (cg->clone_fd >= 0)
     close (cg->clone_fd);
+  cg_sd_free (cg->sd);
   free (cg);
 }
 
@@ -876,10 +877,80 @@ ocirun_cgroup_create (const char *id, const oci_linux *lnx, bool rootless, ociru
 }
 
 int
+ocirun_cgroup_create_systemd (const char *id, const oci_linux *lnx, const oci_map *annotations, bool rootless,
+                              ocirun_cgroup **out, ocirun_error_t *err)
+{
+  struct cg_layout *l = NULL;
+  ocirun_cgroup *cg;
+  size_t i;
+
+  *out = NULL;
+  if (ocirun_cgroup_validate (lnx ? lnx->resources : NULL, err) < 0)
+    return -1;
+  if (detect_layout (&l, err) < 0)
+    return -1;
+  cg = cg_new (l->mode);
+  cg->rootless = rootless;
+  if (cg_sd_prepare (cg, id, lnx, annotations, err) < 0)
+    {
+      ocirun_cgroup_free (cg);
+      return -1;
+    }
+  /* systemd places the unit at the same path in every hierarchy it
+   * manages; the v1 controllers it does not manage get that path by hand
+   * when the unit has started (systemd_first_enter) */
+  for (i = 0; i < l->n; i++)
+    {
+      cg_add (cg, l->h[i].controllers, l->h[i].mountpoint, join_path (l->h[i].mountpoint, "/", cg->sd->cgpath),
+              l->h[i].unified);
+      /* the unit's cgroup is the container's in every hierarchy: destroy
+       * sweeps what systemd leaves (and the v1 ones made by hand); saved
+       * now, as the state is written before the unit starts */
+      cg->h[i].created = xstrdup (cg->h[i].path);
+    }
+  *out = cg;
+  return 0;
+}
+
+/* The first enter of a systemd container: start the unit with the pid,
+ * then the hierarchies systemd does not manage (v1 cpuset, freezer,
+ * net_cls, hugetlb ...), then every resource written to the files, as the
+ * cgroupfs driver does. */
+static int
+systemd_first_enter (ocirun_cgroup *cg, pid_t pid, ocirun_error_t *err)
+{
+  size_t i;
+  if (cg_sd_start (cg, pid, err) < 0)
+    return -1;
+  for (i = 0; i < cg->n; i++)
+    {
+      struct cg_hier *h = &cg->h[i];
+      struct stat stb;
+      if (stat (h->path, &stb) < 0)
+        {
+          int mkerr = 0;
+          if (make_path (cg, h, &mkerr, err) < 0)
+            return -1;
+        }
+      if (cg_write (h->path, "cgroup.procs", NULL, err, "%d", (int) pid) < 0)
+        return ocirun_error_prefix (err, "move pid %d into the cgroup", (int) pid);
+    }
+  if (cg->sd->res && cg->ops->set (cg, cg->sd->res, false, err) < 0)
+    return -1;
+  return apply_devices (cg, cg->sd->res, err);
+}
+
+const char *
+ocirun_cgroup_systemd_unit (ocirun_cgroup *cg)
+{
+  return cg && cg->sd ? cg->sd->unit : NULL;
+}
+
+int
 ocirun_cgroup_clone_fd (ocirun_cgroup *cg)
 {
   struct cg_hier *h;
-  if (cg == NULL || cg->empty || cg->mode != CG_MODE_V2)
+  if (cg == NULL || cg->empty || cg->mode != CG_MODE_V2 || (cg->sd && cg->sd->pending))
     return -1;
   if (cg->clone_fd >= 0)
     return cg->clone_fd;
@@ -909,6 +980,8 @@ ocirun_cgroup_enter (ocirun_cgroup *cg, pid_t pid, const char *sub, ocirun_error
   size_t i;
   if (cg->empty)
     return 0;
+  if (cg->sd && cg->sd->pending && sub == NULL)
+    return systemd_first_enter (cg, pid, err);
   if (sub && !valid_sub (sub))
     return ocirun_make_error (err, 0, "invalid sub-cgroup \"%s\"", sub);
   for (i = 0; i < cg->n; i++)
@@ -971,6 +1044,8 @@ ocirun_cgroup_save (ocirun_cgroup *cg)
       yajl_gen_map_close (g);
     }
   yajl_gen_array_close (g);
+  if (cg->sd)
+    cg_sd_save (cg->sd, g);
   yajl_gen_map_close (g);
   yajl_gen_get_buf (g, &buf, &len);
   r = strndup ((const char *) buf, len);
@@ -1037,6 +1112,12 @@ ocirun_cgroup_load (const char *saved, ocirun_cgroup **out, ocirun_error_t *err)
       cg_add (cg, c, m, xstrdup (p), tree_bool (h, "unified"));
       cg->h[cg->n - 1].created = xstrdup (created);
     }
+  if (cg_sd_load (cg, root, err) < 0)
+    {
+      yajl_tree_free (root);
+      ocirun_cgroup_free (cg);
+      return -1;
+    }
   yajl_tree_free (root);
   *out = cg;
   return 0;
@@ -1058,6 +1139,8 @@ ocirun_cgroup_update (ocirun_cgroup *cg, const oci_resources *r, ocirun_error_t 
       return 0;
     }
   if (ocirun_cgroup_validate (r, err) < 0)
+    return -1;
+  if (cg->sd && cg_sd_update (cg, r, err) < 0)
     return -1;
   if (cg->ops->set (cg, r, true, err) < 0)
     return -1;
@@ -1259,6 +1342,12 @@ ocirun_cgroup_destroy (ocirun_cgroup *cg, ocirun_error_t *err)
       close (cg->clone_fd);
       cg->clone_fd = -1;
     }
+  /* systemd driver: a unit that never started (e.g. it already existed:
+   * another container's) left nothing of ours; else the unit goes first */
+  if (cg->sd && cg->sd->pending)
+    return 0;
+  if (cg->sd && cg_sd_stop (cg, err) < 0)
+    ret = -1;
   /* every hierarchy, even after a failure, reporting the first error */
   for (i = 0; i < cg->n; i++)
     {

@@ -25,6 +25,18 @@ typedef struct ocirun_cgroup ocirun_cgroup;
  * than device rules were asked for.  See docs/cgroups.md. */
 int ocirun_cgroup_create (const char *id, const oci_linux *lnx, bool rootless, ocirun_cgroup **out,
                           ocirun_error_t *err);
+/* The same with the systemd driver (--systemd-cgroup, cgroup_systemd.c):
+ * linux.cgroupsPath is "slice:prefix:name"; this parses it, maps the
+ * resources and the org.systemd.property.* annotations to unit properties
+ * and connects to the bus (errors here, before anything exists).  The unit
+ * itself is started by the first ocirun_cgroup_enter (it needs the pid),
+ * which then applies the resources to the files as well. */
+int ocirun_cgroup_create_systemd (const char *id, const oci_linux *lnx, const oci_map *annotations, bool rootless,
+                                  ocirun_cgroup **out, ocirun_error_t *err);
+/* Built with libsystemd (configure --enable-systemd)? */
+bool ocirun_cgroup_systemd_available (void);
+/* The systemd unit of the container, NULL with the cgroupfs driver. */
+const char *ocirun_cgroup_systemd_unit (ocirun_cgroup *cg);
 /* O_DIRECTORY fd of the unified (v2) cgroup for clone3(CLONE_INTO_CGROUP),
  * -1 when that is not usable (v1 or hybrid layout, rootless without a
  * cgroup).  The fd belongs to `cg` (closed by destroy/free): do not close it. */

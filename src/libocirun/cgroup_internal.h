@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <yajl/yajl_gen.h>
+#include <yajl/yajl_tree.h>
 
 #include "cgroup.h"
 
@@ -30,6 +31,7 @@ struct cg_hier
 };
 
 struct cg_ops;
+struct cg_sd;
 
 struct ocirun_cgroup
 {
@@ -42,6 +44,7 @@ struct ocirun_cgroup
    * no-op, `h` holds the runtime's own cgroups (for mounts) */
   bool empty;
   int clone_fd;
+  struct cg_sd *sd; /* --systemd-cgroup: the unit (cgroup_systemd.c), else NULL */
 };
 
 /* The ops table (DESIGN.md, style 5): one writer per controller lives in
@@ -156,5 +159,66 @@ int cg_rdma_apply (const char *dir, const oci_resources *r, ocirun_error_t *err)
 void cg_stats_cpuset (yajl_gen g, const char *dir, bool v2);
 /* v1 blkio "8:0 Read 123" lines as runc BlkioEntry objects */
 void cg_stats_blkio_entries (yajl_gen g, const char *key, const char *dir, const char *file);
+
+/* --- the systemd driver (cgroup_systemd.c) --- */
+
+/* one unit property for StartTransientUnit / SetUnitProperties */
+struct cg_sd_prop
+{
+  char *name;
+  char type; /* D-Bus signature: t u x i d b s; 'y' = "ay"; 'D' = DeviceAllow's "a(ss)" */
+  uint64_t u;
+  int64_t x;
+  double d;
+  bool b;
+  char *s;
+  uint8_t *bytes;
+  size_t nbytes;
+  char **pairs; /* 'D': path, access, path, access ... */
+  size_t npairs;
+};
+
+struct cg_sd_props
+{
+  struct cg_sd_prop *v;
+  size_t n;
+};
+
+struct cg_sd
+{
+  char *unit;   /* "ocirun-<id>.scope" or "x-y.slice" */
+  char *slice;  /* the parent slice */
+  char *cgpath; /* the unit's cgroup below the hierarchy root: "/system.slice/ocirun-x.scope" */
+  bool user;    /* the user's systemd instance (rootless) */
+  bool is_slice;
+  bool pending; /* create() ran; the unit starts with the first enter() */
+  const oci_resources *res; /* create's resources, applied after the unit starts (not owned) */
+  struct cg_sd_props props;
+  void *bus;
+};
+
+/* "a-b-c.slice" -> "/a.slice/a-b.slice/a-b-c.slice", "-.slice" -> "/";
+ * a bad name is an error naming linux.cgroupsPath */
+int cg_sd_expand_slice (const char *slice, char **out, ocirun_error_t *err);
+/* "slice:prefix:name" -> the parent slice and the unit name (runc's rules) */
+int cg_sd_parse_path (const char *cgroups_path, const char *id, bool rootless, char **slice, char **unit,
+                      ocirun_error_t *err);
+int cg_sd_resource_props (const oci_resources *r, bool v2, struct cg_sd_props *p, ocirun_error_t *err);
+int cg_sd_annotation_props (const oci_map *ann, struct cg_sd_props *p, ocirun_error_t *err);
+int cg_sd_cpuset_mask (const char *list, uint8_t **bytes, size_t *n);
+/* "Name=type:value\n" lines, for tests and debug output */
+char *cg_sd_props_text (const struct cg_sd_props *p);
+void cg_sd_props_free (struct cg_sd_props *p);
+/* parse the path and properties, connect to the bus, compute sd->cgpath */
+int cg_sd_prepare (ocirun_cgroup *cg, const char *id, const oci_linux *lnx, const oci_map *annotations,
+                   ocirun_error_t *err);
+/* StartTransientUnit with `pid`, waiting for the job */
+int cg_sd_start (ocirun_cgroup *cg, pid_t pid, ocirun_error_t *err);
+int cg_sd_update (ocirun_cgroup *cg, const oci_resources *r, ocirun_error_t *err);
+/* StopUnit (waiting for the job) + ResetFailedUnit; a missing unit is fine */
+int cg_sd_stop (ocirun_cgroup *cg, ocirun_error_t *err);
+void cg_sd_free (struct cg_sd *sd);
+void cg_sd_save (struct cg_sd *sd, yajl_gen g);
+int cg_sd_load (ocirun_cgroup *cg, yajl_val root, ocirun_error_t *err);
 
 #endif

@@ -207,8 +207,6 @@ do_create (struct ocirun_context *ctx, struct created *out, ocirun_error_t *err)
 
   if (ocirun_validate_id (ctx->id, err) < 0)
     return -1;
-  if (ctx->systemd_cgroup)
-    return ocirun_make_error (err, 0, "--systemd-cgroup: the systemd cgroup driver is not supported yet");
   config = ocirun_bundle_load (ctx->bundle, &bundle, &rootfs, &raw, &raw_len, err);
   if (config == NULL)
     return -1;
@@ -276,7 +274,10 @@ do_create (struct ocirun_context *ctx, struct created *out, ocirun_error_t *err)
       goto fail;
     }
 
-  if (ocirun_cgroup_create (ctx->id, config->linux_, ctx->rootless, &job.cgroup, err) < 0)
+  if ((ctx->systemd_cgroup ? ocirun_cgroup_create_systemd (ctx->id, config->linux_, &config->annotations,
+                                                             ctx->rootless, &job.cgroup, err)
+                            : ocirun_cgroup_create (ctx->id, config->linux_, ctx->rootless, &job.cgroup, err))
+      < 0)
     goto fail;
   cgsaved = ocirun_cgroup_save (job.cgroup);
   st.cgroup = xstrdup (cgsaved);

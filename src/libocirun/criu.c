@@ -545,7 +545,7 @@ ocirun_container_restore (struct ocirun_context *ctx, const struct ocirun_criu_o
   if (validate_mode (o->manage_cgroups_mode, err) < 0)
     return -1;
   if (ctx->systemd_cgroup)
-    return ocirun_make_error (err, 0, "--systemd-cgroup: the systemd cgroup driver is not supported yet");
+    return ocirun_make_error (err, 0, "--systemd-cgroup: restore with the systemd cgroup driver is not supported yet");
   config = ocirun_bundle_load (ctx->bundle, &bundle, &rootfs, &raw, &raw_len, err);
   if (config == NULL)
     return -1;

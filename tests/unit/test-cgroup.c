@@ -1524,7 +1524,7 @@ test_errors (void)
   free_linux (l);
 
   l = new_linux ("system.slice:ocirun:x");
-  expect_create_error ("systemd path", l, "systemd cgroup paths not supported yet");
+  expect_create_error ("systemd path", l, "systemd cgroup paths need --systemd-cgroup");
   free_linux (l);
 
   l = new_linux ("/a/../b");

@@ -7,6 +7,9 @@
 #   2. pytest tests/cgroups           (the CLI integration tests)
 #   3. pytest tests/criu              (checkpoint/restore: criu works on the
 #                                      guest's kernel, not always on the host's)
+# then two more boots with systemd as PID 1 (tests/vm/run.sh -s), one
+# with the unified hierarchy, one with systemd's v1 (hybrid) layout:
+#   4. pytest tests/systemd           (the --systemd-cgroup driver)
 # and prints `N passed, N failed` as its last line; exit status 0 iff
 # nothing failed (a VM that fails or times out counts as 1 failure).
 #
@@ -19,10 +22,13 @@
 #   OCIRUN_CGT_PARALLEL   parallel containers in the guest (default 10)
 #   CI_VM_TIMEOUT         guest time limit in seconds (default 1500)
 #   CI_VM_CPUS, CI_VM_MEM guest CPUs / memory (default 1 / 1G)
+#   CI_VM_SYSTEMD         "v2 v1" (default): the systemd guests to boot; "" for none
+#   CI_VM_SD_TIMEOUT      time limit of each systemd guest (default 600)
 #   OCIRUN_VM_BUILD       the lane's build dir (default tests/vm/build)
 #   PYTHON                python with pytest (default /usr/bin/python3)
 #
-# Internal: `tests/vm/ci.sh --guest LOGDIR` is what runs inside the VM.
+# Internal: `tests/vm/ci.sh --guest LOGDIR` is what runs inside the VM;
+# `--guest-systemd LOGDIR NAME` inside a systemd guest.
 set -uo pipefail
 
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -44,6 +50,20 @@ if [ "${1:-}" = --guest ]; then
 	say "guest: pytest tests/criu ($(criu --version 2>/dev/null | head -1))"
 	(cd tests && "$PYTHON" -m pytest -q -ra --durations=5 -p no:cacheprovider criu) 2>&1 | tee "$log/pytest-criu.log"
 	echo "${PIPESTATUS[0]}" >"$log/pytest-criu.rc"
+	exit 0
+fi
+
+if [ "${1:-}" = --guest-systemd ]; then
+	log=$2 name=$3
+	cd "$SRC" || exit 125
+	if [ "$(cat /proc/1/comm)" != systemd ]; then
+		echo "ci.sh: PID 1 is $(cat /proc/1/comm), not systemd" | tee "$log/$name.log"
+		echo 1 >"$log/$name.rc"
+		exit 0
+	fi
+	say "guest ($name): systemd $(systemctl --version | head -1 | cut -d' ' -f2), cgroup: $(stat -fc %T /sys/fs/cgroup)"
+	(cd tests && "$PYTHON" -m pytest -q -ra --durations=5 -p no:cacheprovider systemd) 2>&1 | tee "$log/$name.log"
+	echo "${PIPESTATUS[0]}" >"$log/$name.rc"
 	exit 0
 fi
 
@@ -95,6 +115,19 @@ tests/vm/run.sh -t "${CI_VM_TIMEOUT:-1500}" -c "${CI_VM_CPUS:-1}" -m "${CI_VM_ME
 vmrc=$?
 T2=$(date +%s)
 
+sdruns=()
+for m in ${CI_VM_SYSTEMD-v2 v1}; do
+	say "running the systemd guest ($m)"
+	t=$(date +%s)
+	tests/vm/run.sh -s "$m" -t "${CI_VM_SD_TIMEOUT:-600}" -c "${CI_VM_CPUS:-1}" -m "${CI_VM_MEM:-1G}" \
+		-w "$SRC" -e "PYTHON=$PYTHON" "$SRC/tests/vm/ci.sh" --guest-systemd "$log" "systemd-$m"
+	rc=$?
+	[ "$rc" = 0 ] || echo "ci.sh: the systemd guest ($m) exited with status $rc"
+	echo "ci.sh: systemd guest ($m): $(($(date +%s) - t))s"
+	sdruns+=("systemd-$m")
+done
+T3=$(date +%s)
+
 passed=0 failed=0
 # unit: its own `N passed, N failed` line
 line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log/unit.log" 2>/dev/null | tail -1)
@@ -131,9 +164,10 @@ count_pytest() { # NAME: $log/NAME.log and $log/NAME.rc
 }
 count_pytest pytest
 count_pytest pytest-criu
+for n in "${sdruns[@]}"; do count_pytest "$n"; done
 [ "$vmrc" = 0 ] || echo "ci.sh: the VM exited with status $vmrc"
 
 echo
-echo "ci.sh: setup $((T1 - T0))s, guest run $((T2 - T1))s, total $((T2 - T0))s"
+echo "ci.sh: setup $((T1 - T0))s, guest run $((T2 - T1))s, systemd guests $((T3 - T2))s, total $((T3 - T0))s"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$vmrc" -eq 0 ]

@@ -13,6 +13,12 @@
 #   controller enabled for the root's children, the -w shares, then
 #   `bash -c CMD` with output to $run/out; the exit status goes to $run/rc,
 #   then power off.
+# systemd mode (ocirun.systemd=1, run.sh -s): stage 2 mounts the shares,
+#   writes a small unit set into the (throw-away) /etc and execs
+#   /lib/systemd/systemd as PID 1; systemd mounts the cgroups itself (v2, or
+#   v1/hybrid with systemd.unified_cgroup_hierarchy=0 on the command line)
+#   and starts ocirun-vm-command.service, which runs CMD (`init runcmd`)
+#   the same way, then powers off.
 BB=/bin/busybox
 
 fatal() {
@@ -77,15 +83,6 @@ stage2() {
 	mount -t tmpfs -o mode=1777,nosuid,nodev shm /dev/shm
 	[ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd
 
-	# pure cgroup v2, every controller available to the root's children
-	mount -t cgroup2 -o nosuid,nodev,noexec,nsdelegate cgroup2 /sys/fs/cgroup || fatal "cannot mount cgroup2"
-	for c in $(cat /sys/fs/cgroup/cgroup.controllers); do
-		echo "+$c" >/sys/fs/cgroup/cgroup.subtree_control || echo "cannot enable $c" >/dev/console
-	done
-	mount -t bpf bpf /sys/fs/bpf 2>/dev/null
-	hostname ocirun-vm
-	ip link set lo up 2>/dev/null
-
 	# extra read-write shares: "TAG PATH" lines
 	if [ -s "$run/shares" ]; then
 		while read -r tag path; do
@@ -95,6 +92,25 @@ stage2() {
 		done <"$run/shares"
 	fi
 
+	if grep -qw ocirun.systemd=1 /proc/cmdline; then
+		systemd_boot "$run"
+	fi
+
+	# pure cgroup v2, every controller available to the root's children
+	mount -t cgroup2 -o nosuid,nodev,noexec,nsdelegate cgroup2 /sys/fs/cgroup || fatal "cannot mount cgroup2"
+	for c in $(cat /sys/fs/cgroup/cgroup.controllers); do
+		echo "+$c" >/sys/fs/cgroup/cgroup.subtree_control || echo "cannot enable $c" >/dev/console
+	done
+	mount -t bpf bpf /sys/fs/bpf 2>/dev/null
+	hostname ocirun-vm
+	ip link set lo up 2>/dev/null
+
+	runcmd "$run"
+}
+
+# the command, its output to $run/out, its status to $run/rc; power off
+runcmd() {
+	run=$1
 	cd "$(cat "$run/cwd" 2>/dev/null)" 2>/dev/null || cd /
 	setsid env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
 		TERM=dumb LANG=C.UTF-8 OCIRUN_VM=1 $(cat "$run/env" 2>/dev/null) \
@@ -104,8 +120,63 @@ stage2() {
 	poweroff -f
 }
 
+# systemd as PID 1 (ocirun.systemd=1): only what the command needs starts --
+# basic.target (journald, udev, tmpfiles, dbus.socket) and our service;
+# what would wait for hardware or the network, or start the host's daemons
+# (docker, containerd, postgresql ... enabled for multi-user.target), is
+# not pulled in or masked.
+systemd_boot() {
+	run=$1
+	mkdir -p /etc/systemd/system
+	for u in getty@tty1.service serial-getty@ttyS0.service console-getty.service systemd-timesyncd.service \
+		systemd-pstore.service apt-daily.timer apt-daily-upgrade.timer dpkg-db-backup.timer e2scrub_all.timer \
+		fstrim.timer man-db.timer podman-auto-update.timer systemd-networkd.service networking.service \
+		systemd-networkd-wait-online.service systemd-firstboot.service systemd-random-seed.service \
+		systemd-update-utmp.service systemd-journal-flush.service ifupdown-pre.service \
+		systemd-hwdb-update.service ldconfig.service systemd-machine-id-commit.service \
+		dev-hugepages.mount dev-mqueue.mount sys-kernel-debug.mount sys-kernel-tracing.mount \
+		sys-fs-fuse-connections.mount sys-kernel-config.mount systemd-binfmt.service proc-sys-fs-binfmt_misc.automount \
+		docker.socket podman.socket podman.service podman-restart.service podman-auto-update.service \
+		systemd-tmpfiles-setup.service systemd-tmpfiles-clean.timer systemd-sysusers.service \
+		systemd-modules-load.service modprobe@dm_mod.service modprobe@loop.service modprobe@fuse.service \
+		modprobe@configfs.service modprobe@drm.service modprobe@efi_pstore.service; do
+		ln -sf /dev/null "/etc/systemd/system/$u"
+	done
+	: >/etc/fstab
+	: >/etc/crypttab 2>/dev/null
+	cat >/etc/systemd/system/ocirun-vm.target <<-EOF
+	[Unit]
+	Description=ocirun VM: run one command
+	Requires=basic.target ocirun-vm-command.service
+	After=basic.target
+	AllowIsolate=yes
+	EOF
+	cat >/etc/systemd/system/ocirun-vm-command.service <<-EOF
+	[Unit]
+	Description=ocirun VM command
+	Wants=dbus.service
+	After=basic.target dbus.service
+	[Service]
+	Type=oneshot
+	ExecStart=/run/ocirun-vm/busybox sh /run/ocirun-vm/init runcmd $run
+	StandardOutput=journal+console
+	EOF
+	ln -sf /etc/systemd/system/ocirun-vm.target /etc/systemd/system/default.target
+	# the shared root may be a container image: systemd would believe it
+	# runs in one (and read its options from its own argv, not the kernel
+	# command line)
+	rm -f /.dockerenv /run/.containerenv
+	echo ocirun-vm >/etc/hostname
+	exec /lib/systemd/systemd --unit=ocirun-vm.target
+}
+
 case $1 in
 stage2) stage2 ;;
+runcmd)
+	BB=/run/ocirun-vm/busybox
+	PATH=/run/ocirun-vm/bin:/usr/sbin:/usr/bin:/sbin:/bin
+	runcmd "$2"
+	;;
 *) stage1 ;;
 esac
 fatal "init fell through"

@@ -15,15 +15,17 @@
 #   -c N       guest CPUs (default 1; TCG runs fastest with one)
 #   -t SECS    time limit (default 1800)
 #   -v         show the guest console on stderr
+#   -s CG      boot systemd as PID 1 (CG: v2 = unified, v1 = systemd's
+#              legacy/hybrid layout); CMD runs as a oneshot service
 # Environment: OCIRUN_VM_ACCEL=kvm to use KVM (default tcg, software emulation)
 # Exit status: CMD's; 124 on timeout; 125 when the VM failed.
 set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BUILD=${OCIRUN_VM_BUILD:-$HERE/build}
-mem=1G cpus=1 limit=1800 verbose=0
+mem=1G cpus=1 limit=1800 verbose=0 sdmode=''
 shares=() envs=()
-while getopts "w:e:m:c:t:vh" o; do
+while getopts "w:e:m:c:t:s:vh" o; do
 	case $o in
 	w) shares+=("$OPTARG") ;;
 	e) envs+=("$OPTARG") ;;
@@ -31,6 +33,7 @@ while getopts "w:e:m:c:t:vh" o; do
 	c) cpus=$OPTARG ;;
 	t) limit=$OPTARG ;;
 	v) verbose=1 ;;
+	s) sdmode=$OPTARG ;;
 	*) sed -n 's/^# \{0,1\}//; /^Usage:/,/^Exit/p' "$0" >&2; exit 125 ;;
 	esac
 done
@@ -71,6 +74,13 @@ for d in "${shares[@]}"; do
 	virtfs+=(-virtfs "local,path=$(q "$d"),mount_tag=rw$i,security_model=none,multidevs=remap")
 	i=$((i + 1))
 done
+extra=''
+case $sdmode in
+'') ;;
+v2) extra='ocirun.systemd=1 systemd.unified_cgroup_hierarchy=1' ;;
+v1) extra='ocirun.systemd=1 systemd.unified_cgroup_hierarchy=0' ;;
+*) die "-s $sdmode: expected v2 or v1" ;;
+esac
 moddir=$(realpath "$BUILD/modules" 2>/dev/null || true)
 # software emulation unless asked for KVM: a writable /dev/kvm does not mean a
 # working one (nested virtualization may accept the VM and never run it)
@@ -84,7 +94,7 @@ esac
 timeout -k 5 "$limit" qemu-system-x86_64 -nodefaults -no-user-config -display none -no-reboot \
 	-machine q35,accel=$accel -cpu qemu64 -m "$mem" -smp "$cpus" \
 	-kernel "$kernel" -initrd "$BUILD/initramfs.cpio" \
-	-append "console=ttyS0 quiet panic=-1 ocirun.run=$run ocirun.moddir=$moddir" \
+	-append "console=ttyS0 quiet panic=-1 ocirun.run=$run ocirun.moddir=$moddir $extra" \
 	-serial "file:$run/console.log" \
 	-drive "file=$(q "$run/disk.img"),if=virtio,format=raw" \
 	"${virtfs[@]}" </dev/null >"$run/qemu.log" 2>&1 &
