@@ -10,6 +10,7 @@
  */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "oci_json.h"
@@ -161,9 +162,12 @@ static const oci_field console_size_fields[] = {
 };
 TYPE (console_size_type, oci_console_size, console_size_fields, NULL);
 
+/* uid and gid are REQUIRED by the schema, but runc reads "user": {} as
+   uid 0, gid 0 (Go's zero values) and callers send it: optional here
+   (docs/runc-compat.md).  */
 static const oci_field user_fields[] = {
-  P (oci_user, "uid", OCI_F_UINT32, true, uid),
-  P (oci_user, "gid", OCI_F_UINT32, true, gid),
+  P (oci_user, "uid", OCI_F_UINT32, false, uid),
+  P (oci_user, "gid", OCI_F_UINT32, false, gid),
   H (oci_user, "umask", OCI_F_UINT32, umask),
   OCI_FIELD (oci_user, "additionalGids", OCI_F_UINT32_ARRAY, false, additional_gids,
              OCI_AUX (oci_user, additional_gids_len), NULL),
@@ -365,8 +369,10 @@ static const oci_field network_fields[] = {
 };
 TYPE (network_type, oci_network, network_fields, NULL);
 
+/* "limit" is REQUIRED by the schema; runc 1.1 reads "pids": {} as limit 0,
+   "not set" (docs/runc-compat.md).  */
 static const oci_field pids_fields[] = {
-  P (oci_pids, "limit", OCI_F_INT64, true, limit),
+  P (oci_pids, "limit", OCI_F_INT64, false, limit),
 };
 TYPE (pids_type, oci_pids, pids_fields, NULL);
 
@@ -444,6 +450,21 @@ static const oci_field net_device_fields[] = {
 };
 KEYED_TYPE (net_device_type, oci_net_device, net_device_fields, host_name, NULL);
 
+/* "rootfsPropagation": "" is "not set" for runc (the default propagation
+   stays); the model makes it absent so every user sees one meaning
+   (docs/runc-compat.md).  */
+static int
+validate_linux (oci_parse_ctx *ctx, const oci_type *t, void *obj, uint64_t seen)
+{
+  oci_linux *l = obj;
+  if (l->rootfs_propagation && l->rootfs_propagation[0] == '\0')
+    {
+      free (l->rootfs_propagation);
+      l->rootfs_propagation = NULL;
+    }
+  return 0;
+}
+
 static const oci_field linux_fields[] = {
   OA (oci_linux, "namespaces", OCI_F_OBJECT_ARRAY, namespaces, namespace_type),
   OA (oci_linux, "uidMappings", OCI_F_OBJECT_ARRAY, uid_mappings, id_mapping_type),
@@ -463,7 +484,7 @@ static const oci_field linux_fields[] = {
   O (oci_linux, "memoryPolicy", memory_policy, memory_policy_type),
   OA (oci_linux, "netDevices", OCI_F_KEYED_ARRAY, net_devices, net_device_type),
 };
-TYPE (linux_type, oci_linux, linux_fields, NULL);
+TYPE (linux_type, oci_linux, linux_fields, validate_linux);
 
 static const oci_field config_fields[] = {
   P (oci_config, "ociVersion", OCI_F_STRING, true, oci_version),

@@ -324,7 +324,7 @@ typedef struct
 
 typedef struct
 {
-  int64_t limit; /* required when pids is present; <= 0 means unlimited */
+  int64_t limit; /* 0 (or absent) = not set, < 0 = unlimited (as runc) */
 } oci_pids;
 
 typedef struct
@@ -479,7 +479,8 @@ typedef struct
  * `origin` may be NULL: "config.json", "process.json", "resources" or
  * "state.json" is used.  process.json (exec) requires "args" and "cwd";
  * in config.json "process" and its "args" are optional (the runtime checks
- * them for start).  A "user" that is absent leaves uid and gid 0. */
+ * them for start).  A "user" that is absent, or without uid/gid, leaves
+ * uid and gid 0 (as runc). */
 oci_config *oci_config_parse_file (const char *path, const char *origin, char **err);
 oci_config *oci_config_parse_data (const char *data, size_t len, const char *origin, char **err);
 void oci_config_free (oci_config *c);

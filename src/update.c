@@ -1,6 +1,8 @@
 /* `update`: change a container's resources, from the spec's
  * linux.resources JSON (--resources FILE|-) as containerd sends it, and/or
- * runc's flags. */
+ * runc's flags.  As in runc, a 0 or "" means "leave it as it is": Docker
+ * sends the whole resources object with every field it does not change
+ * at 0 (the cgroup writers skip them, see cgroup_internal.h). */
 #include "config.h"
 
 #include <errno.h>
@@ -93,6 +95,7 @@ cmd_update (struct ocirun_global *g, int argc, char **argv, ocirun_error_t *err)
     O_BLKIO,
     O_RTRUN,
     O_RTPER,
+    O_IDLE,
   };
   static const struct option opts[] = {
     { "resources", required_argument, NULL, 'r' },
@@ -102,6 +105,9 @@ cmd_update (struct ocirun_global *g, int argc, char **argv, ocirun_error_t *err)
     { "kernel-memory", required_argument, NULL, O_KMEM },
     { "kernel-memory-tcp", required_argument, NULL, O_KMEMTCP },
     { "cpu-shares", required_argument, NULL, O_SHARES },
+    /* runc's spelling */
+    { "cpu-share", required_argument, NULL, O_SHARES },
+    { "cpu-idle", required_argument, NULL, O_IDLE },
     { "cpu-quota", required_argument, NULL, O_QUOTA },
     { "cpu-period", required_argument, NULL, O_PERIOD },
     { "cpu-burst", required_argument, NULL, O_BURST },
@@ -226,6 +232,11 @@ cmd_update (struct ocirun_global *g, int argc, char **argv, ocirun_error_t *err)
             goto fail;
           cpu.has_realtime_runtime = has_cpu = true;
           break;
+        case O_IDLE:
+          if (parse_num ("--cpu-idle", optarg, false, &cpu.idle, err) < 0)
+            goto fail;
+          cpu.has_idle = has_cpu = true;
+          break;
         case O_RTPER:
           if (parse_num ("--cpu-rt-period", optarg, false, &v, err) < 0)
             goto fail;
@@ -237,10 +248,13 @@ cmd_update (struct ocirun_global *g, int argc, char **argv, ocirun_error_t *err)
                      "  --resources, -r FILE   linux.resources JSON (- for stdin)\n"
                      "  --memory SIZE, --memory-reservation SIZE, --memory-swap SIZE\n"
                      "  --kernel-memory SIZE, --kernel-memory-tcp SIZE\n"
-                     "  --cpu-shares N, --cpu-quota N, --cpu-period N, --cpu-burst N\n"
+                     "  --cpu-shares N (--cpu-share N), --cpu-quota N, --cpu-period N, --cpu-burst N\n"
+                     "  --cpu-idle 0|1\n"
                      "  --cpuset-cpus LIST, --cpuset-mems LIST\n"
                      "  --cpu-rt-runtime N, --cpu-rt-period N\n"
-                     "  --pids-limit N, --blkio-weight N\n");
+                     "  --pids-limit N, --blkio-weight N\n"
+                     "A value of 0 (or an empty list) leaves that limit unchanged, as in runc;\n"
+                     "-1 means unlimited.\n");
           exit (0);
         default:
           ocirun_make_error (err, 0, "update: unknown option `%s`", argv[optind - 1]);

@@ -685,9 +685,9 @@ static bool
 resources_requested (const oci_resources *r)
 {
   /* device rules do not count: rootless containers get them from the
-   * user namespace, and generated rootless configs carry "deny all" */
-  return r && (r->memory || r->cpu || r->block_io || r->hugepage_limits_len || r->network || r->pids || r->rdma_len
-               || r->unified.len);
+   * user namespace, and generated rootless configs carry "deny all"; nor
+   * do zeros, which ask for nothing (Docker's "blockIO": {"weight": 0}) */
+  return r && cg_resources_wanted (r);
 }
 
 static int

@@ -66,7 +66,8 @@ cg_device_rules (const oci_resources *r, struct cg_dev_rule **out, size_t *n, oc
       struct cg_dev_rule *x = &rules[k];
       const char *a;
       x->allow = d->allow;
-      if (d->type == NULL || strcmp (d->type, "a") == 0)
+      /* "" is "not set", the spec's default "a" (runc) */
+      if (d->type == NULL || *d->type == '\0' || strcmp (d->type, "a") == 0)
         x->type = 'a';
       else if (strcmp (d->type, "c") == 0 || strcmp (d->type, "b") == 0)
         x->type = d->type[0];

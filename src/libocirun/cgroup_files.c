@@ -215,6 +215,49 @@ cg_parse_page_size (const char *s, uint64_t *bytes)
   return 0;
 }
 
+bool
+cg_memory_wanted (const oci_memory *m)
+{
+  return CG_SET (m, limit) || CG_SET (m, swap) || CG_SET (m, reservation) || CG_SET (m, kernel)
+         || CG_SET (m, kernel_tcp) || CG_SWAPPINESS_SET (m) || (m->has_disable_oom_killer && m->disable_oom_killer)
+         || (m->has_use_hierarchy && !m->use_hierarchy)
+         || (m->has_check_before_update && m->check_before_update && CG_SET (m, limit));
+}
+
+bool
+cg_blkio_wanted (const oci_blkio *b)
+{
+  size_t i;
+  if (CG_SET (b, weight) || CG_SET (b, leaf_weight) || b->throttle_read_bps_device_len
+      || b->throttle_write_bps_device_len || b->throttle_read_iops_device_len || b->throttle_write_iops_device_len)
+    return true;
+  for (i = 0; i < b->weight_device_len; i++)
+    if (CG_SET (&b->weight_device[i], weight) || CG_SET (&b->weight_device[i], leaf_weight))
+      return true;
+  return false;
+}
+
+bool
+cg_resources_wanted (const oci_resources *r)
+{
+  const oci_cpu *c = r->cpu;
+  const oci_network *n = r->network;
+  if (r->memory && cg_memory_wanted (r->memory))
+    return true;
+  if (c
+      && (CG_SET (c, shares) || CG_SET (c, quota) || CG_SET (c, period) || CG_SET (c, realtime_runtime)
+          || CG_SET (c, realtime_period) || c->has_burst || c->has_idle || (c->cpus && *c->cpus)
+          || (c->mems && *c->mems)))
+    return true;
+  if (r->block_io && cg_blkio_wanted (r->block_io))
+    return true;
+  if (r->pids && r->pids->limit != 0)
+    return true;
+  if (n && (CG_SET (n, class_id) || n->priorities_len))
+    return true;
+  return r->hugepage_limits_len || r->rdma_len || r->unified.len;
+}
+
 /* ------------------------------------------------------------------ */
 /* JSON helpers                                                        */
 /* ------------------------------------------------------------------ */

@@ -62,6 +62,22 @@ struct cg_ops
 extern const struct cg_ops cg_v1_ops;
 extern const struct cg_ops cg_v2_ops;
 
+/* runc's reading of linux.resources (libcontainer/cgroups/fs and fs2 write
+ * a value only when it is not the Go zero value): callers such as Docker
+ * send 0 for every field they do not set, on create and on update, so a 0
+ * means "leave the file as it is".  Fields where 0 is a real value
+ * (swappiness, hugepage limits, throttle rates, burst, idle) are not read
+ * this way.  docs/runc-compat.md lists them. */
+#define CG_SET(obj, field) ((obj)->has_##field && (obj)->field != 0)
+/* memory.swappiness: Docker used to send uint64(-1) for "unset" */
+#define CG_SWAPPINESS_SET(m) ((m)->has_swappiness && (m)->swappiness != UINT64_MAX)
+/* Whether linux.resources.memory / blockIO ask for any write at all: an
+ * object of zeros needs no controller (cgroup_files.c). */
+bool cg_memory_wanted (const oci_memory *m);
+bool cg_blkio_wanted (const oci_blkio *b);
+/* Whether any of linux.resources (devices aside) asks for a write. */
+bool cg_resources_wanted (const oci_resources *r);
+
 /* --- helpers (cgroup.c) --- */
 
 /* The v1 hierarchy that has `controller`, or NULL. */

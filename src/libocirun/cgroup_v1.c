@@ -45,7 +45,7 @@ write_deprecated (const char *dir, const char *file, const char *field, int64_t 
 }
 
 static int
-v1_memory (ocirun_cgroup *cg, const oci_memory *m, ocirun_error_t *err)
+v1_memory (ocirun_cgroup *cg, const oci_memory *m, bool update, ocirun_error_t *err)
 {
   struct cg_hier *h = need (cg, "memory", "linux.resources.memory", err);
   const char *dir;
@@ -61,6 +61,11 @@ v1_memory (ocirun_cgroup *cg, const oci_memory *m, ocirun_error_t *err)
   memsw = cg_exists (dir, "memory.memsw.limit_in_bytes");
   if (limit == -1 && swap == 0 && memsw)
     swap = -1; /* unlimited memory: unlimited memory+swap too */
+  if (swap > 0 && limit == 0 && !update)
+    /* the new cgroup's limit is "unlimited": memsw would be below it
+     * (the kernel's EINVAL, runc's error too); on update the limit set
+     * before counts and the kernel judges */
+    return ocirun_make_error (err, 0, "linux.resources.memory.swap: cannot be set without memory.limit");
   if (swap != 0 && !memsw)
     {
       ocirun_debug ("cgroup: swap accounting is disabled (no memory.memsw.limit_in_bytes): ignoring memory.swap");
@@ -92,26 +97,26 @@ v1_memory (ocirun_cgroup *cg, const oci_memory *m, ocirun_error_t *err)
       if (cg_write (dir, "memory.memsw.limit_in_bytes", "linux.resources.memory.swap", err, "%" PRId64, swap) < 0)
         return -1;
     }
-  if (m->has_reservation
+  if (CG_SET (m, reservation)
       && cg_write (dir, "memory.soft_limit_in_bytes", "linux.resources.memory.reservation", err, "%" PRId64,
                    m->reservation)
              < 0)
     return -1;
-  if (m->has_kernel
+  if (CG_SET (m, kernel)
       && write_deprecated (dir, "memory.kmem.limit_in_bytes", "linux.resources.memory.kernel", m->kernel, err) < 0)
     return -1;
-  if (m->has_kernel_tcp
+  if (CG_SET (m, kernel_tcp)
       && write_deprecated (dir, "memory.kmem.tcp.limit_in_bytes", "linux.resources.memory.kernelTCP", m->kernel_tcp,
                            err)
              < 0)
     return -1;
-  if (m->has_swappiness
+  if (CG_SWAPPINESS_SET (m)
       && cg_write (dir, "memory.swappiness", "linux.resources.memory.swappiness", err, "%" PRIu64, m->swappiness) < 0)
     return -1;
-  if (m->has_disable_oom_killer
-      && cg_write (dir, "memory.oom_control", "linux.resources.memory.disableOOMKiller", err, "%d",
-                   m->disable_oom_killer ? 1 : 0)
-             < 0)
+  /* false is the kernel's default and what Docker always sends: written
+   * only when true, as runc does */
+  if (m->has_disable_oom_killer && m->disable_oom_killer
+      && cg_write (dir, "memory.oom_control", "linux.resources.memory.disableOOMKiller", err, "1") < 0)
     return -1;
   if (m->has_use_hierarchy)
     {
@@ -157,8 +162,11 @@ static int
 v1_cpu (ocirun_cgroup *cg, const oci_cpu *c, ocirun_error_t *err)
 {
   char q[32], p[32];
-  bool want_cpu = (c->has_shares && c->shares) || c->has_quota || (c->has_period && c->period) || c->has_burst
-                  || c->has_realtime_runtime || (c->has_realtime_period && c->realtime_period) || c->has_idle;
+  /* 0 is "not set" for shares, quota, period and the realtime pair
+   * (runc); a negative quota is "unlimited" */
+  bool quota = CG_SET (c, quota), period = CG_SET (c, period);
+  bool rt_runtime = CG_SET (c, realtime_runtime), rt_period = CG_SET (c, realtime_period);
+  bool want_cpu = CG_SET (c, shares) || quota || period || c->has_burst || rt_runtime || rt_period || c->has_idle;
 
   if (want_cpu)
     {
@@ -167,30 +175,36 @@ v1_cpu (ocirun_cgroup *cg, const oci_cpu *c, ocirun_error_t *err)
       if (h == NULL)
         return -1;
       dir = h->path;
-      if (c->has_shares && c->shares
+      if (CG_SET (c, shares)
           && cg_write (dir, "cpu.shares", "linux.resources.cpu.shares", err, "%" PRIu64, c->shares) < 0)
         return -1;
-      if (c->has_period && c->period)
+      if (period)
         snprintf (p, sizeof p, "%" PRIu64, c->period);
-      if (c->has_quota)
-        snprintf (q, sizeof q, "%" PRId64, c->quota);
-      if (write_pair (dir, "cpu.cfs_period_us", "linux.resources.cpu.period", (c->has_period && c->period) ? p : NULL,
-                      "cpu.cfs_quota_us", "linux.resources.cpu.quota", c->has_quota ? q : NULL, err)
+      if (quota)
+        snprintf (q, sizeof q, "%" PRId64, c->quota < 0 ? (int64_t) -1 : c->quota);
+      if (write_pair (dir, "cpu.cfs_period_us", "linux.resources.cpu.period", period ? p : NULL, "cpu.cfs_quota_us",
+                      "linux.resources.cpu.quota", quota ? q : NULL, err)
           < 0)
         return -1;
+      /* burst and idle: 0 is their default, so a kernel without the file
+       * (before 5.14 / 5.15) has nothing to change */
       if (c->has_burst
-          && cg_write (dir, "cpu.cfs_burst_us", "linux.resources.cpu.burst", err, "%" PRIu64, c->burst) < 0)
+          && (c->burst ? cg_write (dir, "cpu.cfs_burst_us", "linux.resources.cpu.burst", err, "%" PRIu64, c->burst)
+                       : cg_write_opt (dir, "cpu.cfs_burst_us", "linux.resources.cpu.burst", err, "0"))
+                 < 0)
         return -1;
-      if (c->has_realtime_period && c->realtime_period)
+      if (rt_period)
         snprintf (p, sizeof p, "%" PRIu64, c->realtime_period);
-      if (c->has_realtime_runtime)
+      if (rt_runtime)
         snprintf (q, sizeof q, "%" PRId64, c->realtime_runtime);
-      if (write_pair (dir, "cpu.rt_period_us", "linux.resources.cpu.realtimePeriod",
-                      (c->has_realtime_period && c->realtime_period) ? p : NULL, "cpu.rt_runtime_us",
-                      "linux.resources.cpu.realtimeRuntime", c->has_realtime_runtime ? q : NULL, err)
+      if (write_pair (dir, "cpu.rt_period_us", "linux.resources.cpu.realtimePeriod", rt_period ? p : NULL,
+                      "cpu.rt_runtime_us", "linux.resources.cpu.realtimeRuntime", rt_runtime ? q : NULL, err)
           < 0)
         return -1;
-      if (c->has_idle && cg_write (dir, "cpu.idle", "linux.resources.cpu.idle", err, "%" PRId64, c->idle) < 0)
+      if (c->has_idle
+          && (c->idle ? cg_write (dir, "cpu.idle", "linux.resources.cpu.idle", err, "%" PRId64, c->idle)
+                      : cg_write_opt (dir, "cpu.idle", "linux.resources.cpu.idle", err, "0"))
+                 < 0)
         return -1;
     }
   if ((c->cpus && *c->cpus) || (c->mems && *c->mems))
@@ -234,9 +248,9 @@ v1_blkio (ocirun_cgroup *cg, const oci_blkio *b, ocirun_error_t *err)
   /* CFQ's blkio.weight is gone since 5.0; BFQ has the same range */
   wfile = cg_exists (dir, "blkio.weight") ? "blkio.weight" : "blkio.bfq.weight";
   wdfile = cg_exists (dir, "blkio.weight_device") ? "blkio.weight_device" : "blkio.bfq.weight_device";
-  if (b->has_weight && cg_write (dir, wfile, "linux.resources.blockIO.weight", err, "%u", (unsigned) b->weight) < 0)
+  if (CG_SET (b, weight) && cg_write (dir, wfile, "linux.resources.blockIO.weight", err, "%u", (unsigned) b->weight) < 0)
     return -1;
-  if (b->has_leaf_weight
+  if (CG_SET (b, leaf_weight)
       && cg_write_opt (dir, "blkio.leaf_weight", "linux.resources.blockIO.leafWeight", err, "%u",
                        (unsigned) b->leaf_weight)
              < 0)
@@ -246,11 +260,11 @@ v1_blkio (ocirun_cgroup *cg, const oci_blkio *b, ocirun_error_t *err)
       const oci_blkio_weight_device *d = &b->weight_device[i];
       char field[96];
       snprintf (field, sizeof field, "linux.resources.blockIO.weightDevice[%zu]", i);
-      if (d->has_weight
+      if (CG_SET (d, weight)
           && cg_write (dir, wdfile, field, err, "%" PRId64 ":%" PRId64 " %u", d->major, d->minor, (unsigned) d->weight)
                  < 0)
         return -1;
-      if (d->has_leaf_weight
+      if (CG_SET (d, leaf_weight)
           && cg_write_opt (dir, "blkio.leaf_weight_device", field, err, "%" PRId64 ":%" PRId64 " %u", d->major,
                            d->minor, (unsigned) d->leaf_weight)
                  < 0)
@@ -312,7 +326,7 @@ static int
 v1_network (ocirun_cgroup *cg, const oci_network *n, ocirun_error_t *err)
 {
   size_t i;
-  if (n->has_class_id)
+  if (CG_SET (n, class_id))
     {
       struct cg_hier *h = need (cg, "net_cls", "linux.resources.network.classID", err);
       if (h == NULL
@@ -361,14 +375,17 @@ cg_rdma_apply (const char *dir, const oci_resources *r, ocirun_error_t *err)
 static int
 v1_set (ocirun_cgroup *cg, const oci_resources *r, bool update, ocirun_error_t *err)
 {
-  if (r->memory && v1_memory (cg, r->memory, err) < 0)
+  /* objects of zeros (Docker's "blockIO": {"weight": 0}) need no
+   * controller: runc skips a subsystem with nothing to write */
+  if (r->memory && cg_memory_wanted (r->memory) && v1_memory (cg, r->memory, update, err) < 0)
     return -1;
   if (r->cpu && v1_cpu (cg, r->cpu, err) < 0)
     return -1;
-  if (r->block_io && v1_blkio (cg, r->block_io, err) < 0)
+  if (r->block_io && cg_blkio_wanted (r->block_io) && v1_blkio (cg, r->block_io, err) < 0)
     return -1;
-  if (r->pids)
+  if (r->pids && r->pids->limit != 0)
     {
+      /* 0 is "not set", any negative value "max" (runc) */
       struct cg_hier *h = need (cg, "pids", "linux.resources.pids", err);
       char buf[32];
       if (h == NULL

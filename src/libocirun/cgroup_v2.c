@@ -94,12 +94,21 @@ v2_memory (const char *dir, const oci_memory *m, bool update, ocirun_error_t *er
     }
   else if (swap > 0)
     {
-      if (limit <= 0)
+      int64_t base = limit;
+      if (base == 0 && update)
+        {
+          /* update of the swap alone: runc merges the limit already set
+           * (update.go), so do we, from memory.max */
+          uint64_t cur = cg_read_u64 (dir, "memory.max");
+          if (cur != 0 && cur != UINT64_MAX && cur <= INT64_MAX)
+            base = (int64_t) cur;
+        }
+      if (base <= 0)
         return ocirun_make_error (err, 0, "linux.resources.memory.swap: cannot be set without memory.limit");
-      if (swap < limit)
+      if (swap < base)
         return ocirun_make_error (err, 0, "linux.resources.memory.swap: must be >= memory.limit");
       write_swap = true;
-      swapv2 = swap - limit;
+      swapv2 = swap - base;
     }
 
   if (limit > 0 && m->has_check_before_update && m->check_before_update && update)
@@ -123,14 +132,14 @@ v2_memory (const char *dir, const oci_memory *m, bool update, ocirun_error_t *er
       if (r < 0)
         return -1;
     }
-  if (m->has_reservation
+  if (CG_SET (m, reservation)
       && cg_write (dir, "memory.low", "linux.resources.memory.reservation", err, "%s",
                    cg_fmt_i64 (buf, sizeof buf, m->reservation, true))
              < 0)
     return -1;
-  if (m->has_kernel || m->has_kernel_tcp)
+  if (CG_SET (m, kernel) || CG_SET (m, kernel_tcp))
     ocirun_debug ("cgroup v2 has no kernel memory limits: ignoring memory.kernel/kernelTCP");
-  if (m->has_swappiness)
+  if (CG_SWAPPINESS_SET (m))
     ocirun_debug ("cgroup v2 has no per-cgroup swappiness: ignoring memory.swappiness");
   if (m->has_disable_oom_killer && m->disable_oom_killer)
     ocirun_debug ("cgroup v2 cannot disable the OOM killer: ignoring memory.disableOOMKiller");
@@ -140,23 +149,24 @@ v2_memory (const char *dir, const oci_memory *m, bool update, ocirun_error_t *er
 static int
 v2_cpu (const char *dir, const oci_cpu *c, ocirun_error_t *err)
 {
-  if (c->has_realtime_runtime && c->realtime_runtime != 0)
+  if (CG_SET (c, realtime_runtime))
     return ocirun_make_error (err, 0, "linux.resources.cpu.realtimeRuntime: real-time scheduling is not supported "
                               "on cgroup v2");
-  if (c->has_realtime_period && c->realtime_period != 0)
+  if (CG_SET (c, realtime_period))
     return ocirun_make_error (err, 0, "linux.resources.cpu.realtimePeriod: real-time scheduling is not supported "
                               "on cgroup v2");
-  if (c->has_shares && c->shares
+  if (CG_SET (c, shares)
       && cg_write (dir, "cpu.weight", "linux.resources.cpu.shares", err, "%" PRIu64,
                    ocirun_cgroup_shares_to_weight (c->shares))
              < 0)
     return -1;
-  if (c->has_quota || (c->has_period && c->period))
+  /* quota and period: 0 is "not set" (runc); a negative quota "max" */
+  if (CG_SET (c, quota) || CG_SET (c, period))
     {
       char quota[32] = "max";
-      if (c->has_quota && c->quota > 0)
+      if (CG_SET (c, quota) && c->quota > 0)
         snprintf (quota, sizeof quota, "%" PRId64, c->quota);
-      else if (!c->has_quota)
+      else if (!CG_SET (c, quota))
         {
           /* only the period changes: keep the current quota */
           cleanup_free char *cur = NULL;
@@ -165,7 +175,7 @@ v2_cpu (const char *dir, const oci_cpu *c, ocirun_error_t *err)
             sscanf (cur, "%31s", quota);
           ocirun_error_release (&e);
         }
-      if (c->has_period && c->period)
+      if (CG_SET (c, period))
         {
           if (cg_write (dir, "cpu.max", "linux.resources.cpu.quota", err, "%s %" PRIu64, quota, c->period) < 0)
             return -1;
@@ -173,9 +183,17 @@ v2_cpu (const char *dir, const oci_cpu *c, ocirun_error_t *err)
       else if (cg_write (dir, "cpu.max", "linux.resources.cpu.quota", err, "%s", quota) < 0)
         return -1;
     }
-  if (c->has_burst && cg_write (dir, "cpu.max.burst", "linux.resources.cpu.burst", err, "%" PRIu64, c->burst) < 0)
+  /* burst and idle: 0 is their default, nothing to change on a kernel
+   * without the file */
+  if (c->has_burst
+      && (c->burst ? cg_write (dir, "cpu.max.burst", "linux.resources.cpu.burst", err, "%" PRIu64, c->burst)
+                   : cg_write_opt (dir, "cpu.max.burst", "linux.resources.cpu.burst", err, "0"))
+             < 0)
     return -1;
-  if (c->has_idle && cg_write (dir, "cpu.idle", "linux.resources.cpu.idle", err, "%" PRId64, c->idle) < 0)
+  if (c->has_idle
+      && (c->idle ? cg_write (dir, "cpu.idle", "linux.resources.cpu.idle", err, "%" PRId64, c->idle)
+                  : cg_write_opt (dir, "cpu.idle", "linux.resources.cpu.idle", err, "0"))
+             < 0)
     return -1;
   if (c->cpus && *c->cpus && cg_write (dir, "cpuset.cpus", "linux.resources.cpu.cpus", err, "%s", c->cpus) < 0)
     return -1;
@@ -207,7 +225,7 @@ v2_io (const char *dir, const oci_blkio *b, ocirun_error_t *err)
   bool bfq = cg_exists (dir, "io.bfq.weight");
   size_t i;
 
-  if (b->has_weight)
+  if (CG_SET (b, weight))
     {
       if (bfq)
         {
@@ -219,14 +237,14 @@ v2_io (const char *dir, const oci_blkio *b, ocirun_error_t *err)
                < 0)
         return -1;
     }
-  if (b->has_leaf_weight)
+  if (CG_SET (b, leaf_weight))
     ocirun_debug ("cgroup v2 has no leaf weights: ignoring blockIO.leafWeight");
   for (i = 0; i < b->weight_device_len; i++)
     {
       const oci_blkio_weight_device *d = &b->weight_device[i];
       char field[96];
       snprintf (field, sizeof field, "linux.resources.blockIO.weightDevice[%zu]", i);
-      if (!d->has_weight)
+      if (!CG_SET (d, weight))
         continue;
       if (bfq)
         {
@@ -284,13 +302,14 @@ static int
 v2_set (ocirun_cgroup *cg, const oci_resources *r, bool update, ocirun_error_t *err)
 {
   const char *dir = dir_of (cg);
-  if (r->memory && v2_memory (dir, r->memory, update, err) < 0)
+  if (r->memory && cg_memory_wanted (r->memory) && v2_memory (dir, r->memory, update, err) < 0)
     return -1;
   if (r->cpu && v2_cpu (dir, r->cpu, err) < 0)
     return -1;
-  if (r->block_io && v2_io (dir, r->block_io, err) < 0)
+  if (r->block_io && cg_blkio_wanted (r->block_io) && v2_io (dir, r->block_io, err) < 0)
     return -1;
-  if (r->pids)
+  /* pids.limit: 0 is "not set", any negative value "max" (runc) */
+  if (r->pids && r->pids->limit != 0)
     {
       char buf[32];
       if (cg_write (dir, "pids.max", "linux.resources.pids.limit", err, "%s",
@@ -300,7 +319,7 @@ v2_set (ocirun_cgroup *cg, const oci_resources *r, bool update, ocirun_error_t *
     }
   if (r->hugepage_limits_len && v2_hugetlb (dir, r, err) < 0)
     return -1;
-  if (r->network && (r->network->has_class_id || r->network->priorities_len))
+  if (r->network && (CG_SET (r->network, class_id) || r->network->priorities_len))
     return ocirun_make_error (err, 0, "linux.resources.network: net_cls and net_prio are cgroup v1 controllers, not "
                               "available on cgroup v2");
   if (r->rdma_len && cg_rdma_apply (dir, r, err) < 0)

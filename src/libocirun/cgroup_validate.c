@@ -27,10 +27,11 @@ check_mem (const char *name, bool has, int64_t v, ocirun_error_t *err)
   return 0;
 }
 
+/* 0 is "not set" (runc, and Docker sends {"weight": 0} on every create) */
 static int
 check_blkio_weight (const char *field, uint16_t w, ocirun_error_t *err)
 {
-  if (w < 10 || w > 1000)
+  if (w != 0 && (w < 10 || w > 1000))
     return ocirun_make_error (err, 0, "%s: must be between 10 and 1000, got %u", field, (unsigned) w);
   return 0;
 }
@@ -90,23 +91,21 @@ ocirun_cgroup_validate (const oci_resources *r, ocirun_error_t *err)
           || check_mem ("kernel", m->has_kernel, m->kernel, err) < 0
           || check_mem ("kernelTCP", m->has_kernel_tcp, m->kernel_tcp, err) < 0)
         return -1;
-      if (m->has_swappiness && m->swappiness > 100)
+      if (CG_SWAPPINESS_SET (m) && m->swappiness > 100)
         return ocirun_make_error (err, 0, "linux.resources.memory.swappiness: must be between 0 and 100, got %" PRIu64,
                                   m->swappiness);
       if (m->has_swap && m->swap > 0 && m->has_limit && m->limit > 0 && m->swap < m->limit)
         return ocirun_make_error (err, 0, "linux.resources.memory.swap: must be >= memory.limit (%" PRId64 " < %" PRId64
                                   ")", m->swap, m->limit);
-      if (m->has_swap && m->swap > 0 && (!m->has_limit || m->limit == 0))
-        return ocirun_make_error (err, 0, "linux.resources.memory.swap: cannot be set without memory.limit");
+      /* swap without a limit: on update the limit already set counts, so
+       * the writers check it (cgroup_v1.c, cgroup_v2.c) */
     }
   if (r->cpu)
     {
       const oci_cpu *c = r->cpu;
-      if (c->has_quota && c->quota < -1)
-        return ocirun_make_error (err, 0, "linux.resources.cpu.quota: must be -1 (unlimited) or > 0, got %" PRId64,
-                                  c->quota);
-      if (c->has_quota && c->quota == 0)
-        return ocirun_make_error (err, 0, "linux.resources.cpu.quota: must be -1 (unlimited) or > 0, got 0");
+      /* quota: 0 is "not set", any negative value "unlimited" (the v1
+       * kernel reads every negative cfs_quota_us as RUNTIME_INF; runc
+       * writes "max" on v2 for quota <= -1) */
       if (c->has_burst && c->has_quota && c->quota > 0 && c->burst > (uint64_t) c->quota)
         return ocirun_make_error (err, 0, "linux.resources.cpu.burst: must not be larger than cpu.quota (%" PRIu64
                                   " > %" PRId64 ")", c->burst, c->quota);
@@ -134,8 +133,8 @@ ocirun_cgroup_validate (const oci_resources *r, ocirun_error_t *err)
           snprintf (field, sizeof field, "linux.resources.blockIO.weightDevice[%zu]", i);
           if (check_devnum (field, d->major, d->minor, err) < 0)
             return -1;
-          if (!d->has_weight && !d->has_leaf_weight)
-            return ocirun_make_error (err, 0, "%s: one of weight or leafWeight is required", field);
+          /* neither weight nor leafWeight (or both 0): nothing to write,
+           * as in runc */
           snprintf (field, sizeof field, "linux.resources.blockIO.weightDevice[%zu].weight", i);
           if (d->has_weight && check_blkio_weight (field, d->weight, err) < 0)
             return -1;
@@ -163,9 +162,7 @@ ocirun_cgroup_validate (const oci_resources *r, ocirun_error_t *err)
         return ocirun_make_error (err, 0, "linux.resources.hugepageLimits[%zu].pageSize: invalid page size \"%s\"", i,
                                   r->hugepage_limits[i].page_size ? r->hugepage_limits[i].page_size : "");
     }
-  if (r->pids && r->pids->limit < -1)
-    return ocirun_make_error (err, 0, "linux.resources.pids.limit: must be -1 (unlimited) or >= 0, got %" PRId64,
-                              r->pids->limit);
+  /* pids.limit: 0 is "not set", any negative value "max" (runc) */
   if (r->network)
     for (i = 0; i < r->network->priorities_len; i++)
       if (!plain_file_name (r->network->priorities[i].name) || strpbrk (r->network->priorities[i].name, " \n"))

@@ -25,6 +25,24 @@ ns_present (const oci_config *c, const char *type, bool *with_path)
   return false;
 }
 
+static bool
+time_offsets_zero (const oci_linux *l)
+{
+  size_t i;
+  for (i = 0; i < l->time_offsets_len; i++)
+    if (l->time_offsets[i].secs != 0 || l->time_offsets[i].nanosecs != 0)
+      return false;
+  return true;
+}
+
+static bool
+intel_rdt_requested (const oci_intel_rdt *r)
+{
+  return r
+         && ((r->clos_id && *r->clos_id) || (r->l3_cache_schema && *r->l3_cache_schema)
+             || (r->mem_bw_schema && *r->mem_bw_schema) || r->schemata_len || r->enable_monitoring);
+}
+
 static int
 validate_linux (const oci_config *c, ocirun_error_t *err)
 {
@@ -41,7 +59,9 @@ validate_linux (const oci_config *c, ocirun_error_t *err)
     }
   else if (l->uid_mappings_len || l->gid_mappings_len)
     return ocirun_make_error (err, 0, "linux.uidMappings: mappings need a user namespace in linux.namespaces");
-  if (l->time_offsets_len && !(ns_present (c, "time", &path) && !path))
+  /* offsets of zero change nothing: without a new time namespace they
+   * are not an error (runc 1.1 ignores linux.timeOffsets altogether) */
+  if (!time_offsets_zero (l) && !(ns_present (c, "time", &path) && !path))
     return ocirun_make_error (err, 0, "linux.timeOffsets: needs a new time namespace in linux.namespaces");
   for (i = 0; i < l->time_offsets_len; i++)
     if (strcmp (l->time_offsets[i].name, "monotonic") != 0 && strcmp (l->time_offsets[i].name, "boottime") != 0)
@@ -78,8 +98,9 @@ validate_linux (const oci_config *c, ocirun_error_t *err)
   if (l->personality && l->personality->domain && strcmp (l->personality->domain, "LINUX") != 0
       && strcmp (l->personality->domain, "LINUX32") != 0)
     return ocirun_make_error (err, 0, "linux.personality.domain: unknown domain `%s`", l->personality->domain);
-  /* Intel RDT needs resctrl: refuse rather than silently ignore it */
-  if (l->intel_rdt)
+  /* Intel RDT needs resctrl: refuse rather than silently ignore it; an
+   * object that asks for nothing ("intelRdt": {}) is accepted, as runc */
+  if (intel_rdt_requested (l->intel_rdt))
     return ocirun_make_error (err, 0, "linux.intelRdt: not supported by this runtime");
   if (ocirun_netdev_validate (c, err) < 0)
     return -1;

@@ -1104,14 +1104,18 @@ test_update (void)
   ocirun_error_release (&e);
   CHECK (file_is (cg, C ("memory"), v2 ? "memory.max" : "memory.limit_in_bytes", v2 ? "max" : "9223372036854771712"),
          "limit unlimited");
-  /* pids unlimited and 0 (a valid limit, config-linux.md) */
-  p.limit = -1;
+  /* pids unlimited; 0 is "not set" (runc, whatever config-linux.md says:
+     docs/runc-compat.md) */
+  p.limit = 7;
   r.memory = NULL;
   r.pids = &p;
-  CHECK (ocirun_cgroup_update (cg, &r, &e) == 0 && file_is (cg, C ("pids"), "pids.max", "max"), "pids -1 -> max");
+  CHECK (ocirun_cgroup_update (cg, &r, &e) == 0 && file_is (cg, C ("pids"), "pids.max", "7"), "pids 7");
   ocirun_error_release (&e);
   p.limit = 0;
-  CHECK (ocirun_cgroup_update (cg, &r, &e) == 0 && file_is (cg, C ("pids"), "pids.max", "0"), "pids 0 -> 0");
+  CHECK (ocirun_cgroup_update (cg, &r, &e) == 0 && file_is (cg, C ("pids"), "pids.max", "7"), "pids 0 = unchanged");
+  ocirun_error_release (&e);
+  p.limit = -1;
+  CHECK (ocirun_cgroup_update (cg, &r, &e) == 0 && file_is (cg, C ("pids"), "pids.max", "max"), "pids -1 -> max");
   ocirun_error_release (&e);
   /* cpu: only the period changes, the quota stays */
   r.pids = NULL;
@@ -1140,13 +1144,125 @@ test_update (void)
          e ? e->msg : "");
   ocirun_error_release (&e);
   c.has_idle = false;
-  /* a bad value in update is refused before anything is written */
+  /* any negative quota is "unlimited" (the v1 kernel's reading; runc) */
   c.has_quota = true;
   c.quota = -7;
-  CHECK (ocirun_cgroup_update (cg, &r, &e) < 0 && err_has (e, "linux.resources.cpu.quota"), "update rejects quota -7");
+  CHECK (ocirun_cgroup_update (cg, &r, &e) == 0, "update quota -7: %s", e ? e->msg : "");
+  ocirun_error_release (&e);
+  if (v2)
+    CHECK (file_is (cg, "unified", "cpu.max", "max 50000"), "quota -7 -> max");
+  else
+    CHECK (file_is (cg, "cpu", "cpu.cfs_quota_us", "-1"), "quota -7 -> -1");
+  c.has_quota = false;
+  /* a bad value in update is refused before anything is written */
+  r.cpu = NULL;
+  r.memory = &m;
+  memset (&m, 0, sizeof m);
+  m.has_swappiness = true;
+  m.swappiness = 101;
+  CHECK (ocirun_cgroup_update (cg, &r, &e) < 0 && err_has (e, "linux.resources.memory.swappiness"),
+         "update rejects swappiness 101");
   ocirun_error_release (&e);
   destroy_ok (cg);
   free_linux (l);
+}
+
+/* Callers send 0 for "not set" (Docker: "blockIO": {"weight": 0} on every
+ * create, the whole resources object with zeros on every update): as in
+ * runc, nothing is written for them and the limits set before stay. */
+static void
+zeros (oci_linux *l)
+{
+  oci_memory *m = mem (l);
+  oci_cpu *c = cpu (l);
+  m->has_limit = m->has_reservation = m->has_swap = m->has_kernel = m->has_kernel_tcp = true;
+  m->has_swappiness = true;
+  m->swappiness = UINT64_MAX; /* Docker's old uint64(-1) */
+  m->has_disable_oom_killer = true;
+  c->has_shares = c->has_quota = c->has_period = c->has_realtime_runtime = c->has_realtime_period = true;
+  c->cpus = xstrdup ("");
+  c->mems = xstrdup ("");
+  l->resources->block_io = xmalloc0 (sizeof (oci_blkio));
+  l->resources->block_io->has_weight = l->resources->block_io->has_leaf_weight = true;
+  l->resources->block_io->weight_device = xmalloc0 (sizeof (oci_blkio_weight_device));
+  l->resources->block_io->weight_device[0] = (oci_blkio_weight_device) { 8, 0, true, 0, true, 0 };
+  l->resources->block_io->weight_device_len = 1;
+  l->resources->network = xmalloc0 (sizeof (oci_network));
+  l->resources->network->has_class_id = true;
+  set_pids (l, 0);
+}
+
+static void
+test_zeros (void)
+{
+  cleanup_free char *path = tpath ("/zeros");
+  cleanup_free char *quota0 = NULL, *period0 = NULL, *shares0 = NULL, *mem0 = NULL, *soft0 = NULL, *pids0 = NULL;
+  cleanup_free char *cpus0 = NULL, *swappiness0 = NULL;
+  oci_linux *l = new_linux (path), *u;
+  ocirun_cgroup *cg;
+  ocirun_error_t e = NULL;
+  const char *qf = v2 ? "cpu.max" : "cpu.cfs_quota_us";
+  const char *mf = v2 ? "memory.max" : "memory.limit_in_bytes";
+  const char *sf = v2 ? "memory.low" : "memory.soft_limit_in_bytes";
+
+  section ("zeros mean \"not set\" (runc): create and update leave the files alone");
+  zeros (l);
+  cg = create_ok ("zeros", l);
+  free_linux (l);
+  if (cg == NULL)
+    return;
+  /* the kernel's defaults for a new cgroup */
+  quota0 = read_cg (cg, C ("cpu"), qf);
+  CHECK (strcmp (quota0, v2 ? "max 100000" : "-1") == 0, "quota default: %s", quota0);
+  mem0 = read_cg (cg, C ("memory"), mf);
+  CHECK (strcmp (mem0, v2 ? "max" : "9223372036854771712") == 0, "memory default: %s", mem0);
+  pids0 = read_cg (cg, C ("pids"), "pids.max");
+  CHECK (strcmp (pids0, "max") == 0, "pids default: %s", pids0);
+  soft0 = read_cg (cg, C ("memory"), sf);
+  CHECK (strcmp (soft0, v2 ? "0" : "9223372036854771712") == 0, "reservation default: %s", soft0);
+  if (!v2)
+    {
+      shares0 = read_cg (cg, "cpu", "cpu.shares");
+      CHECK (strcmp (shares0, "1024") == 0, "shares default: %s", shares0);
+      period0 = read_cg (cg, "cpu", "cpu.cfs_period_us");
+      CHECK (strcmp (period0, "100000") == 0, "period default: %s", period0);
+      swappiness0 = read_cg (cg, "memory", "memory.swappiness");
+      CHECK (file_is (cg, "cpu", "cpu.rt_runtime_us", "0"), "rt runtime default");
+    }
+  cpus0 = read_cg (cg, C ("cpuset"), v2 ? "cpuset.cpus" : "cpuset.cpus");
+
+  /* set limits, then an update made of zeros changes none of them */
+  u = new_linux (NULL);
+  cpu (u)->has_quota = cpu (u)->has_period = cpu (u)->has_shares = true;
+  cpu (u)->quota = 30000;
+  cpu (u)->period = 100000;
+  cpu (u)->shares = 512;
+  mem (u)->has_limit = mem (u)->has_reservation = true;
+  mem (u)->limit = 64 << 20;
+  mem (u)->reservation = 32 << 20;
+  set_pids (u, 33);
+  CHECK (ocirun_cgroup_update (cg, u->resources, &e) == 0, "update limits: %s", e ? e->msg : "");
+  ocirun_error_release (&e);
+  free_linux (u);
+  u = new_linux (NULL);
+  zeros (u);
+  CHECK (ocirun_cgroup_update (cg, u->resources, &e) == 0, "update zeros: %s", e ? e->msg : "");
+  ocirun_error_release (&e);
+  free_linux (u);
+  CHECK (file_is (cg, C ("cpu"), qf, v2 ? "30000 100000" : "30000"), "quota kept");
+  CHECK (file_is (cg, C ("memory"), mf, "67108864"), "memory kept");
+  CHECK (file_is (cg, C ("memory"), sf, "33554432"), "reservation kept");
+  CHECK (file_is (cg, C ("pids"), "pids.max", "33"), "pids kept");
+  CHECK (file_is (cg, C ("cpuset"), "cpuset.cpus", cpus0), "cpus kept");
+  if (!v2)
+    {
+      CHECK (file_is (cg, "cpu", "cpu.shares", "512"), "shares kept");
+      CHECK (file_is (cg, "cpu", "cpu.cfs_period_us", "100000"), "period kept");
+      CHECK (file_is (cg, "memory", "memory.swappiness", swappiness0), "swappiness kept");
+    }
+  else
+    CHECK (file_is (cg, "unified", "cpu.weight", "20"), "weight kept");
+  destroy_ok (cg);
 }
 
 static void
@@ -1383,8 +1499,9 @@ test_errors (void)
   free_linux (l);
 
   l = new_linux (path);
-  set_pids (l, -3);
-  expect_create_error ("pids -3", l, "linux.resources.pids.limit");
+  mem (l)->has_swappiness = true;
+  mem (l)->swappiness = 101;
+  expect_create_error ("swappiness 101", l, "linux.resources.memory.swappiness");
   free_linux (l);
 
   l = new_linux ("system.slice:ocirun:x");
@@ -1738,6 +1855,20 @@ fn_rootless (void *arg)
     r = 63;
   ocirun_cgroup_free (cg);
   cg = NULL;
+  /* zeros ask for nothing (rootless Docker's "blockIO": {"weight": 0}):
+   * still the empty manager, as runc */
+  zeros (l);
+  if (ocirun_cgroup_create ("rootless", l, true, &cg, &e) < 0)
+    {
+      printf ("  rootless create with zeros: %s\n", e->msg);
+      r = 65;
+    }
+  else if (!ocirun_cgroup_is_empty_manager (cg))
+    r = 66;
+  ocirun_error_release (&e);
+  ocirun_cgroup_free (cg);
+  cg = NULL;
+  free (l->resources->pids);
   set_pids (l, 5);
   if (ocirun_cgroup_create ("rootless", l, true, &cg, &e) == 0)
     r = 64;
@@ -1842,6 +1973,7 @@ main (int argc, char **argv)
   RUN (test_freeze_kill);
   RUN (test_kill_frozen);
   RUN (test_update);
+  RUN (test_zeros);
   RUN (test_nested_and_ownership);
   RUN (test_relative);
   RUN (test_errors);

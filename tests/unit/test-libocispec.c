@@ -637,6 +637,23 @@ test_absent_vs_zero (void)
       CHECK (c->linux_->sysctl.len == 0);
       oci_config_free (c);
     }
+
+  /* objects runc reads with Go zero values (docs/runc-compat.md): "user": {}
+     is uid 0 gid 0, "pids": {} a limit of 0 ("not set") */
+  c = EXPECT_OK ("{\"ociVersion\":\"1\",\"process\":{\"cwd\":\"/\",\"user\":{}},"
+                 "\"linux\":{\"resources\":{\"pids\":{}}}}");
+  if (c)
+    {
+      CHECK (c->process->user.uid == 0 && c->process->user.gid == 0 && ! c->process->user.has_umask);
+      CHECK (c->linux_->resources->pids != NULL && c->linux_->resources->pids->limit == 0);
+      oci_config_free (c);
+    }
+  c = EXPECT_OK ("{\"ociVersion\":\"1\",\"process\":{\"cwd\":\"/\",\"user\":{\"gid\":7}}}");
+  if (c)
+    {
+      CHECK (c->process->user.uid == 0 && c->process->user.gid == 7);
+      oci_config_free (c);
+    }
 }
 
 static void
@@ -862,10 +879,6 @@ test_missing_required (void)
   EXPECT_ERROR (V "\"mounts\":[{\"destination\":\"/a\",\"gidMappings\":[{\"containerID\":0,\"hostID\":0}]}]}",
                 "config.json: mounts[0].gidMappings[0].size: missing required property");
   EXPECT_ERROR (V "\"process\":{\"args\":[\"sh\"]}}", "config.json: process.cwd: missing required property");
-  EXPECT_ERROR (V "\"process\":{\"cwd\":\"/\",\"user\":{\"gid\":0}}}",
-                "config.json: process.user.uid: missing required property");
-  EXPECT_ERROR (V "\"process\":{\"cwd\":\"/\",\"user\":{\"uid\":0}}}",
-                "config.json: process.user.gid: missing required property");
   EXPECT_ERROR (V "\"process\":{\"cwd\":\"/\",\"consoleSize\":{\"height\":1}}}",
                 "config.json: process.consoleSize.width: missing required property");
   EXPECT_ERROR (V "\"process\":{\"cwd\":\"/\",\"rlimits\":[{\"type\":\"RLIMIT_NOFILE\",\"soft\":1}]}}",
@@ -894,8 +907,6 @@ test_missing_required (void)
                 "config.json: linux.devices[0].minor: missing required property");
   EXPECT_ERROR (V "\"linux\":{\"resources\":{\"devices\":[{\"access\":\"rwm\"}]}}}",
                 "config.json: linux.resources.devices[0].allow: missing required property");
-  EXPECT_ERROR (V "\"linux\":{\"resources\":{\"pids\":{}}}}",
-                "config.json: linux.resources.pids.limit: missing required property");
   EXPECT_ERROR (V "\"linux\":{\"resources\":{\"hugepageLimits\":[{\"limit\":1}]}}}",
                 "config.json: linux.resources.hugepageLimits[0].pageSize: missing required property");
   EXPECT_ERROR (V "\"linux\":{\"resources\":{\"hugepageLimits\":[{\"pageSize\":\"2MB\"}]}}}",
