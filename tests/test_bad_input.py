@@ -172,7 +172,7 @@ def test_bad_container_id(rt, ctr, bad):
     c = ctr(default_config(["/probe"]))
     r = rt.create(bad, c.bundle)
     msg = one_line_error(r)  # a newline in the id must not split the message
-    assert "container id" in msg or "File name too long" in msg, msg
+    assert "container id" in msg or "file name too long" in msg, msg
     assert sorted(os.listdir(rt.root)) == []
 
 
@@ -201,13 +201,13 @@ def test_args0_not_executable(ctr):
     ID` failed: exit status 1" with the real cause lost in the container's
     output (found with podman, tests/clients/test_podman.py)."""
     c = ctr(default_config(["/etc/passwd"]))
-    msg = expect_create_error(c, "process.args[0]", "/etc/passwd", "Permission denied")
-    assert "process.args[0]: `/etc/passwd`: Permission denied" in msg, msg
+    msg = expect_create_error(c, "process.args[0]", "/etc/passwd", "permission denied")
+    assert "process.args[0]: `/etc/passwd`: permission denied" in msg, msg
 
 
 def test_args0_not_a_regular_file(ctr):
     c = ctr(default_config(["/dev/null"]))
-    expect_create_error(c, "process.args[0]", "/dev/null", "Permission denied")
+    expect_create_error(c, "process.args[0]", "/dev/null", "permission denied")
 
 
 def test_console_socket_missing(ctr, work):

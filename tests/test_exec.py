@@ -239,7 +239,7 @@ def test_exec_missing_binary(running):
     assert "executable file not found" in msg, msg
     # not executable: refused before the process is made (podman exec: 126)
     msg = one_line_error(exec_(c, c.id, "/etc/passwd"))
-    assert "`/etc/passwd`: Permission denied" in msg, msg
+    assert "`/etc/passwd`: permission denied" in msg, msg
 
 
 def test_exec_bad_process_json(running, work):

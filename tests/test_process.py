@@ -48,7 +48,8 @@ def test_args_env_exact(ctr):
     cfg["process"]["env"] = ["PATH=/bin:/sbin", "A=1", "B=with space", "EMPTY="]
     p = run_probe(ctr, cfg)
     assert p["argv"] == ["/probe", "proc", "env"]
-    assert sorted(p["env"]) == sorted(cfg["process"]["env"])
+    # and HOME, which runc adds from /etc/passwd when env lacks it
+    assert sorted(p["env"]) == sorted(cfg["process"]["env"] + ["HOME=/root"])
 
 
 def test_args0_looked_up_in_path(ctr):

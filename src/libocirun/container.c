@@ -396,6 +396,7 @@ fail:
   if (have_status)
     {
       ocirun_error_t tmp = NULL;
+      ocirun_rootfs_release_shared (st.dir); /* mounts.c: no mount namespace of its own */
       if (ocirun_status_remove (ctx->root, &st, &tmp) < 0)
         {
           ocirun_warning ("cleanup: %s", tmp->msg);
@@ -738,6 +739,7 @@ delete_broken (struct ocirun_context *ctx, ocirun_error_t *err)
       }
     ocirun_error_release (&tmp);
   }
+  ocirun_rootfs_release_shared (dir); /* mounts.c: no mount namespace of its own */
   return rm_rf (dir, err);
 }
 
@@ -801,6 +803,7 @@ ocirun_container_delete (struct ocirun_context *ctx, bool force, ocirun_error_t 
     goto out_err;
   if (cg && ocirun_cgroup_destroy (cg, err) < 0)
     goto out_err;
+  ocirun_rootfs_release_shared (st.dir); /* mounts.c: no mount namespace of its own */
   ret = ocirun_status_remove (ctx->root, &st, err);
   if (ret < 0)
     goto out;

@@ -44,6 +44,21 @@ one_line (char *msg)
   return r;
 }
 
+/* The errno text as runc (Go's syscall.Errno) writes it: "no such file or
+ * directory", "permission denied".  Callers classify runtime errors by
+ * these words: Docker turns an exec failure with "no such file or directory"
+ * into exit 127 and "permission denied" into 126, podman into its
+ * not-found/permission errors.  glibc capitalises the first letter; a
+ * leading acronym ("RFS specific error") stays as it is. */
+static void
+errno_text (int errno_, char *buf, size_t len)
+{
+  const char *s = strerror (errno_);
+  snprintf (buf, len, "%s", s ? s : "unknown error");
+  if (buf[0] >= 'A' && buf[0] <= 'Z' && !(buf[1] >= 'A' && buf[1] <= 'Z'))
+    buf[0] = (char) (buf[0] - 'A' + 'a');
+}
+
 static int
 verror (ocirun_error_t *err, int errno_, const char *fmt, va_list ap)
 {
@@ -54,8 +69,9 @@ verror (ocirun_error_t *err, int errno_, const char *fmt, va_list ap)
     msg = NULL;
   if (msg && errno_)
     {
-      char *full = NULL;
-      if (asprintf (&full, "%s: %s", msg, strerror (errno_)) >= 0)
+      char *full = NULL, text[128];
+      errno_text (errno_, text, sizeof text);
+      if (asprintf (&full, "%s: %s", msg, text) >= 0)
         {
           free (msg);
           msg = full;

@@ -176,7 +176,7 @@ ns_flags_of (const oci_config *c)
 }
 
 static void __attribute__ ((noreturn))
-exec_child (struct ocirun_job *job, int pidfd, int nsflags)
+exec_child (struct ocirun_job *job, int pidfd, int nsflags, int rootfd)
 {
   ocirun_error_t err = NULL;
   const oci_process *p = job->config->process;
@@ -206,6 +206,13 @@ exec_child (struct ocirun_job *job, int pidfd, int nsflags)
       ocirun_make_error (&err, errno, "chdir to the container's `/`");
       goto fail;
     }
+  /* no mount namespace of its own: the init is chrooted in the rootfs
+   * (mounts.c), and so are we */
+  if (rootfd >= 0 && (fchdir (rootfd) < 0 || chroot (".") < 0 || chdir ("/") < 0))
+    {
+      ocirun_make_error (&err, errno, "chroot to the container's root");
+      goto fail;
+    }
   if (ocirun_process_setup (job, p, &err) < 0)
     goto fail;
   prctl (PR_SET_PDEATHSIG, 0, 0, 0, 0);
@@ -229,6 +236,7 @@ ocirun_container_exec (struct ocirun_context *ctx, struct ocirun_exec_options *o
   cleanup_free char *config_path = NULL;
   cleanup_free char *raw = NULL;
   cleanup_close int pidfd = -1;
+  cleanup_close int rootfd = -1;
   cleanup_free char *state = NULL;
   oci_config *config = NULL;
   ocirun_cgroup *cg = NULL;
@@ -349,6 +357,18 @@ ocirun_container_exec (struct ocirun_context *ctx, struct ocirun_exec_options *o
       goto out;
     }
   nsflags = ns_flags_of (config);
+  if (!(nsflags & CLONE_NEWNS))
+    {
+      /* the init's root (its chroot), pinned while the pidfd pins the init */
+      char path[64];
+      snprintf (path, sizeof path, "/proc/%d/root", init_pid);
+      rootfd = open (path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+      if (rootfd < 0 || process_start_time (init_pid) != start_time)
+        {
+          ocirun_make_error (err, rootfd < 0 ? errno : 0, "container `%s`: open the root of its init", ctx->id);
+          goto out;
+        }
+    }
 
   if (!o->detach)
     {
@@ -379,7 +399,7 @@ ocirun_container_exec (struct ocirun_context *ctx, struct ocirun_exec_options *o
       close (sv[0]);
       job.sync_sock = sv[1];
       ocirun_reset_signals ();
-      exec_child (&job, pidfd, nsflags);
+      exec_child (&job, pidfd, nsflags, rootfd);
     }
   close (sv[1]);
   sv[1] = -1;

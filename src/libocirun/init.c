@@ -132,6 +132,9 @@ int
 ocirun_process_setup (struct ocirun_job *job, const oci_process *p, ocirun_error_t *err)
 {
   const oci_config *c = job->config;
+  const char *cwd_field = job->is_exec ? "exec.cwd" : "process.cwd";
+  cleanup_close int cwdfd = -1;
+  bool cwd_done;
   int ret, listener = -1;
 
   if (p->terminal)
@@ -188,7 +191,36 @@ ocirun_process_setup (struct ocirun_job *job, const oci_process *p, ocirun_error
   job->exec_path = ocirun_find_executable (p, err);
   if (job->exec_path == NULL)
     return -1;
+  ocirun_process_default_home ((oci_process *) p);
 
+  /* The cwd is resolved and opened now, while we are still root: a
+   * seccomp profile need not allow openat2 (nor openat), and a cwd only
+   * root may enter works for any process.user, as in runc, which changes
+   * directory before dropping privileges and again after.
+   * CVE-2024-21626: resolved inside the container's root. */
+  {
+    cleanup_close int root = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (root < 0)
+      return ocirun_make_error (err, errno, "open `/`");
+    cwdfd = ocirun_open_in_root (root, p->cwd, O_PATH | O_DIRECTORY, 0, err);
+    if (cwdfd < 0)
+      return ocirun_error_prefix (err, "%s", cwd_field);
+  }
+  cwd_done = fchdir (cwdfd) == 0;
+  ret = ocirun_lsm_apply (p, err);
+  if (ret < 0)
+    return ret;
+  /* CVE-2024-21626 class: nothing of the runtime's survives the execve
+   * but stdio and the fds the caller asked to pass.  Before the filter:
+   * close_range or /proc/self/fd may be denied after it; what is opened
+   * from here on is O_CLOEXEC. */
+  ret = mark_fds_cloexec_from (3 + preserved_fds (job, (oci_process *) p), err);
+  if (ret < 0)
+    return ret;
+
+  /* From here on, only what any seccomp profile allows in practice (the
+   * filter may be loaded next): prctl, capset, setgroups, set*id, fchdir,
+   * close, sendmsg/read/write on fds we hold, and execve. */
   ret = ocirun_caps_drop_bounding (p->capabilities, err);
   if (ret < 0)
     return ret;
@@ -209,13 +241,10 @@ ocirun_process_setup (struct ocirun_job *job, const oci_process *p, ocirun_error
   ret = ocirun_caps_set_ambient (p->capabilities, err);
   if (ret < 0)
     return ret;
-  /* CVE-2024-21626: the cwd is resolved inside the container's root */
-  ret = ocirun_chdir_in_container (p->cwd, job->is_exec ? "exec.cwd" : "process.cwd", err);
-  if (ret < 0)
-    return ret;
-  ret = ocirun_lsm_apply (p, err);
-  if (ret < 0)
-    return ret;
+  /* root of a user namespace may have been refused the cwd: again as the
+   * process' own user */
+  if (!cwd_done && fchdir (cwdfd) < 0)
+    return ocirun_make_error (err, errno, "%s: chdir to `%s`", cwd_field, p->cwd);
   if (p->no_new_privileges && prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     return ocirun_make_error (err, errno, "process.noNewPrivileges: prctl");
   if (job->seccomp && p->no_new_privileges)
@@ -231,12 +260,6 @@ ocirun_process_setup (struct ocirun_job *job, const oci_process *p, ocirun_error
       if (ret < 0)
         return ocirun_make_error (err, errno, "send the seccomp listener to the runtime");
     }
-
-  /* CVE-2024-21626 class: nothing of the runtime's survives the execve
-   * but stdio and the fds the caller asked to pass */
-  ret = mark_fds_cloexec_from (3 + preserved_fds (job, (oci_process *) p), err);
-  if (ret < 0)
-    return ret;
 
   return 0;
 }

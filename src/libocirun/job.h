@@ -71,6 +71,8 @@ int ocirun_open_in_root (int rootfd, const char *path, int flags, mode_t create_
 int ocirun_rootfs_prepare (struct ocirun_job *job, int *rootfd, ocirun_error_t *err);
 int ocirun_rootfs_pivot (struct ocirun_job *job, int rootfd, ocirun_error_t *err);
 int ocirun_rootfs_finalize (struct ocirun_job *job, ocirun_error_t *err);
+bool ocirun_own_mount_ns (const struct ocirun_job *job);
+void ocirun_rootfs_release_shared (const char *state_dir);
 const char *ocirun_mount_option_name (size_t i);
 bool ocirun_mount_has_idmap (const oci_mount *m);
 /* a bind mount: type "bind" or a bind/rbind option */
@@ -120,6 +122,7 @@ void ocirun_process_setenv (oci_process *p, const char *kv);
 int ocirun_user_apply (const oci_process *p, ocirun_error_t *err);
 int ocirun_keyring_new (const char *id, ocirun_error_t *err);
 char *ocirun_find_executable (const oci_process *p, ocirun_error_t *err);
+void ocirun_process_default_home (oci_process *p);
 int ocirun_exec_process (const oci_process *p, const char *path, ocirun_error_t *err);
 
 /* sysctl.c */

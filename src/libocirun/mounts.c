@@ -456,14 +456,55 @@ prepare_idmapped (struct ocirun_job *job, const oci_mount *m, size_t idx, ocirun
   return 0;
 }
 
+/* A bind mount in a container with a user namespace: the source is
+ * opened here, on the host side, as runc does.  Once in the user
+ * namespace, the child's root is the container's root, which a source
+ * below a directory only the host's root may enter (0700) refuses.  Best
+ * effort: where we cannot (an unprivileged runtime may not clone a tree
+ * of the host's), the child binds it itself as before and reports why
+ * it could not. */
+static void
+prepare_bind_from_host (struct ocirun_job *job, const oci_mount *m, size_t idx)
+{
+  struct parsed_mount pm;
+  cleanup_free char *src = NULL;
+  cleanup_close int tree = -1;
+  ocirun_error_t tmp = NULL;
+
+  if (parse_options (m->options, m->options_len, &pm, &tmp) < 0)
+    {
+      ocirun_error_release (&tmp);
+      return;
+    }
+  free (pm.data);
+  if (!is_bind (m, &pm) || m->source == NULL || (pm.flags & MS_REMOUNT))
+    return;
+  src = bind_source (job, m);
+  tree = open_tree (AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | ((pm.flags & MS_REC) ? AT_RECURSIVE : 0));
+  if (tree < 0)
+    {
+      ocirun_debug ("mounts[%zu]: the child binds `%s` itself: %s", idx, src, strerror (errno));
+      return;
+    }
+  if (set_tree_flags (tree, m, &pm, idx, &tmp) < 0)
+    {
+      ocirun_debug ("mounts[%zu]: the child binds `%s` itself: %s", idx, src, tmp->msg);
+      ocirun_error_release (&tmp);
+      return;
+    }
+  idmapped_trees[idx] = steal_fd (&tree);
+}
+
 int
 ocirun_mounts_prepare_idmapped (struct ocirun_job *job, ocirun_error_t *err)
 {
+  bool userns = job->ns_new[NS_USER] || job->ns_fds[NS_USER] >= 0;
   size_t i;
   for (i = 0; i < job->config->mounts_len; i++)
     {
       const oci_mount *m = &job->config->mounts[i];
-      if (m->uid_mappings_len == 0 && !ocirun_mount_has_idmap (m))
+      bool idmapped = m->uid_mappings_len || ocirun_mount_has_idmap (m);
+      if (!idmapped && !(userns && ocirun_mount_is_bind (m)))
         continue;
       if (idmapped_trees == NULL)
         {
@@ -473,7 +514,9 @@ ocirun_mounts_prepare_idmapped (struct ocirun_job *job, ocirun_error_t *err)
           for (k = 0; k < idmapped_len; k++)
             idmapped_trees[k] = -1;
         }
-      if (prepare_idmapped (job, m, i, err) < 0)
+      if (!idmapped)
+        prepare_bind_from_host (job, m, i);
+      else if (prepare_idmapped (job, m, i, err) < 0)
         return -1;
     }
   return 0;
@@ -511,7 +554,8 @@ do_bind_mount (struct ocirun_job *job, const oci_mount *m, const char *src, int 
   unsigned int rec = (pm->flags & MS_REC) ? AT_RECURSIVE : 0;
 
   if (idx < idmapped_len && idmapped_trees[idx] >= 0)
-    /* made by the parent: idmapped, flags set */
+    /* made by the parent (idmapped, or a bind from the host side of a
+     * user namespace), flags set */
     tree = steal_fd (&idmapped_trees[idx]);
   else
     {
@@ -537,12 +581,23 @@ do_bind_mount (struct ocirun_job *job, const oci_mount *m, const char *src, int 
 
 static int
 do_fs_mount (struct ocirun_job *job, const oci_mount *m, int rootfd, const char *dest, int targetfd,
-             struct parsed_mount *pm, size_t idx, ocirun_error_t *err)
+             struct parsed_mount *pm, size_t idx, int *ro_later, ocirun_error_t *err)
 {
   char target[64];
   const char *src = m->source ? m->source : m->type;
   unsigned long flags = pm->flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
+  bool defer_ro = false;
   int r;
+
+  /* A read-only tmpfs (or whatever is mounted on /dev) may still need
+   * directories and device nodes made in it by the mounts below it
+   * (/dev/pts, /dev/shm) and by linux.devices: mounted read-write, made
+   * read-only once everything below exists (runc does the same). */
+  if ((flags & MS_RDONLY) && (strcmp (m->type, "tmpfs") == 0 || strcmp (dest, "/dev") == 0))
+    {
+      flags &= ~MS_RDONLY;
+      defer_ro = true;
+    }
 
   fd_path (targetfd, target, sizeof target);
   r = mount (src, target, m->type, flags, pm->data);
@@ -559,7 +614,7 @@ do_fs_mount (struct ocirun_job *job, const oci_mount *m, int rootfd, const char 
   if (r < 0)
     return ocirun_make_error (err, errno, "mounts[%zu]: mount `%s` (type `%s`) on `%s`", idx, src, m->type, dest);
 
-  if (pm->prop || pm->has_rec)
+  if (pm->prop || pm->has_rec || defer_ro)
     {
       /* the fd still points below the new mount: re-resolve the path */
       cleanup_close int top = ocirun_open_in_root (rootfd, dest, O_PATH, 0, err);
@@ -573,12 +628,15 @@ do_fs_mount (struct ocirun_job *job, const oci_mount *m, int rootfd, const char 
         }
       if (pm->has_rec && mount_setattr (top, "", AT_EMPTY_PATH | AT_RECURSIVE, &pm->rec, sizeof pm->rec) < 0)
         return ocirun_make_error (err, errno, "mounts[%zu]: set the recursive flags of `%s`", idx, dest);
+      /* the fd names this very mount, whatever is mounted on or below it later */
+      if (defer_ro)
+        *ro_later = steal_fd (&top);
     }
   return 0;
 }
 
 static int
-mount_one (struct ocirun_job *job, int rootfd, const oci_mount *m, size_t idx, ocirun_error_t *err)
+mount_one (struct ocirun_job *job, int rootfd, const oci_mount *m, size_t idx, int *ro_later, ocirun_error_t *err)
 {
   struct parsed_mount pm;
   cleanup_free char *data = NULL;
@@ -611,7 +669,8 @@ mount_one (struct ocirun_job *job, int rootfd, const oci_mount *m, size_t idx, o
       if (m->source == NULL)
         return ocirun_make_error (err, 0, "mounts[%zu].source: required for a bind mount", idx);
       src = bind_source (job, m);
-      if (stat (src, &sb) < 0)
+      /* a tree the runtime made on the host side tells its type itself */
+      if (idx < idmapped_len && idmapped_trees[idx] >= 0 ? fstat (idmapped_trees[idx], &sb) < 0 : stat (src, &sb) < 0)
         return ocirun_make_error (err, errno, "mounts[%zu].source: `%s`", idx, src);
       if (!S_ISDIR (sb.st_mode))
         create_type = S_IFREG;
@@ -640,7 +699,7 @@ mount_one (struct ocirun_job *job, int rootfd, const oci_mount *m, size_t idx, o
     }
   if (bind || (idx < idmapped_len && idmapped_trees[idx] >= 0))
     return do_bind_mount (job, m, src ? src : m->type, targetfd, &pm, idx, err);
-  return do_fs_mount (job, m, rootfd, dest, targetfd, &pm, idx, err);
+  return do_fs_mount (job, m, rootfd, dest, targetfd, &pm, idx, ro_later, err);
 }
 
 static unsigned long
@@ -667,6 +726,138 @@ root_propagation (const char *s)
   return 0;
 }
 
+/* ---- no mount namespace of the container's own ----
+ *
+ * config-linux.md#namespaces: a namespace type absent from the list is the
+ * runtime's.  runc runs such a container chrooted in the rootfs, with
+ * mounts[] made in the runtime's mount namespace.  So do we, without what
+ * would change the host's own mounts: "/" keeps its propagation, the
+ * rootfs is not bound onto itself, and the host's "/" as root.path takes
+ * no mounts[] and no devices (a tmpfs on the host's /dev).  What
+ * validate.c and here refuse matches runc's refusals (maskedPaths,
+ * readonlyPaths, --no-pivot).  The mount points are recorded in the state
+ * dir before the first mount, so `delete` (even after a SIGKILL of the
+ * runtime half-way) unmounts them: nothing is left on the host. */
+#define SHARED_MOUNTS_RECORD "host-mounts"
+
+static int mount_all (struct ocirun_job *job, int rootfd, bool devices, ocirun_error_t *err);
+
+bool
+ocirun_own_mount_ns (const struct ocirun_job *job)
+{
+  return job->ns_new[NS_MNT] || job->ns_fds[NS_MNT] >= 0;
+}
+
+static int
+record_shared_mounts (struct ocirun_job *job, ocirun_error_t *err)
+{
+  cleanup_free char *buf = NULL;
+  cleanup_close int dirfd = -1;
+  size_t len = 0, i;
+  FILE *f = open_memstream (&buf, &len);
+  if (f == NULL)
+    return ocirun_make_error (err, errno, "open_memstream");
+  fprintf (f, "%s\n", job->rootfs);
+  for (i = 0; i < job->config->mounts_len; i++)
+    fprintf (f, "%s\n", job->config->mounts[i].destination);
+  fclose (f);
+  dirfd = open (job->state_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dirfd < 0)
+    return ocirun_make_error (err, errno, "open `%s`", job->state_dir);
+  return write_file_atomic_at (dirfd, SHARED_MOUNTS_RECORD, buf, len, err);
+}
+
+static int
+prepare_shared (struct ocirun_job *job, int *rootfdp, ocirun_error_t *err)
+{
+  cleanup_close int rootfd = -1;
+  struct stat rsb, hsb;
+  bool host_root;
+  size_t i;
+  int ret;
+
+  if (job->ctx->no_pivot)
+    return ocirun_make_error (err, 0, "--no-pivot: needs a mount namespace of the container's own "
+                                      "(linux.namespaces has no `mount`)");
+  rootfd = open (job->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0)
+    return ocirun_make_error (err, errno, "root.path: open `%s`", job->rootfs);
+  if (fstat (rootfd, &rsb) < 0 || stat ("/", &hsb) < 0)
+    return ocirun_make_error (err, errno, "root.path: stat `%s`", job->rootfs);
+  host_root = rsb.st_dev == hsb.st_dev && rsb.st_ino == hsb.st_ino;
+  if (host_root && job->config->mounts_len)
+    return ocirun_make_error (err, 0, "mounts: root.path is the host's `/` and linux.namespaces has no `mount`: "
+                                      "mounts[] would cover the host's own directories");
+  for (i = 0; i < job->config->mounts_len; i++)
+    if (strchr (job->config->mounts[i].destination, '\n'))
+      return ocirun_make_error (err, 0, "mounts[%zu].destination: a newline in a path", i);
+  if (job->config->mounts_len && (ret = record_shared_mounts (job, err)) < 0)
+    return ret;
+  ret = mount_all (job, rootfd, !host_root, err);
+  if (ret < 0)
+    return ret;
+  *rootfdp = steal_fd (&rootfd);
+  return 0;
+}
+
+/* `delete` and a failed `create`: unmount what prepare_shared mounted on
+ * the host.  Each destination is resolved inside the rootfs (the
+ * container's root could have replaced a directory with a symlink to the
+ * host's), and only a mount point found there is detached. */
+void
+ocirun_rootfs_release_shared (const char *state_dir)
+{
+  cleanup_free char *path = NULL;
+  cleanup_free char *data = NULL;
+  cleanup_free char **dest = NULL;
+  cleanup_close int rootfd = -1;
+  ocirun_error_t tmp = NULL;
+  char *line, *save = NULL;
+  size_t n = 0, cap = 0;
+
+  xasprintf (&path, "%s/" SHARED_MOUNTS_RECORD, state_dir);
+  if (read_all_file (path, &data, NULL, &tmp) < 0)
+    {
+      ocirun_error_release (&tmp);
+      return;
+    }
+  line = strtok_r (data, "\n", &save);
+  if (line == NULL || (rootfd = open (line, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+    return;
+  for (line = strtok_r (NULL, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
+    {
+      if (n == cap)
+        {
+          char **nd;
+          cap = cap ? cap * 2 : 16;
+          nd = realloc (dest, cap * sizeof (char *));
+          if (nd == NULL)
+            return;
+          dest = nd;
+        }
+      dest[n++] = line;
+    }
+  while (n-- > 0)
+    {
+      const char *d = dest[n] + strspn (dest[n], "/");
+      cleanup_close int fd = -1;
+      struct statx stx;
+      char target[64];
+      if (*d == '\0')
+        continue; /* the rootfs itself is the caller's */
+      fd = sys_openat2 (rootfd, d, O_PATH | O_NOFOLLOW | O_CLOEXEC, IN_ROOT);
+      if (fd < 0)
+        continue;
+      if (statx (fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &stx) < 0
+          || !(stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) || !(stx.stx_attributes & STATX_ATTR_MOUNT_ROOT))
+        continue;
+      fd_path (fd, target, sizeof target);
+      if (umount2 (target, MNT_DETACH) < 0)
+        ocirun_debug ("unmount `/%s` below `%s`: %s", d, state_dir, strerror (errno));
+    }
+  unlink (path);
+}
+
 /* Child, in its new mount namespace, before pivot_root: make the rootfs a
  * mount point of its own and mount everything in mounts[] into it. */
 int
@@ -675,8 +866,10 @@ ocirun_rootfs_prepare (struct ocirun_job *job, int *rootfdp, ocirun_error_t *err
   const oci_linux *l = job->config->linux_;
   unsigned long prop = root_propagation (l ? l->rootfs_propagation : NULL);
   cleanup_close int rootfd = -1;
-  size_t i;
   int ret;
+
+  if (!ocirun_own_mount_ns (job))
+    return prepare_shared (job, rootfdp, err);
 
   /* keep our mounts from propagating to the host: rslave (rprivate when
    * asked).  A configured shared propagation is applied after pivot_root,
@@ -693,19 +886,130 @@ ocirun_rootfs_prepare (struct ocirun_job *job, int *rootfdp, ocirun_error_t *err
   rootfd = open (job->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0)
     return ocirun_make_error (err, errno, "root.path: open `%s`", job->rootfs);
-
-  for (i = 0; i < job->config->mounts_len; i++)
-    {
-      ret = mount_one (job, rootfd, &job->config->mounts[i], i, err);
-      if (ret < 0)
-        return ret;
-    }
-
-  ret = ocirun_devices_create (job, rootfd, err);
+  ret = mount_all (job, rootfd, true, err);
   if (ret < 0)
     return ret;
-
   *rootfdp = steal_fd (&rootfd);
+  return 0;
+}
+
+/* mounts[], then the devices, then read-only what had to wait */
+static int
+mount_all (struct ocirun_job *job, int rootfd, bool devices, ocirun_error_t *err)
+{
+  cleanup_free int *ro_later = NULL;
+  size_t i;
+  int ret;
+
+  ro_later = xmalloc0 ((job->config->mounts_len + 1) * sizeof (int));
+  for (i = 0; i < job->config->mounts_len; i++)
+    ro_later[i] = -1;
+  for (i = 0; i < job->config->mounts_len; i++)
+    {
+      ret = mount_one (job, rootfd, &job->config->mounts[i], i, &ro_later[i], err);
+      if (ret < 0)
+        goto out;
+    }
+
+  ret = devices ? ocirun_devices_create (job, rootfd, err) : 0;
+  if (ret < 0)
+    goto out;
+  if (devices && job->config->process && job->config->process->terminal)
+    {
+      /* the mount point of the pty bound on /dev/console (terminal.c),
+       * made while /dev is still writable */
+      int fd = ocirun_open_in_root (rootfd, "/dev/console", O_PATH | O_NOFOLLOW, S_IFREG, err);
+      if (fd < 0)
+        {
+          ret = ocirun_error_prefix (err, "process.terminal");
+          goto out;
+        }
+      close (fd);
+    }
+
+  /* the read-only mounts that had to stay writable until now */
+  for (i = 0; i < job->config->mounts_len; i++)
+    if (ro_later[i] >= 0)
+      {
+        struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+        if (mount_setattr (ro_later[i], "", AT_EMPTY_PATH, &attr, sizeof attr) < 0)
+          {
+            ret = ocirun_make_error (err, errno, "mounts[%zu]: make `%s` read-only", i,
+                                     job->config->mounts[i].destination);
+            goto out;
+          }
+      }
+
+  ret = 0;
+out:
+  for (i = 0; i < job->config->mounts_len; i++)
+    if (ro_later[i] >= 0)
+      close (ro_later[i]);
+  return ret;
+}
+
+/* mountinfo escapes ' ', '\t', '\n' and '\\' as \ooo */
+static void
+unescape_mountinfo (char *s)
+{
+  char *o = s;
+  for (; *s; s++)
+    if (s[0] == '\\' && s[1] >= '0' && s[1] <= '7' && s[2] >= '0' && s[2] <= '7' && s[3] >= '0' && s[3] <= '7')
+      {
+        *o++ = (char) (((s[1] - '0') << 6) | ((s[2] - '0') << 3) | (s[3] - '0'));
+        s += 3;
+      }
+    else
+      *o++ = *s;
+  *o = '\0';
+}
+
+/* --no-pivot leaves the old root in the container's mount namespace, out
+ * of reach of chroot but not of the kernel: a procfs or sysfs mount there
+ * is "fully visible", so a process of the container that makes a user
+ * namespace may mount a fresh procfs without the masked paths
+ * (fs/namespace.c: mount_too_revealing); runc's msMoveRoot closes the
+ * same hole the same way.  Detach every full procfs and sysfs outside
+ * the rootfs, or cover it with an empty tmpfs where it cannot be
+ * detached.  Our mount namespace is rslave or rprivate: nothing of this
+ * reaches the host. */
+static int
+hide_host_proc_sys (const char *rootfs, ocirun_error_t *err)
+{
+  cleanup_free char *data = NULL;
+  char *line, *save = NULL;
+  size_t rl = strlen (rootfs);
+
+  if (read_all_file ("/proc/self/mountinfo", &data, NULL, err) < 0)
+    return ocirun_error_prefix (err, "--no-pivot");
+  for (line = strtok_r (data, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
+    {
+      char *f[5], *sep, *q = line, *fstype;
+      int n;
+      for (n = 0; n < 5 && q; n++)
+        {
+          f[n] = q;
+          q = strchr (q, ' ');
+          if (q)
+            *q++ = '\0';
+        }
+      sep = q ? strstr (q, " - ") : NULL;
+      if (n < 5 || sep == NULL)
+        continue;
+      fstype = sep + 3;
+      if (strncmp (fstype, "proc ", 5) != 0 && strncmp (fstype, "sysfs ", 6) != 0)
+        continue;
+      if (strcmp (f[3], "/") != 0)
+        continue; /* a bind of part of it: not a full view */
+      unescape_mountinfo (f[4]);
+      if (strncmp (f[4], rootfs, rl) == 0 && (f[4][rl] == '/' || f[4][rl] == '\0'))
+        continue; /* the container's own */
+      if (umount2 (f[4], MNT_DETACH | UMOUNT_NOFOLLOW) == 0 || errno == ENOENT)
+        continue; /* ENOENT: below one detached already */
+      if (mount ("tmpfs", f[4], "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0") < 0
+          && errno != ENOENT)
+        return ocirun_make_error (err, errno, "--no-pivot: hide `%s` (type %.5s) from the container", f[4], fstype);
+    }
   return 0;
 }
 
@@ -714,9 +1018,17 @@ ocirun_rootfs_pivot (struct ocirun_job *job, int rootfd, ocirun_error_t *err)
 {
   if (fchdir (rootfd) < 0)
     return ocirun_make_error (err, errno, "chdir to the rootfs `%s`", job->rootfs);
-  if (job->ctx->no_pivot)
+  if (!ocirun_own_mount_ns (job))
+    {
+      /* the runtime's mount namespace: nothing to move or pivot, as runc */
+      if (chroot (".") < 0)
+        return ocirun_make_error (err, errno, "chroot to `%s`", job->rootfs);
+    }
+  else if (job->ctx->no_pivot)
     {
       /* --no-pivot: for a rootfs on a ramfs, where pivot_root cannot work */
+      if (hide_host_proc_sys (job->rootfs, err) < 0)
+        return -1;
       if (mount (job->rootfs, "/", NULL, MS_MOVE, NULL) < 0)
         return ocirun_make_error (err, errno, "move the rootfs `%s` to `/`", job->rootfs);
       if (chroot (".") < 0)
@@ -866,11 +1178,16 @@ ocirun_rootfs_finalize (struct ocirun_job *job, ocirun_error_t *err)
 
   if (job->config->root && job->config->root->readonly)
     {
+      /* "/" would be a mount of the host's (validate.c refuses it first) */
+      if (!ocirun_own_mount_ns (job))
+        return ocirun_make_error (err, 0, "root.readonly: needs a mount namespace of the container's own");
       struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
       if (mount_setattr (rootfd, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0)
         return ocirun_make_error (err, errno, "root.readonly: remount `/` read-only");
     }
-  if (l && l->rootfs_propagation)
+  /* without a mount namespace of its own, "/" is a mount of the host's:
+   * its propagation is not the container's to change */
+  if (l && l->rootfs_propagation && ocirun_own_mount_ns (job))
     {
       unsigned long prop = root_propagation (l->rootfs_propagation);
       if (mount (NULL, "/", NULL, prop, NULL) < 0)

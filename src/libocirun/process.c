@@ -202,6 +202,92 @@ env_get (const oci_process *p, const char *key)
   return NULL;
 }
 
+/* The home directory of `uid` from the container's /etc/passwd, "/" when
+ * there is none (runc: user.GetExecUserPath with a default home of "/").
+ * The file is opened inside the container's root (RESOLVE_IN_ROOT: a
+ * symlinked /etc/passwd cannot point at the host's), never blocks (a FIFO
+ * planted by the image) and is read up to a bound. */
+static char *
+passwd_home (uid_t uid)
+{
+  cleanup_close int root = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  cleanup_close int fd = -1;
+  cleanup_free char *buf = NULL;
+  ocirun_error_t tmp = NULL;
+  size_t len = 0, cap = 0, i;
+  struct stat sb;
+  char *line, *save = NULL;
+
+  if (root < 0)
+    return xstrdup ("/");
+  fd = ocirun_open_in_root (root, "/etc/passwd", O_RDONLY | O_NONBLOCK | O_NOCTTY, 0, &tmp);
+  ocirun_error_release (&tmp);
+  if (fd < 0 || fstat (fd, &sb) < 0 || !S_ISREG (sb.st_mode))
+    return xstrdup ("/");
+  for (;;)
+    {
+      ssize_t r;
+      if (len + 1 >= cap)
+        {
+          if (cap >= (4u << 20))
+            break; /* a passwd file larger than 4 MiB: what we read so far */
+          char *nb;
+          cap = cap ? cap * 2 : 4096;
+          nb = realloc (buf, cap);
+          if (nb == NULL)
+            break;
+          buf = nb;
+        }
+      r = read (fd, buf + len, cap - len - 1);
+      if (r < 0 && errno == EINTR)
+        continue;
+      if (r <= 0)
+        break;
+      len += (size_t) r;
+    }
+  if (buf == NULL)
+    return xstrdup ("/");
+  buf[len] = '\0';
+  /* a NUL byte would end the text early: it ends a line instead */
+  for (i = 0; i < len; i++)
+    if (buf[i] == '\0')
+      buf[i] = '\n';
+  /* name:password:uid:gid:gecos:home:shell */
+  for (line = strtok_r (buf, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
+    {
+      char *f[7], *q = line;
+      long long v;
+      int n;
+      for (n = 0; n < 7 && q; n++)
+        {
+          f[n] = q;
+          q = strchr (q, ':');
+          if (q)
+            *q++ = '\0';
+        }
+      if (n < 6 || parse_int64 (f[2], &v) < 0 || v != (long long) uid)
+        continue;
+      return xstrdup (*f[5] ? f[5] : "/");
+    }
+  return xstrdup ("/");
+}
+
+/* runc sets HOME, when process.env lacks it, to the home of process.user.uid
+ * in the container's /etc/passwd (init and exec alike): callers (Docker,
+ * image builds) rely on it.  After the container's root is ours, before
+ * any privilege is dropped. */
+void
+ocirun_process_default_home (oci_process *p)
+{
+  cleanup_free char *home = NULL;
+  cleanup_free char *kv = NULL;
+  if (env_get (p, "HOME") != NULL)
+    return;
+  home = passwd_home (p->user.uid);
+  xasprintf (&kv, "HOME=%s", home);
+  ocirun_process_setenv (p, kv);
+}
+
 /* Resolve process.args[0] the way execvp would, with the container's PATH,
  * so a missing program is reported by `create`, not lost after it. */
 char *

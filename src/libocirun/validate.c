@@ -50,8 +50,21 @@ validate_linux (const oci_config *c, ocirun_error_t *err)
   bool path = false;
   size_t i;
 
+  /* config-linux.md: an absent type is the runtime's namespace, and runc
+   * runs such a container (mounts.c, prepare_shared); refused, as by runc,
+   * is what needs a mount namespace of the container's own */
   if (!ns_present (c, "mount", NULL))
-    return ocirun_make_error (err, 0, "linux.namespaces: a mount namespace is required");
+    {
+      if (l->masked_paths_len)
+        return ocirun_make_error (err, 0, "linux.maskedPaths: needs a mount namespace of the container's own "
+                                          "(linux.namespaces has no `mount`)");
+      if (l->readonly_paths_len)
+        return ocirun_make_error (err, 0, "linux.readonlyPaths: needs a mount namespace of the container's own "
+                                          "(linux.namespaces has no `mount`)");
+      if (c->root && c->root->readonly)
+        return ocirun_make_error (err, 0, "root.readonly: needs a mount namespace of the container's own "
+                                          "(linux.namespaces has no `mount`)");
+    }
   if (ns_present (c, "user", &path))
     {
       if (!path && (l->uid_mappings_len == 0 || l->gid_mappings_len == 0))

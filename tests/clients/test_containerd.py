@@ -248,7 +248,7 @@ def test_create_failure_carries_ocirun_message(world):
     sees ocirun's words, not `exit status 1`."""
     cid, r = world.run(["/no/such/binary"], rm=True)
     assert r.rc != 0, r
-    assert "OCI runtime create failed: process.args[0]: `/no/such/binary`: No such file or directory" in r.err, r
+    assert "OCI runtime create failed: process.args[0]: `/no/such/binary`: no such file or directory" in r.err, r
     assert "exit status" not in r.err and "unable to retrieve OCI runtime error" not in r.err, r
     assert cid not in world.ctr.tasks()
 
@@ -354,7 +354,7 @@ def test_exec_failure_carries_ocirun_message(world):
     cid, pid = world.start()
     r = world.ctr("task", "exec", "--exec-id", "bad", cid, "/no/such/binary")
     assert r.rc != 0, r
-    assert "OCI runtime exec failed: process.args[0]: `/no/such/binary`: No such file or directory" in r.err, r
+    assert "OCI runtime exec failed: process.args[0]: `/no/such/binary`: no such file or directory" in r.err, r
     assert world.ctr.status(cid) == "RUNNING"
     assert [p for p, _ in world.ctr.ps(cid)] == [pid]
 

@@ -140,7 +140,7 @@ def test_exec_status_output_env_user_workdir(pm):
     assert "ocirun: " in p.stderr and "/no/such/prog" in p.stderr, p.stderr
     p = pm("exec", cid, "/etc/passwd")
     assert p.returncode == 126, p
-    assert "ocirun: process.args[0]: `/etc/passwd`: Permission denied" in p.stderr, p.stderr
+    assert "ocirun: process.args[0]: `/etc/passwd`: permission denied" in p.stderr, p.stderr
 
 
 def test_stats_cp_healthcheck(pm):
@@ -423,7 +423,7 @@ def test_privileged(pm):
 def test_missing_binary_error_carries_ocirun_message(pm):
     p = pm.run("--rm", IMAGE, "/no/such/binary")
     assert p.returncode == 127, p
-    assert "ocirun: process.args[0]: `/no/such/binary`: No such file or directory" in p.stderr, p.stderr
+    assert "ocirun: process.args[0]: `/no/such/binary`: no such file or directory" in p.stderr, p.stderr
     p = pm.run("--rm", IMAGE, "no-such-cmd")
     assert p.returncode == 127, p
     assert "ocirun: process.args[0]: `no-such-cmd`: executable file not found in $PATH" in p.stderr, p.stderr
@@ -434,4 +434,4 @@ def test_missing_binary_error_carries_ocirun_message(pm):
 def test_not_executable_error_carries_ocirun_message(pm):
     p = pm.run("--rm", IMAGE, "/etc/passwd")
     assert p.returncode == 126, p
-    assert "ocirun: process.args[0]: `/etc/passwd`: Permission denied" in p.stderr, p.stderr
+    assert "ocirun: process.args[0]: `/etc/passwd`: permission denied" in p.stderr, p.stderr

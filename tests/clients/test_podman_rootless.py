@@ -145,10 +145,10 @@ def test_exec_errors_carry_ocirun_message(pm):
     cid = pm.start_detached("sleep", "1000")
     p = pm("exec", cid, "/no/such/prog")
     assert p.returncode == 127, p
-    assert "ocirun: process.args[0]: `/no/such/prog`: No such file or directory" in p.stderr, p.stderr
+    assert "ocirun: process.args[0]: `/no/such/prog`: no such file or directory" in p.stderr, p.stderr
     p = pm("exec", cid, "/etc/passwd")
     assert p.returncode == 126, p
-    assert "ocirun: process.args[0]: `/etc/passwd`: Permission denied" in p.stderr, p.stderr
+    assert "ocirun: process.args[0]: `/etc/passwd`: permission denied" in p.stderr, p.stderr
     # a user outside the container's mappings
     p = pm("exec", "-u", "70000", cid, "id")
     assert p.returncode != 0, p
@@ -302,7 +302,7 @@ def test_default_seccomp_profile(pm):
 def test_missing_binary_error_carries_ocirun_message(pm):
     p = pm.run("--rm", IMAGE, "/no/such/binary")
     assert p.returncode == 127, p
-    assert "ocirun: process.args[0]: `/no/such/binary`: No such file or directory" in p.stderr, p.stderr
+    assert "ocirun: process.args[0]: `/no/such/binary`: no such file or directory" in p.stderr, p.stderr
     p = pm.run("--rm", IMAGE, "no-such-cmd")
     assert p.returncode == 127, p
     assert "ocirun: process.args[0]: `no-such-cmd`: executable file not found in $PATH" in p.stderr, p.stderr

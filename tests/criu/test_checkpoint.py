@@ -378,7 +378,7 @@ def test_restore_missing_image_dir_leaves_nothing(ctr, rt, work):
     rc, log = ocirun(rt, work, "restore", "-d", "--image-path", Path(work) / "nope", "--bundle", c.bundle, c.id)
     assert rc == 1
     line = one_line(log)
-    assert "--image-path" in line and "nope" in line and "No such file" in line, line
+    assert "--image-path" in line and "nope" in line and "no such file" in line, line
     empty = Path(work) / "empty-img"
     empty.mkdir()
     rc, log = ocirun(rt, work, "restore", "-d", "--image-path", empty, "--bundle", c.bundle, c.id)

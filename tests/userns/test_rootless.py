@@ -359,7 +359,7 @@ def test_rootless_as_root_of_a_user_namespace_stderr(rl, rootfs_template):
     assert (b / "run.err").read_text() == ""
     assert (b / "create.err").read_text() == ""
     assert (b / "bad.rc").read_text().strip() != "0"
-    assert (b / "bad.err").read_text() == "ocirun: process.args[0]: `/no/such/binary`: No such file or directory\n"
+    assert (b / "bad.err").read_text() == "ocirun: process.args[0]: `/no/such/binary`: no such file or directory\n"
     # still there for --debug
     assert "rootless: cannot create the cgroup" in (b / "debug.err").read_text()
     assert not list((rl.xdg / "ocirun").glob(cid + "*"))
