@@ -17,7 +17,9 @@ and `--network none` unless the test asks for another network: no traffic
 leaves loopback.
 
 What a container of ours may leave behind, and where:
-  * runtime state: D/exec/runtime-<rt>/moby/<id> (the shim's --root)
+  * runtime state: D/exec/runtime-runc/moby/<id> (the shim's --root, the
+    same for both runtimes: dockerd 20.10 names it after runc whatever the
+    runtime)
   * the containerd bundle: D/exec/containerd/daemon/io.containerd.runtime.v2.task/moby/<id>
   * cgroups: CGROUP_PARENT/<id> in every hierarchy
   * the shim (`containerd-shim-runc-v2 -namespace moby -id <id> -address D/...`)
@@ -112,9 +114,12 @@ class Dockerd:
     def containerd_sock(self):
         return str(self.exec_root / "containerd" / "containerd.sock")
 
-    def runtime_root(self, runtime):
-        """The --root the shim gives runtime `runtime` (dockerd: <exec-root>/runtime-<name>/<ns>)."""
-        return self.exec_root / ("runtime-" + runtime) / NAMESPACE
+    def runtime_root(self, runtime=None):
+        """The --root the shim gives the runtime: dockerd 20.10 sets the
+        shim's root option to <exec-root>/runtime-runc for EVERY runc-style
+        runtime (options.json in the bundle), and the shim adds /<namespace>:
+        runc and ocirun share one state root."""
+        return self.exec_root / "runtime-runc" / NAMESPACE
 
     def bundle(self, cid):
         return self.exec_root / "containerd" / "daemon" / "io.containerd.runtime.v2.task" / NAMESPACE / cid
@@ -331,9 +336,8 @@ class Docker:
         (already removed from docker), and anything else of ours."""
         out = []
         for cid in ids:
-            for rt in ("runc", "ocirun"):
-                if (self.daemon.runtime_root(rt) / cid).exists():
-                    out.append("%s state %s" % (rt, self.daemon.runtime_root(rt) / cid))
+            if (self.daemon.runtime_root() / cid).exists():
+                out.append("runtime state %s" % (self.daemon.runtime_root() / cid))
             if self.daemon.bundle(cid).exists():
                 out.append("bundle %s" % self.daemon.bundle(cid))
         cg = [str(d) for d in cgroup_dirs(CGROUP_PARENT) if str(d).rstrip("/") != ""

@@ -391,7 +391,7 @@ def _blkio_weight_supported():
 
 UPDATES = [
     # (flags at run, update flags, (controller, file, expected) or None)
-    ((), ("--memory", "64m", "--memory-swap", "128m"), ("memory", "memory.limit_in_bytes", 64 << 20)),
+    ((), ("--memory", "64m"), ("memory", "memory.limit_in_bytes", 64 << 20)),
     (("--memory", "64m", "--memory-swap", "128m"), ("--memory-swap", "256m"),
      ("memory", "memory.memsw.limit_in_bytes", 256 << 20)),
     ((), ("--cpus", "0.5"), ("cpu", "cpu.cfs_quota_us", 50000)),
@@ -580,17 +580,24 @@ def test_twenty_in_parallel_then_nothing_left(dk):
 
 
 def test_runtime_root_holds_only_containers(dk):
-    """Docker gives each runtime one --root for all its containers; the
-    runtime's `list` there must show each container once, and only them."""
+    """dockerd gives runc and ocirun one --root (<exec-root>/runtime-runc/moby):
+    the runtime may keep nothing there but its containers' dirs, and runc's
+    `list` there must find nothing broken but containers it cannot read."""
     a = dk.start(*SLEEPER)
     b = dk.start(*SLEEPER)
-    root = dk.daemon.runtime_root(dk.runtime)
+    root = dk.daemon.runtime_root()
     assert sorted(os.listdir(root)) == sorted([a, b])
     r = dk.runtime_cmd("list", "-q")
     assert r.rc == 0 and sorted(r.out.split()) == sorted([a, b]), r
-    # runc's own `list` too, on the same root (what an admin would run)
     r = subprocess.run(["runc", "--root", str(root), "list", "-q"], capture_output=True, text=True)
-    assert r.returncode == 0 and sorted(r.stdout.split()) == sorted([a, b]), r
+    assert r.returncode == 0, r
+    if dk.runtime == "runc":
+        assert sorted(r.stdout.split()) == sorted([a, b]) and r.stderr == "", r
+    else:
+        # (ocirun's state format is its own: runc reports each of its
+        # containers as one it cannot load, and nothing else)
+        named = [re.match(r"load container (\S+):", ln) for ln in r.stderr.splitlines()]
+        assert all(named) and sorted(m.group(1) for m in named) == sorted([a, b]), r.stderr
 
 
 # ------------------------------------------------------------------ compose
