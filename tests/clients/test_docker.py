@@ -391,7 +391,9 @@ def _blkio_weight_supported():
 
 UPDATES = [
     # (flags at run, update flags, (controller, file, expected) or None)
-    ((), ("--memory", "64m"), ("memory", "memory.limit_in_bytes", 64 << 20)),
+    # (dockerd itself refuses --memory alone unless the container has a
+    # limit, and so a memory+swap limit of twice it, to stay below)
+    (("--memory", "32m"), ("--memory", "48m"), ("memory", "memory.limit_in_bytes", 48 << 20)),
     (("--memory", "64m", "--memory-swap", "128m"), ("--memory-swap", "256m"),
      ("memory", "memory.memsw.limit_in_bytes", 256 << 20)),
     ((), ("--cpus", "0.5"), ("cpu", "cpu.cfs_quota_us", 50000)),
