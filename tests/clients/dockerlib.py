@@ -405,6 +405,7 @@ def make_rootfs(template, dest):
         f.write(GROUP_EXTRA)
     (dest / "home" / "user").mkdir(parents=True, exist_ok=True)
     os.chown(dest / "home" / "user", 1001, 1001)
+    os.chmod(dest / "root", 0o700)  # as on Debian: only root may enter
     return dest
 
 

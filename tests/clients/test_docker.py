@@ -562,6 +562,80 @@ def test_ulimit_sysctl_shm_size(dk):
     assert lines[5].split()[1] == str(16 * 1024), out
 
 
+def test_cgroupns_private(dk):
+    out = dk.ok(*dk.run_args("--rm", "--cgroupns", "private", IMAGE, "sh", "-c",
+                             "readlink /proc/self/ns/cgroup; grep -E ':(memory|pids):' /proc/self/cgroup"))
+    lines = out.splitlines()
+    assert lines[0] != os.readlink("/proc/self/ns/cgroup"), out
+    assert all(ln.endswith(":/") for ln in lines[1:]) and len(lines) == 3, out
+
+
+# ------------------------------------------------------------------ more run options
+def test_run_options_misc(dk):
+    """Options a course meets once: each leaves a trace in the container."""
+    disk = None
+    for d in Path("/sys/block").iterdir():  # a whole disk for --device-read-bps
+        if (d / "device").exists() and Path("/dev", d.name).exists():
+            disk = d.name
+            break
+    flags = ["--hostname", "h1", "--add-host", "foo.example:127.0.0.2", "--workdir", "/new/dir",
+             "--group-add", "1234", "--oom-score-adj", "500", "--memory-reservation", "16m",
+             "--env", "A=1", "--stop-signal", "USR1"]
+    if disk:
+        flags += ["--device-read-bps", "/dev/%s:1mb" % disk]
+    cid = dk.start("sh", "-c", "trap 'exit 0' USR1; while :; do sleep 0.1; done", opts=flags)
+    out = dk.ok("exec", cid, "sh", "-c", "hostname; grep foo.example /etc/hosts; pwd; id -G; "
+                "cat /proc/self/oom_score_adj; echo $A")
+    lines = out.splitlines()
+    assert lines[0] == "h1" and lines[1].split() == ["127.0.0.2", "foo.example"] and lines[2] == "/new/dir", out
+    assert "1234" in lines[3].split() and lines[4] == "500" and lines[5] == "1", out
+    assert read_int(dk.cgroup_file("memory", cid, "memory.soft_limit_in_bytes")) == 16 << 20
+    if disk:
+        major_minor = Path("/sys/block", disk, "dev").read_text().strip()
+        assert dk.cgroup_file("blkio", cid, "blkio.throttle.read_bps_device").read_text().split() == \
+            [major_minor, str(1 << 20)]
+    dk.ok("stop", "-t", "30", cid)  # USR1, which the trap turns into exit 0
+    assert dk.state(cid)["ExitCode"] == 0
+
+
+def test_user_with_root_only_workdir(dk):
+    """/root is 0700: runc enters the cwd before it drops privileges."""
+    r = dk.run("--rm", "--user", "1000", "-w", "/root", IMAGE, "sh", "-c", "pwd; id -u; ls /root")
+    assert r.rc != 0 and r.out.splitlines()[:2] == ["/root", "1000"] and "Permission denied" in r.err, r
+
+
+def test_attach(dk):
+    cid = dk.start("sh", "-c", "read line; echo got-$line; exit 8", opts=("-i",))
+    r = dk("attach", cid, input=b"hello\n", timeout=30)
+    assert "got-hello" in r.out and r.rc == 8, r
+    assert dk.state(cid)["ExitCode"] == 8
+
+
+def test_healthcheck(dk):
+    cid = dk.start(*SLEEPER, opts=("--health-cmd", "test -e /tmp/ok", "--health-interval", "200ms",
+                                   "--health-retries", "1"))
+    deadline = time.monotonic() + 30
+    while dk.state(cid)["Health"]["Status"] != "unhealthy" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert dk.state(cid)["Health"]["Status"] == "unhealthy"
+    dk.ok("exec", cid, "touch", "/tmp/ok")
+    while dk.state(cid)["Health"]["Status"] != "healthy" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert dk.state(cid)["Health"]["Status"] == "healthy"
+
+
+def test_pid_host_stop_kills_all(dk):
+    """No pid namespace of its own: stopping the container must end every
+    process in its cgroup, not only its init (runc: kill --all, delete)."""
+    cid = dk.start("sh", "-c", "sleep 1001 & sleep 1002 & " + SLEEPER[2], opts=("--pid", "host"))
+    procs = dk.cgroup_file("pids", cid, "cgroup.procs")
+    helpers.wait_for(lambda: len(procs.read_text().split()) >= 3, timeout=10)
+    pids = [int(p) for p in procs.read_text().split()]
+    dk.ok("stop", "-t", "10", cid)
+    for p in pids:
+        helpers.wait_for(lambda: not dockerlib._alive(p), timeout=10)
+
+
 # ------------------------------------------------------------------ many
 def test_twenty_in_parallel_then_nothing_left(dk):
     names = ["par-%s-%d" % (dk.runtime, i) for i in range(20)]
