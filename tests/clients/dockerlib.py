@@ -192,10 +192,15 @@ class Dockerd:
         return res
 
     def new_mounts(self):
-        # (the daemon's handle on the host's network namespace, made by the
-        # first --network host, is the daemon's own until it stops)
-        return sorted(m for m in set(helpers.mounts_mentioning(self.base)) - self.mounts_at_start
-                      if m.split()[4] != str(self.exec_root / "netns" / "default"))
+        """Mounts below D that were not there when the daemon was up, by
+        mount point.  The daemon's own are not counted: its data root bound
+        on itself and made private (dockerd's setupDaemonRootPropagation,
+        then `unmount-on-shutdown`), and its handle on the host's network
+        namespace, made by the first --network host."""
+        own = {str(self.data), str(self.exec_root / "netns" / "default")}
+        at_start = {m.split()[4] for m in self.mounts_at_start}
+        return sorted(m for m in helpers.mounts_mentioning(self.base)
+                      if m.split()[4] not in at_start and m.split()[4] not in own)
 
     def stop(self, timeout=30):
         """Stop dockerd by its pid (it stops its containerd), then whatever of

@@ -41,7 +41,7 @@ DATA = Path(__file__).resolve().parent.parent / "data"
 SLEEPER = ["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 0.2; done"]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # (stopped when the module is done, not at the end of the whole suite)
 def dockerd(session_dir, ocirun_bin, rootfs_template):
     d = dockerlib.Dockerd(session_dir / "docker", ocirun_bin)
     try:
