@@ -755,6 +755,8 @@ def captured_config(rootfs, cgroups_path, work):
 
 @pytest.mark.parametrize("runtime", RUNTIMES)
 def test_captured_docker_config_runs_without_docker(runtime, rt, work, rootfs_template, ocirun_bin):
+    """tests/data/docker-config.json, created, started and deleted by the
+    runtime alone (each runtime as the shim would call it)."""
     binary = ocirun_bin if runtime == "ocirun" else shutil.which("runc")
     cid = helpers.new_id("dkcfg")
     helpers.OWN_IDS.add(cid)
@@ -765,13 +767,34 @@ def test_captured_docker_config_runs_without_docker(runtime, rt, work, rootfs_te
     (bundle / "config.json").write_text(json.dumps(captured_config(rootfs, "%s/%s" % (helpers.CGROUP_PREFIX, cid),
                                                                    bundle)))
     root = work / "state"
-    p = subprocess.run([binary, "--root", str(root), "run", "--bundle", str(bundle), cid],
-                       capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+
+    def runtime(*args, **kw):
+        return subprocess.run([binary, "--root", str(root)] + [str(a) for a in args], capture_output=True,
+                              text=True, timeout=60, stdin=subprocess.DEVNULL, **kw)
+
+    def status():
+        r = runtime("state", cid)
+        assert r.returncode == 0, r
+        return json.loads(r.stdout)
+
     try:
-        assert p.returncode == 0, (p.stdout, p.stderr)
+        # what the shim does: create (stdio: files here), start, state, delete
+        # (the container keeps create's stdout and stderr: files, not pipes)
+        with open(bundle / "out", "w") as out, open(bundle / "err", "w") as err:
+            p = subprocess.run([binary, "--root", str(root), "create", "--bundle", str(bundle), "--pid-file",
+                                str(bundle / "pid"), cid], stdout=out, stderr=err, timeout=60,
+                               stdin=subprocess.DEVNULL)
+        assert p.returncode == 0, (bundle / "err").read_text()
+        st = status()
+        assert st["status"] == "created" and st["pid"] == int((bundle / "pid").read_text()), st
+        p = runtime("start", cid)
+        assert p.returncode == 0, p
+        helpers.wait_for(lambda: status()["status"] == "stopped", timeout=30)
         want = ["captured-ok", "/root", json.loads((DATA / "docker-config.json").read_text())["hostname"], "captured"]
-        assert p.stdout.splitlines() == want, p.stdout
+        assert (bundle / "out").read_text().splitlines() == want
+        p = runtime("delete", cid)
+        assert p.returncode == 0, p
     finally:
-        subprocess.run([binary, "--root", str(root), "delete", "--force", cid], capture_output=True)
+        runtime("delete", "--force", cid)
         helpers.remove_cgroup("%s/%s" % (helpers.CGROUP_PREFIX, cid))
     assert not helpers.cgroup_dirs_for("%s/%s" % (helpers.CGROUP_PREFIX, cid))
