@@ -19,6 +19,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -184,6 +185,28 @@ def test_restart_on_failure(dk):
     assert info["RestartCount"] == 2 and info["State"]["Status"] == "exited", info["State"]
     assert info["State"]["ExitCode"] == 3
     assert dk.ok("logs", cid).count("attempt") == 3
+
+
+def test_restart_always_after_sigkill_from_the_host(dk):
+    """The init SIGKILLed from the host: dockerd deletes the container from
+    the runtime and creates it again, same id, same cgroup path, at once."""
+    cid = dk.start(*SLEEPER, opts=("--restart", "always"))
+    for n in range(1, 4):
+        pid = dk.state(cid)["Pid"]
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            info = dk.inspect(cid)
+            if info["RestartCount"] == n and info["State"]["Status"] == "running" and info["State"]["Pid"] != pid:
+                break
+            time.sleep(0.05)
+        assert info["RestartCount"] == n and info["State"]["Status"] == "running", (info["State"], dk.daemon.log_tail())
+        # nothing of the killed container is left in the (same) cgroup: the
+        # new init and its children only
+        init = info["State"]["Pid"]
+        for p in dk.cgroup_file("pids", cid, "cgroup.procs").read_text().split():
+            ppid = helpers._stat_ppid(int(p))[1]
+            assert int(p) == init or ppid in (init, None), (p, ppid, init)
 
 
 def test_kill_signal(dk):
