@@ -291,6 +291,15 @@ def test_exec_detached(dk):
     helpers.wait_for(lambda: dk("exec", cid, "cat", "/tmp/d").out == "done\n", timeout=10)
 
 
+def test_exec_ten_at_once(dk):
+    cid = dk.start(*SLEEPER)
+    res = dockerlib.parallel(lambda i: dk("exec", "-e", "N=%d" % i, cid, "sh", "-c", 'echo "n=$N"; exit $N',
+                                          timeout=120), list(range(10)))
+    for i, r in enumerate(res):
+        assert not isinstance(r, BaseException) and r.rc == i and r.out == "n=%d\n" % i, r
+    assert dk.state(cid)["Status"] == "running"
+
+
 def test_exec_tty(dk):
     cid = dk.start(*SLEEPER)
     r = dk("exec", "-t", cid, "sh", "-c", "tty; exit 4")
