@@ -324,6 +324,52 @@ def test_exec_it_pty_size_resize_ctrl_c_status(dk):
     assert dk.state(cid)["Status"] == "running"
 
 
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed (Debian package `tmux`)")
+def test_exec_it_in_tmux(dk, tmp_path):
+    """`docker exec -it` in a terminal emulator (tmux, its own server and
+    socket): what the user sees after typing, a window resize, Ctrl-C, exit."""
+    cid = dk.start(*SLEEPER)
+    sock = str(tmp_path / "tmux.sock")
+    status = tmp_path / "status"
+
+    def tmux(*args):
+        p = subprocess.run(["tmux", "-S", sock] + list(args), capture_output=True, text=True, timeout=30,
+                           env=dk.env)
+        assert p.returncode == 0, (args, p.stderr)
+        return p.stdout
+
+    def screen_shows(text, timeout=30):
+        try:
+            helpers.wait_for(lambda: text in tmux("capture-pane", "-p", "-t", "t"), timeout=timeout)
+        except TimeoutError:
+            raise AssertionError("%r not on the screen: %r" % (text, tmux("capture-pane", "-p", "-t", "t")))
+
+    cmd = "%s; echo rc=$? > %s" % (" ".join(dk.argv("exec", "-it", cid, "sh")), status)
+    tmux("-f", "/dev/null", "new-session", "-d", "-s", "t", "-x", "100", "-y", "30", cmd)
+    try:
+        tmux("set-option", "-t", "t", "window-size", "manual")
+        screen_shows("/ #")  # (capture-pane drops trailing blanks)
+        tmux("send-keys", "-t", "t", "tty; stty size; echo $((40+2))a", "Enter")
+        screen_shows("42a")
+        screen_shows("30 100")
+        assert re.search(r"^/dev/pts/\d+$", tmux("capture-pane", "-p", "-t", "t"), re.M)
+        tmux("resize-window", "-t", "t", "-x", "120", "-y", "40")
+        tmux("send-keys", "-t", "t", "stty size; echo $((40+3))b", "Enter")
+        screen_shows("43b")
+        screen_shows("40 120")
+        tmux("send-keys", "-t", "t", "sleep 1000", "Enter")
+        helpers.wait_for(lambda: "sleep 1000" in dk.ok("top", cid), timeout=30)
+        tmux("send-keys", "-t", "t", "C-c")
+        tmux("send-keys", "-t", "t", "echo after-$?-sleep", "Enter")
+        screen_shows("after-130-sleep")
+        tmux("send-keys", "-t", "t", "exit 7", "Enter")
+        helpers.wait_for(lambda: status.exists() and status.read_text().strip(), timeout=30)
+        assert status.read_text().strip() == "rc=7"
+        assert dk.state(cid)["Status"] == "running"
+    finally:
+        subprocess.run(["tmux", "-S", sock, "kill-server"], capture_output=True, timeout=30)
+
+
 def test_run_it_sh(dk):
     rc, out = podlib.run_on_pty(dk.argv(*dk.run_args("--rm", "-it", IMAGE, "sh")), dk.env,
                                 [("# ", "tty; stty size; echo $HOME; echo $((6*7))y; exit 6\n")], timeout=60)
