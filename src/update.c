@@ -253,8 +253,9 @@ cmd_update (struct ocirun_global *g, int argc, char **argv, ocirun_error_t *err)
                      "  --cpuset-cpus LIST, --cpuset-mems LIST\n"
                      "  --cpu-rt-runtime N, --cpu-rt-period N\n"
                      "  --pids-limit N, --blkio-weight N\n"
-                     "A value of 0 (or an empty list) leaves that limit unchanged, as in runc;\n"
-                     "-1 means unlimited.\n");
+                     "As in runc, 0 leaves a memory, cpu share/quota/period/rt, pids or blkio\n"
+                     "value unchanged (so does an empty cpuset list); -1 means unlimited.\n"
+                     "--cpu-idle 0 and --cpu-burst 0 are values.\n");
           exit (0);
         default:
           ocirun_make_error (err, 0, "update: unknown option `%s`", argv[optind - 1]);

@@ -313,7 +313,7 @@ def docker_update(**fields):
     return res
 
 
-def expect_changed(ctr_name):
+def expect_changed(what):
     v1 = {
         "memory": {"memory/memory.limit_in_bytes": str(200 * MiB)},
         "shares": {"cpu/cpu.shares": "256"},
@@ -328,7 +328,7 @@ def expect_changed(ctr_name):
         "quota": {"cpu/cpu.max": "50000 100000"},
         "pids": {"pids/pids.max": "7"},
     }
-    return (v2 if LAYOUT.is_v2 else v1)[ctr_name]
+    return (v2 if LAYOUT.is_v2 else v1)[what]
 
 
 @pytest.mark.parametrize("what,fields", [

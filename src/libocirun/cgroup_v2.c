@@ -11,7 +11,7 @@
  *                       -> no v2 equivalent: skipped (debug log)
  *   cpu.shares          -> cpu.weight = 1 + ((shares - 2) * 9999) / 262142
  *                          (crun's formula: maps [2, 262144] onto [1, 10000])
- *   cpu.quota, period   -> cpu.max "QUOTA PERIOD" (quota -1 -> "max")
+ *   cpu.quota, period   -> cpu.max "QUOTA PERIOD" (quota < 0 -> "max")
  *   cpu.burst           -> cpu.max.burst
  *   cpu.idle            -> cpu.idle
  *   cpu.realtime*       -> no v2 equivalent: an error
@@ -22,11 +22,14 @@
  *   blockIO.leafWeight  -> no v2 equivalent: skipped (debug log)
  *   blockIO.throttle*   -> io.max "MAJ:MIN rbps=|wbps=|riops=|wiops=N"
  *                          (rate 0 -> "max", v1's "no limit")
- *   pids.limit          -> pids.max             (-1 -> "max")
+ *   pids.limit          -> pids.max             (< 0 -> "max")
  *   hugepageLimits      -> hugetlb.SIZE.max (+ hugetlb.SIZE.rsvd.max)
  *   network             -> net_cls/net_prio are v1 only: an error
  *   rdma                -> rdma.max
  *   unified             -> written as given, after everything else
+ *
+ * A 0 in limit, reservation, swap, shares, quota, period, the weights,
+ * pids.limit and classID is "not set" (CG_SET, as runc): nothing written.
  */
 #include "config.h"
 
