@@ -198,6 +198,24 @@ def test_seccomp_profile_without_openat2(ctr, nnp, no_seccomp_cache):
     assert out_of(c).split() == ["/", "ok", "HOME=/home/app"]
 
 
+@pytest.mark.parametrize("nnp", [False, True])
+def test_seccomp_profile_without_any_open(ctr, nnp, no_seccomp_cache):
+    """Stricter still: no open, openat, openat2, creat, stat family; the
+    runtime opens nothing once the filter is loaded (busybox `true` needs
+    none of them either)."""
+    cfg = default_config(["/bin/true"], cwd="/tmp")
+    cfg["process"]["noNewPrivileges"] = nnp
+    cfg["process"]["user"] = {"uid": 1000, "gid": 1000}
+    prof = old_profile()
+    gone = {"open", "openat", "creat", "stat", "lstat", "fstat", "newfstatat", "statx", "access", "faccessat",
+            "readlink", "readlinkat", "getdents", "getdents64"}
+    prof["syscalls"][0]["names"] = [n for n in ALLOWED if n not in gone]
+    cfg["linux"]["seccomp"] = prof
+    c = ctr(cfg)
+    r = c.run_fg()
+    assert r.rc == 0, r
+
+
 def test_seccomp_profile_without_openat2_exec(ctr, no_seccomp_cache):
     cfg = default_config(["/probe", "pause"], cwd="/tmp")
     cfg["process"]["noNewPrivileges"] = False
@@ -348,6 +366,38 @@ def test_no_mount_namespace_mounts_are_removed_by_delete(ctr):
     mounted = [ln.split()[4] for ln in helpers.mounts_mentioning(c.bundle)]
     assert str(c.rootfs / "proc") in mounted and str(c.rootfs / "dev") in mounted, mounted
     c.delete(force=True)
+    assert helpers.mounts_mentioning(c.bundle) == []
+
+
+def test_no_mount_namespace_runtime_killed_half_way(ctr, work):
+    """SIGKILL of the runtime after the mounts were made (in a createRuntime
+    hook): `delete --force` still removes them from the host."""
+    mark = Path(work) / "hook.pid"
+    cfg = no_mnt_cfg(["/probe"])
+    cfg["hooks"] = {"createRuntime": [{"path": "/bin/sh",
+                                       "args": ["sh", "-c", "echo $$ > %s.tmp && mv %s.tmp %s && exec sleep 600"
+                                                % (mark, mark, mark)]}]}
+    c = ctr(cfg)
+    p = subprocess.Popen(c.rt.argv("create", "--bundle", str(c.bundle), c.id),
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    hook_pid = None
+    try:
+        helpers.wait_for(mark.exists, timeout=60)
+        hook_pid = int(mark.read_text())
+        assert helpers.mounts_mentioning(c.bundle), "no mounts made before the hook"
+        p.kill()
+        p.wait()
+    finally:
+        if hook_pid:
+            try:
+                os.kill(hook_pid, 9)
+            except ProcessLookupError:
+                pass
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    r = c.rt.delete(c.id, force=True)
+    assert r.rc == 0, r
     assert helpers.mounts_mentioning(c.bundle) == []
 
 

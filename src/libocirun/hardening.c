@@ -16,19 +16,17 @@
 #include "utils.h"
 
 int
-ocirun_chdir_in_container (const char *cwd, const char *field, ocirun_error_t *err)
+ocirun_open_cwd_in_container (const char *cwd, const char *field, ocirun_error_t *err)
 {
   cleanup_close int root = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-  cleanup_close int fd = -1;
+  int fd;
   if (root < 0)
     return ocirun_make_error (err, errno, "open `/`");
   /* RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS: a leaked fd is not a path */
   fd = ocirun_open_in_root (root, cwd, O_PATH | O_DIRECTORY, 0, err);
   if (fd < 0)
     return ocirun_error_prefix (err, "%s", field);
-  if (fchdir (fd) < 0)
-    return ocirun_make_error (err, errno, "%s: chdir to `%s`", field, cwd);
-  return 0;
+  return fd;
 }
 
 int

@@ -6,10 +6,12 @@
 
 #include "error.h"
 
-/* chdir to `cwd` resolved inside the current root ("/"): no magic link
- * (/proc/self/fd/N), no ".." above "/" can take the process elsewhere.
- * `field` names the config field in errors ("process.cwd", "exec.cwd"). */
-int ocirun_chdir_in_container (const char *cwd, const char *field, ocirun_error_t *err);
+/* An O_PATH fd of the directory `cwd` resolved inside the current root
+ * ("/"), to fchdir to: no magic link (/proc/self/fd/N), no ".." above "/"
+ * can take the process elsewhere.  Opened before the seccomp filter and
+ * the uid change (init.c).  `field` names the config field in errors
+ * ("process.cwd", "exec.cwd"). */
+int ocirun_open_cwd_in_container (const char *cwd, const char *field, ocirun_error_t *err);
 
 /* At the start of create/run/exec, before the runtime opens anything:
  * fill the holes in [3, 3 + n) with /dev/null, so that an fd the runtime

@@ -198,14 +198,9 @@ ocirun_process_setup (struct ocirun_job *job, const oci_process *p, ocirun_error
    * root may enter works for any process.user, as in runc, which changes
    * directory before dropping privileges and again after.
    * CVE-2024-21626: resolved inside the container's root. */
-  {
-    cleanup_close int root = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (root < 0)
-      return ocirun_make_error (err, errno, "open `/`");
-    cwdfd = ocirun_open_in_root (root, p->cwd, O_PATH | O_DIRECTORY, 0, err);
-    if (cwdfd < 0)
-      return ocirun_error_prefix (err, "%s", cwd_field);
-  }
+  cwdfd = ocirun_open_cwd_in_container (p->cwd, cwd_field, err);
+  if (cwdfd < 0)
+    return -1;
   cwd_done = fchdir (cwdfd) == 0;
   ret = ocirun_lsm_apply (p, err);
   if (ret < 0)
