@@ -1035,24 +1035,39 @@ static const yajl_callbacks callbacks = {
 
 /* --- documents ----------------------------------------------------------- */
 
-/* "invalid JSON: <yajl's reason> at line L, column C", one line.  */
+/* "<origin>: syntax error at line L, column C: <yajl's reason>", one line.
+   yajl's reason starts with its category ("parse error: ", "lexical error:
+   "), which says nothing more than "syntax error" does.  */
 static char *
 syntax_error (yajl_handle h, const char *origin, const char *data, size_t len)
 {
   unsigned char *yerr = yajl_get_error (h, 0, (const unsigned char *) data, len);
   const char *reason = yerr ? (const char *) yerr : "parse error";
-  size_t rlen = strcspn (reason, "\n");
-  size_t at = yajl_get_bytes_consumed (h), i, line = 1, col = 1;
+  size_t rlen, at = yajl_get_bytes_consumed (h), i, line = 1, col = 1;
   char *out;
-  int r;
 
+  if (strncmp (reason, "parse error: ", 13) == 0)
+    reason += 13;
+  else if (strncmp (reason, "lexical error: ", 15) == 0)
+    reason += 15;
+  rlen = strcspn (reason, "\n");
   while (rlen > 0 && (reason[rlen - 1] == '.' || reason[rlen - 1] == ' '))
     rlen--;
-  if (at > len)
-    at = len;
-  /* yajl counts the offending byte as consumed */
-  if (at > 0)
-    at--;
+  if (strstr (reason, "premature EOF") != NULL)
+    {
+      /* the document ends too early: point just past its last character */
+      at = len;
+      while (at > 0 && strchr (" \t\r\n", data[at - 1]) != NULL)
+        at--;
+    }
+  else
+    {
+      if (at > len)
+        at = len;
+      /* yajl counts the offending byte as consumed */
+      if (at > 0)
+        at--;
+    }
   for (i = 0; i < at; i++)
     {
       if (data[i] == '\n')
@@ -1063,14 +1078,35 @@ syntax_error (yajl_handle h, const char *origin, const char *data, size_t len)
       else
         col++;
     }
-  if (strstr (reason, "premature EOF") != NULL)
-    r = asprintf (&out, "%s: invalid JSON: %.*s", origin, (int) rlen, reason);
-  else
-    r = asprintf (&out, "%s: invalid JSON: %.*s at line %zu, column %zu", origin, (int) rlen, reason, line, col);
-  if (r < 0)
+  if (asprintf (&out, "%s: syntax error at line %zu, column %zu: %.*s", origin, line, col, (int) rlen, reason) < 0)
     abort ();
   if (yerr)
     yajl_free_error (h, yerr);
+  return out;
+}
+
+/* The syntax error of the whole document, NULL when it is well-formed.  The
+   filling parse stops at the first wrong value, and a document with a
+   missing `}` can close an object early and look like one that lacks a
+   required property ("process.cwd: missing") long before yajl reaches the
+   end.  Go's encoding/json (runc) checks the syntax of the whole document
+   before it looks at any value; so does this, on the error path only.  */
+static char *
+check_syntax (const char *data, size_t len, const char *origin)
+{
+  static const yajl_callbacks none;
+  yajl_handle h = yajl_alloc (&none, NULL, NULL);
+  yajl_status st;
+  char *out = NULL;
+
+  if (h == NULL)
+    abort ();
+  st = yajl_parse (h, (const unsigned char *) data, len);
+  if (st == yajl_status_ok)
+    st = yajl_complete_parse (h);
+  if (st != yajl_status_ok)
+    out = syntax_error (h, origin, data, len);
+  yajl_free (h);
   return out;
 }
 
@@ -1092,7 +1128,11 @@ oci_json_parse (const oci_type *t, const char *data, size_t len, const char *ori
   if (st == yajl_status_error)
     *err = syntax_error (h, origin, data, len);
   else if (st == yajl_status_client_canceled)
-    *err = ctx.err;
+    {
+      *err = check_syntax (data, len, origin);
+      if (*err == NULL)
+        *err = ctx.err;
+    }
   yajl_free (h);
 
   while (ctx.n_frames > 0)
@@ -1100,7 +1140,7 @@ oci_json_parse (const oci_type *t, const char *data, size_t len, const char *ori
   if (*err == NULL && ! ctx.root_done)
     {
       /* not expected from yajl, which reports "premature EOF" */
-      if (asprintf (err, "%s: invalid JSON: incomplete document", origin) < 0)
+      if (asprintf (err, "%s: syntax error: incomplete document", origin) < 0)
         abort ();
     }
   if (*err != NULL)

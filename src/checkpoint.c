@@ -120,7 +120,7 @@ cmd_checkpoint (struct ocirun_global *g, int argc, char **argv, ocirun_error_t *
           cli_usage ("checkpoint", CHECKPOINT_USAGE, CHECKPOINT_OPTIONS);
           exit (0);
         default:
-          return ocirun_make_error (err, 0, "checkpoint: unknown option `%s`", argv[optind - 1]);
+          return cli_unknown_option ("checkpoint", argv, err);
         }
     }
   if (cli_positional ("checkpoint", CHECKPOINT_USAGE, argc, argv, 1, err) < 0)

@@ -76,7 +76,7 @@ parse_create_options (const char *verb, struct ocirun_context *ctx, int argc, ch
           exit (0);
         default:
         unknown:
-          return ocirun_make_error (err, 0, "%s: unknown option `%s`", verb, argv[optind - 1]);
+          return cli_unknown_option (verb, argv, err);
         }
     }
   if (cli_positional (verb, CREATE_USAGE, argc, argv, 1, err) < 0)

@@ -26,7 +26,7 @@ cmd_delete (struct ocirun_global *g, int argc, char **argv, ocirun_error_t *err)
           exit (0);
         }
       else
-        return ocirun_make_error (err, 0, "delete: unknown option `%s`", argv[optind - 1]);
+        return cli_unknown_option ("delete", argv, err);
     }
   if (cli_positional ("delete", "[--force] CONTAINER_ID", argc, argv, 1, err) < 0)
     return -1;

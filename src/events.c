@@ -62,7 +62,7 @@ cmd_events (struct ocirun_global *g, int argc, char **argv, ocirun_error_t *err)
           exit (0);
         }
       else
-        return ocirun_make_error (err, 0, "events: unknown option `%s`", argv[optind - 1]);
+        return cli_unknown_option ("events", argv, err);
     }
   if (cli_positional ("events", "[--stats] [--interval 5s] CONTAINER_ID", argc, argv, 1, err) < 0)
     return -1;

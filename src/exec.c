@@ -122,7 +122,7 @@ cmd_exec (struct ocirun_global *g, int argc, char **argv, ocirun_error_t *err)
                      "  --ignore-paused         allow exec into a paused container\n");
           exit (0);
         default:
-          return ocirun_make_error (err, 0, "exec: unknown option `%s`", argv[optind - 1]);
+          return cli_unknown_option ("exec", argv, err);
         }
     }
   if (optind >= argc)

@@ -51,17 +51,18 @@ cmd_features (struct ocirun_global *gl, int argc, char **argv, ocirun_error_t *e
   yajl_gen g;
   const unsigned char *buf;
   size_t len, i;
+  static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
   int c;
 
   opterr = 0;
-  while ((c = getopt (argc, argv, "h")) != -1)
+  while ((c = getopt_long (argc, argv, "h", opts, NULL)) != -1)
     {
       if (c == 'h')
         {
           cli_usage ("features", "", NULL);
           exit (0);
         }
-      return ocirun_make_error (err, 0, "features: unknown option `%s`", argv[optind - 1]);
+      return cli_unknown_option ("features", argv, err);
     }
   if (cli_positional ("features", "", argc, argv, 0, err) < 0)
     return -1;

@@ -22,13 +22,15 @@ cmd_kill (struct ocirun_global *g, int argc, char **argv, ocirun_error_t *err)
         all = true;
       else if (c == 'h')
         {
-          cli_usage ("kill", "[--all] CONTAINER_ID [SIGNAL]",
-                     "  --all, -a   signal every process of the container\n"
-                     "SIGNAL: a name (KILL, SIGKILL) or a number; default SIGTERM\n");
+          cli_usage ("kill",
+                     "[--all] CONTAINER_ID [SIGNAL]\n\n"
+                     "SIGNAL: a name (KILL, SIGKILL) or a number; default SIGTERM; 0 sends nothing and\n"
+                     "only checks that the container's process exists",
+                     "  --all, -a   signal every process of the container\n");
           exit (0);
         }
       else
-        return ocirun_make_error (err, 0, "kill: unknown option `%s`", argv[optind - 1]);
+        return cli_unknown_option ("kill", argv, err);
     }
   n = argc - optind;
   if (n < 1 || n > 2)
@@ -36,7 +38,12 @@ cmd_kill (struct ocirun_global *g, int argc, char **argv, ocirun_error_t *err)
   ctx.id = argv[optind];
   if (n == 2)
     {
-      signo = signal_parse (argv[optind + 1]);
+      long long n0;
+      /* signal 0 (kill(2)) is how callers probe that the init still exists */
+      if (parse_int64 (argv[optind + 1], &n0) == 0 && n0 == 0)
+        signo = 0;
+      else
+        signo = signal_parse (argv[optind + 1]);
       if (signo < 0)
         return ocirun_make_error (err, 0, "kill: unknown signal `%s`", argv[optind + 1]);
     }

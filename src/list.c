@@ -9,6 +9,14 @@
 #include "ocirun.h"
 #include "utils.h"
 
+/* runc lists in directory-name order (Go's os.ReadDir sorts by name):
+ * scripts and tests compare the output */
+static int
+by_id (const void *a, const void *b)
+{
+  return strcmp (((const struct ocirun_container_info *) a)->id, ((const struct ocirun_container_info *) b)->id);
+}
+
 int
 cmd_list (struct ocirun_global *g, int argc, char **argv, ocirun_error_t *err)
 {
@@ -36,7 +44,7 @@ cmd_list (struct ocirun_global *g, int argc, char **argv, ocirun_error_t *err)
           exit (0);
         }
       else
-        return ocirun_make_error (err, 0, "list: unknown option `%s`", argv[optind - 1]);
+        return cli_unknown_option ("list", argv, err);
     }
   if (strcmp (format, "table") != 0 && strcmp (format, "json") != 0)
     return ocirun_make_error (err, 0, "list: --format: unknown format `%s` (table or json)", format);
@@ -44,6 +52,8 @@ cmd_list (struct ocirun_global *g, int argc, char **argv, ocirun_error_t *err)
     return -1;
   if (ocirun_container_list (g->root, &v, &n, err) < 0)
     return -1;
+  if (n > 1)
+    qsort (v, n, sizeof *v, by_id);
   if (quiet)
     for (i = 0; i < n; i++)
       printf ("%s\n", v[i].id);

@@ -37,6 +37,45 @@ honor_xdg_runtime_dir (void)
   return user == NULL || strcmp (user, "root") != 0;
 }
 
+/* The compiled-seccomp cache (seccomp.c) lives outside the state root:
+ * containerd's shim gives every runc-style runtime one root per namespace
+ * (Docker: /run/containerd/runc/moby), and `runc list` there reads every
+ * directory as a container (a `.seccomp-cache` was listed as a broken one).
+ * Root: /run/ocirun-seccomp-cache (tmpfs: rebuilt after a reboot, like the
+ * state); rootless: $XDG_RUNTIME_DIR/ocirun-seccomp-cache, or none.
+ * $OCIRUN_SECCOMP_CACHE overrides it (the tests keep theirs private), and
+ * set but empty disables the cache. */
+static const char *
+seccomp_cache_dir (void)
+{
+  static char buf[4096];
+  const char *env = getenv ("OCIRUN_SECCOMP_CACHE");
+  const char *xdg = getenv ("XDG_RUNTIME_DIR");
+  if (env)
+    return *env ? env : NULL;
+  if (!honor_xdg_runtime_dir ())
+    return "/run/ocirun-seccomp-cache";
+  if (xdg == NULL || *xdg == '\0')
+    return NULL;
+  snprintf (buf, sizeof buf, "%s/ocirun-seccomp-cache", xdg);
+  return buf;
+}
+
+/* Whether the command line (verb at argv[verb]) uses the state root: not
+ * spec, features, help, nor `VERB --help` */
+static bool
+needs_state_root (int argc, char **argv, int verb)
+{
+  static const char *const stateless[] = { "spec", "features", "help" };
+  size_t i;
+  if (verb >= argc)
+    return false;
+  for (i = 0; i < ARRAY_SIZE (stateless); i++)
+    if (strcmp (argv[verb], stateless[i]) == 0)
+      return false;
+  return !(verb + 1 < argc && (strcmp (argv[verb + 1], "--help") == 0 || strcmp (argv[verb + 1], "-h") == 0));
+}
+
 static const struct
 {
   const char *name;
@@ -70,6 +109,7 @@ usage (FILE *f)
               "An OCI runtime (runtime-spec " OCI_SPEC_VERSION ").\n\ncommands:\n");
   for (i = 0; i < ARRAY_SIZE (verbs); i++)
     fprintf (f, "  %-10s %s\n", verbs[i].name, verbs[i].summary);
+  fprintf (f, "  %-10s %s\n", "help", "this help, or with COMMAND the options of COMMAND");
   fprintf (f, "\nglobal options:\n"
               "  --root DIR            state directory (default /run/ocirun)\n"
               "  --log FILE            write the log to FILE\n"
@@ -79,7 +119,12 @@ usage (FILE *f)
               "  --rootless [BOOL]     rootless mode\n"
               "  --criu PATH           the criu binary (default: criu in PATH)\n"
               "  --version, -v         print the version\n"
-              "  --help, -h            this help\n");
+              "  --help, -h            this help\n"
+              "\nenvironment:\n"
+              "  OCIRUN_SECCOMP_CACHE  directory of the compiled-seccomp cache (default\n"
+              "                        /run/ocirun-seccomp-cache; $XDG_RUNTIME_DIR/ocirun-seccomp-cache\n"
+              "                        when rootless); empty: no cache\n"
+              "\nRun `ocirun COMMAND --help` (or `ocirun help COMMAND`) for the options of a command.\n");
 }
 
 static void
@@ -171,6 +216,7 @@ main (int argc, char **argv)
       return 1;
     }
   ocirun_log_init (g.log, strcmp (g.log_format, "json") == 0, g.debug);
+  g.seccomp_cache = seccomp_cache_dir ();
   if (g.root == NULL)
     {
       const char *xdg = getenv ("XDG_RUNTIME_DIR");
@@ -183,8 +229,7 @@ main (int argc, char **argv)
         }
       else
         g.root = "/run/ocirun";
-      if (use_xdg && !(xdg && *xdg) && access ("/run/ocirun", W_OK) < 0 && optind < argc
-          && strcmp (argv[optind], "spec") != 0 && strcmp (argv[optind], "features") != 0)
+      if (use_xdg && !(xdg && *xdg) && access ("/run/ocirun", W_OK) < 0 && needs_state_root (argc, argv, optind))
         {
           fprintf (stderr, "ocirun: --root: XDG_RUNTIME_DIR is not set and /run/ocirun is not writable by uid %u: "
                            "set XDG_RUNTIME_DIR or pass --root DIR\n",
@@ -205,8 +250,33 @@ main (int argc, char **argv)
     {
       if (strcmp (verb, "help") == 0)
         {
-          usage (stdout);
-          return 0;
+          /* `help VERB` is `VERB --help` (each verb prints its usage and exits) */
+          static char help_opt[] = "--help";
+          char *help_argv[3] = { NULL, help_opt, NULL };
+          if (optind + 1 >= argc)
+            {
+              usage (stdout);
+              return 0;
+            }
+          if (optind + 2 < argc)
+            {
+              fprintf (stderr, "ocirun: help: unexpected argument `%s` (usage: ocirun help [COMMAND])\n",
+                       argv[optind + 2]);
+              return 1;
+            }
+          for (i = 0; i < ARRAY_SIZE (verbs); i++)
+            if (strcmp (argv[optind + 1], verbs[i].name) == 0)
+              break;
+          if (i == ARRAY_SIZE (verbs))
+            {
+              fprintf (stderr, "ocirun: help: unknown command `%s` (see ocirun --help)\n", argv[optind + 1]);
+              return 1;
+            }
+          help_argv[0] = (char *) verbs[i].name;
+          argc = 2;
+          argv = help_argv;
+          optind = 0;
+          goto dispatch;
         }
       fprintf (stderr, "ocirun: unknown command `%s` (see ocirun --help)\n", verb);
       return 1;
@@ -214,6 +284,7 @@ main (int argc, char **argv)
   argc -= optind;
   argv += optind;
   optind = 0;
+dispatch:
   ret = verbs[i].fn (&g, argc, argv, &err);
   if (ret < 0)
     {

@@ -17,6 +17,7 @@ struct ocirun_global
   bool systemd_cgroup;
   bool rootless;
   const char *criu; /* --criu: the criu binary */
+  const char *seccomp_cache; /* NULL: no cache */
 };
 
 typedef int (*ocirun_verb_fn) (struct ocirun_global *g, int argc, char **argv, ocirun_error_t *err);
@@ -45,6 +46,8 @@ void cli_context_init (struct ocirun_global *g, struct ocirun_context *ctx);
 int cli_positional (const char *verb, const char *usage, int argc, char **argv, int want, ocirun_error_t *err);
 /* --help output of a verb, printed when -h/--help is given */
 void cli_usage (const char *verb, const char *usage, const char *options);
+/* the error for an option getopt did not know (call right after it returned '?') */
+int cli_unknown_option (const char *verb, char **argv, ocirun_error_t *err);
 /* For verbs that take a single boolean flag value form (--flag, --flag=true). */
 bool cli_bool (const char *optarg_or_null);
 

@@ -8,18 +8,19 @@
 static int
 pause_resume (const char *verb, bool pause, struct ocirun_global *g, int argc, char **argv, ocirun_error_t *err)
 {
+  static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
   struct ocirun_context ctx;
   int c;
   cli_context_init (g, &ctx);
   opterr = 0;
-  while ((c = getopt (argc, argv, "h")) != -1)
+  while ((c = getopt_long (argc, argv, "h", opts, NULL)) != -1)
     {
       if (c == 'h')
         {
           cli_usage (verb, "CONTAINER_ID", NULL);
           exit (0);
         }
-      return ocirun_make_error (err, 0, "%s: unknown option `%s`", verb, argv[optind - 1]);
+      return cli_unknown_option (verb, argv, err);
     }
   if (cli_positional (verb, "CONTAINER_ID", argc, argv, 1, err) < 0)
     return -1;

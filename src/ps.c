@@ -48,7 +48,7 @@ cmd_ps (struct ocirun_global *g, int argc, char **argv, ocirun_error_t *err)
           exit (0);
         }
       else
-        return ocirun_make_error (err, 0, "ps: unknown option `%s`", argv[optind - 1]);
+        return cli_unknown_option ("ps", argv, err);
     }
   if (strcmp (format, "table") != 0 && strcmp (format, "json") != 0)
     return ocirun_make_error (err, 0, "ps: --format: unknown format `%s` (table or json)", format);

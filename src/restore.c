@@ -94,7 +94,7 @@ cmd_restore (struct ocirun_global *g, int argc, char **argv, ocirun_error_t *err
           cli_usage ("restore", RESTORE_USAGE, RESTORE_OPTIONS);
           exit (0);
         default:
-          return ocirun_make_error (err, 0, "restore: unknown option `%s`", argv[optind - 1]);
+          return cli_unknown_option ("restore", argv, err);
         }
     }
   if (cli_positional ("restore", RESTORE_USAGE, argc, argv, 1, err) < 0)

@@ -64,8 +64,10 @@ static const char spec_linux_head[] = "  ],\n"
                                       "  \"linux\": {\n";
 static const char spec_linux_tail[]
     = "    \"namespaces\": [\n"
-      "      { \"type\": \"pid\" }, { \"type\": \"ipc\" }, { \"type\": \"uts\" }, { \"type\": \"mount\" },\n"
-      "      { \"type\": \"cgroup\" }%s\n"
+      /* runc's default set, no cgroup namespace: scripts that add one to
+       * `runc spec`'s output would otherwise meet a duplicate */
+      "      { \"type\": \"pid\" }%s, { \"type\": \"ipc\" }, { \"type\": \"uts\" },\n"
+      "      { \"type\": \"mount\" }%s\n"
       "    ],\n"
       "    \"maskedPaths\": [\n"
       "      \"/proc/acpi\", \"/proc/asound\", \"/proc/kcore\", \"/proc/keys\", \"/proc/latency_stats\",\n"
@@ -109,7 +111,7 @@ cmd_spec (struct ocirun_global *g, int argc, char **argv, ocirun_error_t *err)
           exit (0);
         }
       else
-        return ocirun_make_error (err, 0, "spec: unknown option `%s`", argv[optind - 1]);
+        return cli_unknown_option ("spec", argv, err);
     }
   if (cli_positional ("spec", "[--bundle DIR] [--rootless]", argc, argv, 0, err) < 0)
     return -1;
@@ -129,7 +131,7 @@ cmd_spec (struct ocirun_global *g, int argc, char **argv, ocirun_error_t *err)
              geteuid (), getegid ());
   else
     fputs ("    \"resources\": { \"devices\": [ { \"allow\": false, \"access\": \"rwm\" } ] },\n", f);
-  fprintf (f, spec_linux_tail, rootless ? ", { \"type\": \"user\" }" : ", { \"type\": \"network\" }");
+  fprintf (f, spec_linux_tail, rootless ? "" : ", { \"type\": \"network\" }", rootless ? ", { \"type\": \"user\" }" : "");
   fclose (f);
 
   xasprintf (&path, "%s/config.json", bundle);

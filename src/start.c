@@ -20,7 +20,7 @@ id_only (const char *verb, int argc, char **argv, ocirun_error_t *err)
           cli_usage (verb, "CONTAINER_ID", NULL);
           exit (0);
         }
-      return ocirun_make_error (err, 0, "%s: unknown option `%s`", verb, argv[optind - 1]);
+      return cli_unknown_option (verb, argv, err);
     }
   return cli_positional (verb, "CONTAINER_ID", argc, argv, 1, err);
 }

@@ -51,6 +51,23 @@ def session_dir():
     helpers.remove_cgroup_prefix_if_empty()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def seccomp_cache(session_dir):
+    """ocirun's compiled-seccomp cache for this session (by default it is
+    /run/ocirun-seccomp-cache, shared by every ocirun on the host): what
+    the tests compile stays in the session dir and goes with it.  Runtimes
+    started by daemons that do not pass the environment on (podman's
+    conmon) use the default: test_podman cleans that up."""
+    d = session_dir / "seccomp-cache"
+    old = os.environ.get("OCIRUN_SECCOMP_CACHE")
+    os.environ["OCIRUN_SECCOMP_CACHE"] = str(d)
+    yield d
+    if old is None:
+        os.environ.pop("OCIRUN_SECCOMP_CACHE", None)
+    else:
+        os.environ["OCIRUN_SECCOMP_CACHE"] = old
+
+
 @pytest.fixture(scope="session")
 def rootfs_template(session_dir):
     return bundlelib.build_rootfs(bundlelib.cache_dir())

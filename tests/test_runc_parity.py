@@ -7,7 +7,6 @@ and a config without a mount namespace.
 Each test starts real containers; what runc 1.1 does was checked against
 /usr/sbin/runc on the same bundles (tests/FINDINGS.md, issue 9)."""
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -170,14 +169,6 @@ umask uname unlink unlinkat utime utimensat utimes vfork wait4 waitid write writ
 """.split()
 
 
-@pytest.fixture
-def no_seccomp_cache(rt):
-    """ocirun's compiled-filter cache may live in --root (issue 9 moves it
-    out): it is not a container left behind."""
-    yield
-    shutil.rmtree(Path(rt.root) / ".seccomp-cache", ignore_errors=True)
-
-
 def old_profile():
     return {"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1,
             "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
@@ -185,7 +176,7 @@ def old_profile():
 
 
 @pytest.mark.parametrize("nnp", [False, True])
-def test_seccomp_profile_without_openat2(ctr, nnp, no_seccomp_cache):
+def test_seccomp_profile_without_openat2(ctr, nnp):
     """A filter loaded while the runtime still has setup to do (without
     noNewPrivileges it is loaded before the uid change) must not need
     openat2, close_range or faccessat2: the cwd is opened before it."""
@@ -199,7 +190,7 @@ def test_seccomp_profile_without_openat2(ctr, nnp, no_seccomp_cache):
 
 
 @pytest.mark.parametrize("nnp", [False, True])
-def test_seccomp_profile_without_any_open(ctr, nnp, no_seccomp_cache):
+def test_seccomp_profile_without_any_open(ctr, nnp):
     """Stricter still: no open, openat, openat2, creat, stat family; the
     runtime opens nothing once the filter is loaded (busybox `true` needs
     none of them either)."""
@@ -216,7 +207,7 @@ def test_seccomp_profile_without_any_open(ctr, nnp, no_seccomp_cache):
     assert r.rc == 0, r
 
 
-def test_seccomp_profile_without_openat2_exec(ctr, no_seccomp_cache):
+def test_seccomp_profile_without_openat2_exec(ctr):
     cfg = default_config(["/probe", "pause"], cwd="/tmp")
     cfg["process"]["noNewPrivileges"] = False
     cfg["linux"]["seccomp"] = old_profile()

@@ -119,6 +119,33 @@ free_mnts (struct mnt *m, size_t n)
   free (m);
 }
 
+/* Forget the cgroup mounts that a mount at `mountpoint` hides: those at
+ * the same path or below it. */
+static void
+drop_covered (struct mnt *m, size_t *n, const char *mountpoint)
+{
+  size_t i = 0, l = strlen (mountpoint);
+  /* "/" itself: after pivot_root its position in the list says nothing */
+  if (strcmp (mountpoint, "/") == 0)
+    return;
+  while (i < *n)
+    {
+      const char *mp = m[i].mountpoint;
+      bool covered = strncmp (mp, mountpoint, l) == 0
+                     && (mp[l] == '\0' || mp[l] == '/');
+      if (!covered)
+        {
+          i++;
+          continue;
+        }
+      free (m[i].root);
+      free (m[i].mountpoint);
+      free (m[i].opts);
+      memmove (&m[i], &m[i + 1], (*n - i - 1) * sizeof (*m));
+      (*n)--;
+    }
+}
+
 static int
 read_cgroup_mounts (struct mnt **out, size_t *nout, ocirun_error_t *err)
 {
@@ -153,13 +180,18 @@ read_cgroup_mounts (struct mnt **out, size_t *nout, ocirun_error_t *err)
       *source++ = '\0';
       super = strchr (source, ' ');
       super = super ? super + 1 : (char *) "";
+      unescape_octal (f[4]);
+      /* A mount listed later at or above a cgroup mount point covers it
+       * (mountinfo lists a mount namespace's mounts in the order they were
+       * stacked): e.g. a tmpfs over /sys/fs/cgroup/unified in a private
+       * mount namespace.  What is visible at the path is what counts. */
+      drop_covered (m, &n, f[4]);
       if (strcmp (fstype, "cgroup") != 0 && strcmp (fstype, "cgroup2") != 0)
         continue;
       m = realloc (m, (n + 1) * sizeof (*m));
       if (m == NULL)
         abort ();
       unescape_octal (f[3]);
-      unescape_octal (f[4]);
       m[n].root = xstrdup (f[3]);
       m[n].mountpoint = xstrdup (f[4]);
       m[n].opts = xstrdup (super);

@@ -228,6 +228,25 @@ do_create (struct ocirun_context *ctx, struct created *out, ocirun_error_t *err)
       ocirun_make_error (err, 0, "--console-socket: only meaningful when process.terminal is true");
       goto fail;
     }
+  if (config->process->terminal && ctx->foreground_tty && !ctx->console_socket && !isatty (0) && !isatty (1)
+      && !isatty (2))
+    {
+      /* a foreground run proxies the container's pty to the caller's
+       * terminal.  With none on stdio and no controlling terminal there is
+       * nobody to type into it: an interactive shell would wait forever,
+       * ignoring the SIGTERM we forward to it.  runc looks the same way
+       * (stderr, stdout, stdin, then /dev/tty) and fails at once ("open
+       * /dev/tty: no such device or address"). */
+      int tty = open ("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+      if (tty < 0)
+        {
+          ocirun_make_error (err, errno,
+                             "process.terminal is true but there is no terminal to attach the container to "
+                             "(pass --console-socket, or run from a terminal): open `/dev/tty`");
+          goto fail;
+        }
+      close (tty);
+    }
   /* CVE-2019-5736: before anything is made (this may re-exec us) */
   if (ocirun_exe_guard_needed (config, config->process) && ocirun_exe_guard (err) < 0)
     goto fail;
@@ -235,9 +254,7 @@ do_create (struct ocirun_context *ctx, struct created *out, ocirun_error_t *err)
     goto fail;
   if (config->linux_->seccomp)
     {
-      cleanup_free char *cache = NULL;
-      xasprintf (&cache, "%s/.seccomp-cache", ctx->root);
-      if (ocirun_seccomp_compile (config->linux_->seccomp, cache, &job.seccomp, err) < 0)
+      if (ocirun_seccomp_compile (config->linux_->seccomp, ctx->seccomp_cache, &job.seccomp, err) < 0)
         goto fail;
     }
 
@@ -594,6 +611,29 @@ static int
 kill_locked (struct ocirun_status *st, int signo, bool all, ocirun_error_t *err)
 {
   int r;
+  if (signo == 0)
+    {
+      /* a liveness probe: nothing is sent, so there is nothing to send to
+       * the rest of the cgroup either (and no reason to freeze it); the
+       * init exiting since the state was read is the same "not running" */
+      int pidfd = (int) syscall (SYS_pidfd_open, st->state->pid, 0), e;
+      if (pidfd >= 0)
+        {
+          r = (int) syscall (SYS_pidfd_send_signal, pidfd, 0, NULL, 0);
+          e = errno;
+          close (pidfd);
+        }
+      else
+        {
+          r = errno == ESRCH ? -1 : kill (st->state->pid, 0);
+          e = errno;
+        }
+      if (r < 0 && e == ESRCH)
+        return ocirun_make_error (err, 0, "container `%s` is stopped: no such process to signal", st->state->id);
+      if (r < 0)
+        return ocirun_make_error (err, e, "send signal 0 to %d", st->state->pid);
+      return 0;
+    }
   if (all && st->cgroup && *st->cgroup)
     {
       ocirun_cgroup *cg = NULL;
@@ -631,7 +671,8 @@ kill_stopped_all (struct ocirun_status *st, int signo, ocirun_error_t *err)
 {
   ocirun_cgroup *cg = NULL;
   int r;
-  if (st->cgroup == NULL || *st->cgroup == '\0')
+  /* runc: `kill --all ID 0` of a stopped container succeeds, probing nothing */
+  if (signo == 0 || st->cgroup == NULL || *st->cgroup == '\0')
     return 0;
   r = ocirun_cgroup_load (st->cgroup, &cg, err);
   if (r == 0)
@@ -691,6 +732,42 @@ wait_gone (pid_t pid, unsigned long long start_time)
         return;
       nanosleep (&ts, NULL);
     }
+}
+
+/* Before the cgroup is removed: the init is gone, but what it started may
+ * not be -- without a pid namespace of its own (host pid namespace, or one
+ * joined from another container) its children outlive it and stay in the
+ * cgroup.  rmdir then fails (EBUSY) and the next container given the same
+ * cgroupsPath finds them ("container's cgroup is not empty").  runc's
+ * destroy does the same: SIGKILL all, wait for the cgroup to empty.  With
+ * a private pid namespace the kernel has already killed them and this is
+ * one read of cgroup.procs.  Bounded: a process stuck in D state is
+ * reported, not waited for forever. */
+static int
+drain_cgroup (ocirun_cgroup *cg, const char *id, ocirun_error_t *err)
+{
+  size_t n = 0;
+  int i;
+  for (i = 0; i < 500; i++)
+    {
+      cleanup_free pid_t *pids = NULL;
+      ocirun_error_t tmp = NULL;
+      struct timespec ts = { 0, (i < 10 ? 2 : 10) * 1000 * 1000 };
+      if (ocirun_cgroup_pids (cg, &pids, &n, &tmp) < 0)
+        {
+          /* gone already, or unreadable: rmdir will tell */
+          ocirun_error_release (&tmp);
+          return 0;
+        }
+      if (n == 0)
+        return 0;
+      /* a frozen cgroup cannot die (ocirun_cgroup_kill thaws for SIGKILL);
+       * again each round: a child may fork between listing and killing */
+      if (ocirun_cgroup_kill (cg, SIGKILL, &tmp) < 0)
+        ocirun_error_release (&tmp);
+      nanosleep (&ts, NULL);
+    }
+  return ocirun_make_error (err, EBUSY, "container `%s`: %zu process(es) still in its cgroup after SIGKILL", id, n);
 }
 
 static bool
@@ -801,7 +878,7 @@ ocirun_container_delete (struct ocirun_context *ctx, bool force, ocirun_error_t 
   ocirun_error_release (err);
   if (cg == NULL && st.cgroup && *st.cgroup && ocirun_cgroup_load (st.cgroup, &cg, err) < 0)
     goto out_err;
-  if (cg && ocirun_cgroup_destroy (cg, err) < 0)
+  if (cg && (drain_cgroup (cg, ctx->id, err) < 0 || ocirun_cgroup_destroy (cg, err) < 0))
     goto out_err;
   ocirun_rootfs_release_shared (st.dir); /* mounts.c: no mount namespace of its own */
   ret = ocirun_status_remove (ctx->root, &st, err);
@@ -996,11 +1073,20 @@ ocirun_container_pause (struct ocirun_context *ctx, bool pause, ocirun_error_t *
 int
 ocirun_container_pids (struct ocirun_context *ctx, pid_t **pids, size_t *n, ocirun_error_t *err)
 {
-  static const char *const live[] = { "running", "created", "paused", NULL };
+  /* stopped too, as runc: what is left in the cgroup (without a pid
+   * namespace, processes outlive the init), nothing once it is gone */
+  static const char *const live[] = { "running", "created", "paused", "stopped", NULL };
   ocirun_cgroup *cg = NULL;
   int ret = load_cgroup_in_state (ctx, "list the processes of", live, &cg, NULL, err);
+  *pids = NULL;
+  *n = 0;
   if (ret == 0)
     ret = ocirun_cgroup_pids (cg, pids, n, err);
+  if (ret < 0 && *err && (*err)->status == ENOENT && cg != NULL)
+    {
+      ocirun_error_release (err);
+      ret = 0;
+    }
   ocirun_cgroup_free (cg);
   return ret;
 }

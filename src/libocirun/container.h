@@ -23,6 +23,9 @@ struct ocirun_context
   bool systemd_cgroup;
   bool foreground_tty; /* run without --detach and without a console socket */
   const char *criu;    /* global --criu: the criu binary (default: criu in PATH) */
+  /* the compiled-seccomp cache directory, NULL for none; never in `root`,
+   * which other runc-style runtimes may share (see main.c) */
+  const char *seccomp_cache;
 };
 
 int ocirun_container_create (struct ocirun_context *ctx, ocirun_error_t *err);

@@ -63,6 +63,25 @@ ocirun_exe_guard_init (char **argv)
   saved_argv = argv;
 }
 
+void
+ocirun_exe_guard_replace_arg (const char *arg, const char *replacement)
+{
+  size_t i;
+  for (i = 0; saved_argv && saved_argv[i]; i++)
+    {
+      char *a = saved_argv[i];
+      size_t l = strlen (a);
+      if (arg >= a && arg <= a + l)
+        {
+          /* keep what precedes the value in this argv element ("--process=") */
+          char *n = NULL;
+          xasprintf (&n, "%.*s%s", (int) (arg - a), a, replacement);
+          saved_argv[i] = n; /* lives until the exec: never freed */
+          return;
+        }
+    }
+}
+
 static bool
 has_ptrace (char **names, size_t n)
 {

@@ -32,6 +32,11 @@ bool ocirun_exe_guard_needed (const oci_config *c, const oci_process *p);
  * its bounding set (an earlier `exec --cap`, a process.json)? */
 bool ocirun_exe_guard_pids_need (const pid_t *pids, size_t n);
 
+/* Make a later re-exec see `replacement` where main's argv had the string
+ * `arg` (a pointer into argv, as getopt's optarg: `-p F`, `-pF` and
+ * `--process=F` all work).  For arguments that cannot be read twice. */
+void ocirun_exe_guard_replace_arg (const char *arg, const char *replacement);
+
 /* Re-exec ourselves (main's argv) from a sealed memfd copy of
  * /proc/self/exe unless ocirun_exe_is_safe().  Returns 0 when nothing is
  * to be done; otherwise does not return unless it failed. */

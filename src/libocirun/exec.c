@@ -13,6 +13,7 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -68,6 +69,28 @@ parse_id (const char *s, uint32_t *out)
   return 0;
 }
 
+static oci_process *
+process_from_stream (struct ocirun_exec_options *o, char **perr, ocirun_error_t *err)
+{
+  cleanup_free char *raw = NULL;
+  cleanup_close int mfd = -1;
+  char path[64];
+  size_t len = 0;
+
+  if (read_all_file (o->process_path, &raw, &len, err) < 0)
+    return NULL;
+  mfd = (int) syscall (SYS_memfd_create, "ocirun-process.json", 0);
+  if (mfd < 0 || write_all (mfd, raw, len) < 0)
+    {
+      ocirun_make_error (err, errno, "process.json: keep a copy of `%s`", o->process_path);
+      return NULL;
+    }
+  snprintf (path, sizeof path, "/proc/self/fd/%d", mfd);
+  ocirun_exe_guard_replace_arg (o->process_path, path);
+  steal_fd (&mfd); /* until our exit or the re-exec */
+  return oci_process_parse_data (raw, len, "process.json", perr);
+}
+
 /* The process to run: process.json as given, or the container's own
  * process with the command-line overrides (runc's behaviour). */
 static int
@@ -79,7 +102,17 @@ build_process (oci_config *config, struct ocirun_exec_options *o, ocirun_error_t
   if (o->process_path)
     {
       char *perr = NULL;
-      p = oci_process_parse_file (o->process_path, "process.json", &perr);
+      struct stat sb;
+      if (stat (o->process_path, &sb) == 0 && !S_ISREG (sb.st_mode))
+        {
+          /* a pipe (`--process <(...)`, /dev/stdin) can be read once: keep
+           * what it held in a memfd that a re-exec (exe_guard) reads again */
+          p = process_from_stream (o, &perr, err);
+          if (p == NULL && perr == NULL)
+            return -1;
+        }
+      else
+        p = oci_process_parse_file (o->process_path, "process.json", &perr);
       if (p == NULL)
         {
           ocirun_make_error (err, 0, "%s", perr ? perr : "process.json: invalid");
@@ -320,9 +353,7 @@ ocirun_container_exec (struct ocirun_context *ctx, struct ocirun_exec_options *o
   job.is_exec = true;
   if (config->linux_ && config->linux_->seccomp)
     {
-      cleanup_free char *cache = NULL;
-      xasprintf (&cache, "%s/.seccomp-cache", ctx->root);
-      if (ocirun_seccomp_compile (config->linux_->seccomp, cache, &job.seccomp, err) < 0)
+      if (ocirun_seccomp_compile (config->linux_->seccomp, ctx->seccomp_cache, &job.seccomp, err) < 0)
         goto out;
     }
 

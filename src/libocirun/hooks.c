@@ -97,8 +97,10 @@ wait_hook (pid_t pid, int timeout_ms, int *status)
   }
 }
 
+/* `inherit`: the environment of a hook without `env` (NULL-terminated) */
 static int
-run_one (const oci_hook *h, const char *kind, size_t idx, const char *state, ocirun_error_t *err)
+run_one (const oci_hook *h, const char *kind, size_t idx, const char *state, char *const *inherit,
+         ocirun_error_t *err)
 {
   cleanup_close int in = memfd_create ("ocirun-hook-state", MFD_CLOEXEC);
   cleanup_free char **argv = NULL;
@@ -139,7 +141,9 @@ run_one (const oci_hook *h, const char *kind, size_t idx, const char *state, oci
       ocirun_reset_signals ();
       if (dup2 (in, 0) < 0)
         _exit (127);
-      execve (h->path, argv, envp);
+      /* hooks[].env absent: the inherited environment, as runc (Go's
+       * exec.Cmd with a nil Env); present, even empty: exactly that */
+      execve (h->path, argv, h->env ? envp : inherit);
       e = errno;
       if (write (errpipe[1], &e, sizeof e) < 0)
         _exit (127);
@@ -190,7 +194,31 @@ ocirun_hooks_run (const oci_hooks *hooks, enum ocirun_hook_kind kind, const char
   for (i = 0; i < n; i++)
     {
       ocirun_debug ("running hook %s[%zu] `%s`", hook_names[kind], i, list[i].path);
-      if (run_one (&list[i], hook_names[kind], i, state_json, err) < 0)
+      if (run_one (&list[i], hook_names[kind], i, state_json, environ, err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+int
+ocirun_hooks_run_in_container (const oci_hooks *hooks, enum ocirun_hook_kind kind, const char *state_json,
+                               const oci_process *p, ocirun_error_t *err)
+{
+  cleanup_free char **env = NULL;
+  oci_hook *list;
+  size_t n, i;
+  if (hooks == NULL)
+    return 0;
+  /* runc's init has set the process' environment on itself when it runs
+   * these, so a hook without `env` sees process.env */
+  env = xmalloc0 (((p ? p->env_len : 0) + 1) * sizeof (char *));
+  for (i = 0; p && i < p->env_len; i++)
+    env[i] = p->env[i];
+  hook_list (hooks, kind, &list, &n);
+  for (i = 0; i < n; i++)
+    {
+      ocirun_debug ("running hook %s[%zu] `%s`", hook_names[kind], i, list[i].path);
+      if (run_one (&list[i], hook_names[kind], i, state_json, env, err) < 0)
         return -1;
     }
   return 0;
@@ -208,7 +236,7 @@ ocirun_hooks_run_all (const oci_hooks *hooks, enum ocirun_hook_kind kind, const 
   for (i = 0; i < n; i++)
     {
       ocirun_error_t err = NULL;
-      if (run_one (&list[i], hook_names[kind], i, state_json, &err) < 0)
+      if (run_one (&list[i], hook_names[kind], i, state_json, environ, &err) < 0)
         {
           ocirun_warning ("%s", err->msg);
           ocirun_error_release (&err);

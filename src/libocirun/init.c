@@ -15,6 +15,7 @@
 #include "hardening.h"
 #include "job.h"
 #include "lsm.h"
+#include "netdev.h"
 #include "sync.h"
 #include "utils.h"
 
@@ -125,6 +126,26 @@ reopen_dev_null (ocirun_error_t *err)
   return 0;
 }
 
+/* Load the filter and, with SCMP_ACT_NOTIFY, hand the listener to the
+ * runtime at once: the next syscall we make may be one the profile
+ * notifies (setresuid, capset, fchdir ...), and it would block forever if
+ * the agent did not have the listener yet (the runtime waits on us, we on
+ * the agent).  sendmsg is the one syscall a notifying profile must let
+ * through for this to work, as with runc and crun. */
+static int
+install_seccomp (struct ocirun_job *job, ocirun_error_t *err)
+{
+  int listener = -1, ret;
+  ret = ocirun_seccomp_install (job->seccomp, &listener, err);
+  if (ret < 0 || listener < 0)
+    return ret;
+  ret = sync_send (job->sync_sock, SYNC_CHILD_SECCOMP_LISTENER, 0, NULL, 0, listener);
+  close (listener);
+  if (ret < 0)
+    return ocirun_make_error (err, errno, "send the seccomp listener to the runtime");
+  return 0;
+}
+
 /* The process' side of setup, shared by init and exec: terminal, rlimits,
  * scheduling, keyring, privileges (bounding set, seccomp, uid/gid, the
  * other cap sets, no_new_privs) and the fds that survive the execve. */
@@ -135,7 +156,7 @@ ocirun_process_setup (struct ocirun_job *job, const oci_process *p, ocirun_error
   const char *cwd_field = job->is_exec ? "exec.cwd" : "process.cwd";
   cleanup_close int cwdfd = -1;
   bool cwd_done;
-  int ret, listener = -1;
+  int ret;
 
   if (p->terminal)
     {
@@ -213,6 +234,12 @@ ocirun_process_setup (struct ocirun_job *job, const oci_process *p, ocirun_error
   if (ret < 0)
     return ret;
 
+  /* stdio the process may reopen (/dev/stdout): before the filter, which
+   * may deny fstat/fchown */
+  ret = ocirun_stdio_chown (p->user.uid, p->terminal, err);
+  if (ret < 0)
+    return ret;
+
   /* From here on, only what any seccomp profile allows in practice (the
    * filter may be loaded next): prctl, capset, setgroups, set*id, fchdir,
    * close, sendmsg/read/write on fds we hold, and execve. */
@@ -223,7 +250,7 @@ ocirun_process_setup (struct ocirun_job *job, const oci_process *p, ocirun_error
    * while we still have it.  With no_new_privs, as late as possible. */
   if (job->seccomp && !p->no_new_privileges)
     {
-      ret = ocirun_seccomp_install (job->seccomp, &listener, err);
+      ret = install_seccomp (job, err);
       if (ret < 0)
         return ret;
     }
@@ -244,16 +271,9 @@ ocirun_process_setup (struct ocirun_job *job, const oci_process *p, ocirun_error
     return ocirun_make_error (err, errno, "process.noNewPrivileges: prctl");
   if (job->seccomp && p->no_new_privileges)
     {
-      ret = ocirun_seccomp_install (job->seccomp, &listener, err);
+      ret = install_seccomp (job, err);
       if (ret < 0)
         return ret;
-    }
-  if (listener >= 0)
-    {
-      ret = sync_send (job->sync_sock, SYNC_CHILD_SECCOMP_LISTENER, 0, NULL, 0, listener);
-      close (listener);
-      if (ret < 0)
-        return ocirun_make_error (err, errno, "send the seccomp listener to the runtime");
     }
 
   return 0;
@@ -336,7 +356,10 @@ init_setup (struct ocirun_job *job, char **hook_state, ocirun_error_t *err)
   if (c->hooks && c->hooks->create_container_len)
     {
       cleanup_free char *st = state_in_container (state, "creating");
-      ret = ocirun_hooks_run (c->hooks, HOOK_CREATE_CONTAINER, st, err);
+      /* runc runs them from the rootfs directory */
+      if (fchdir (rootfd) < 0)
+        return ocirun_make_error (err, errno, "chdir to the rootfs `%s`", job->rootfs);
+      ret = ocirun_hooks_run_in_container (c->hooks, HOOK_CREATE_CONTAINER, st, p, err);
       if (ret < 0)
         return ret;
     }
@@ -346,6 +369,9 @@ init_setup (struct ocirun_job *job, char **hook_state, ocirun_error_t *err)
     return ret;
   /* hostname and sysctls before readonlyPaths makes /proc/sys read-only */
   ret = set_names (c, err);
+  if (ret < 0)
+    return ret;
+  ret = ocirun_netdev_loopback_up (c, err);
   if (ret < 0)
     return ret;
   ret = ocirun_sysctl_apply (c, err);
@@ -393,7 +419,8 @@ ocirun_init_main (struct ocirun_job *job)
   if (job->config->hooks && job->config->hooks->start_container_len)
     {
       cleanup_free char *st = state_in_container (state, "created");
-      if (ocirun_hooks_run (job->config->hooks, HOOK_START_CONTAINER, st, &err) < 0)
+      if (ocirun_hooks_run_in_container (job->config->hooks, HOOK_START_CONTAINER, st, job->config->process, &err)
+          < 0)
         fail_after_start (&err, 1);
     }
   ocirun_exec_process (job->config->process, job->exec_path, &err);

@@ -107,6 +107,10 @@ enum ocirun_hook_kind
 };
 int ocirun_hooks_run (const oci_hooks *hooks, enum ocirun_hook_kind kind, const char *state_json, ocirun_error_t *err);
 void ocirun_hooks_run_all (const oci_hooks *hooks, enum ocirun_hook_kind kind, const char *state_json);
+/* createContainer, startContainer: from init, in the container's
+ * namespaces; a hook without `env` gets process.env (as with runc) */
+int ocirun_hooks_run_in_container (const oci_hooks *hooks, enum ocirun_hook_kind kind, const char *state_json,
+                                   const oci_process *p, ocirun_error_t *err);
 
 /* process.c: the process' attributes, in the order init applies them */
 int ocirun_process_validate (const oci_process *p, const char *where, ocirun_error_t *err);
@@ -120,6 +124,8 @@ int ocirun_cpu_affinity_validate (const oci_process *p, const char *where, ociru
 int ocirun_cpu_affinity_apply (const oci_process *p, bool final, ocirun_error_t *err);
 void ocirun_process_setenv (oci_process *p, const char *kv);
 int ocirun_user_apply (const oci_process *p, ocirun_error_t *err);
+int ocirun_stdio_chown (uid_t uid, bool own_pty, ocirun_error_t *err);
+int ocirun_rootfs_holder_private (const char *rootfs, ocirun_error_t *err);
 int ocirun_keyring_new (const char *id, ocirun_error_t *err);
 char *ocirun_find_executable (const oci_process *p, ocirun_error_t *err);
 void ocirun_process_default_home (oci_process *p);

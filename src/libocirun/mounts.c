@@ -874,9 +874,19 @@ ocirun_rootfs_prepare (struct ocirun_job *job, int *rootfdp, ocirun_error_t *err
   /* keep our mounts from propagating to the host: rslave (rprivate when
    * asked).  A configured shared propagation is applied after pivot_root,
    * which refuses shared mounts (ocirun_rootfs_finalize). */
-  prop = (prop & MS_PRIVATE) ? MS_PRIVATE | MS_REC : MS_SLAVE | MS_REC;
-  if (mount (NULL, "/", NULL, prop, NULL) < 0)
-    return ocirun_make_error (err, errno, "make `/` %s", (prop & MS_PRIVATE) ? "rprivate" : "rslave");
+  if (prop & MS_SHARED)
+    {
+      /* a shared rootfsPropagation: `/` keeps the host's peer groups, a
+       * bind of a shared source joins its group (rootfs_holder.c) */
+      if (ocirun_rootfs_holder_private (job->rootfs, err) < 0)
+        return -1;
+    }
+  else
+    {
+      prop = (prop & MS_PRIVATE) ? MS_PRIVATE | MS_REC : MS_SLAVE | MS_REC;
+      if (mount (NULL, "/", NULL, prop, NULL) < 0)
+        return ocirun_make_error (err, errno, "make `/` %s", (prop & MS_PRIVATE) ? "rprivate" : "rslave");
+    }
 
   /* the bind copies the (now slave, not shared) propagation of its source,
    * which pivot_root accepts; rootfsPropagation is applied after it */

@@ -41,6 +41,7 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -927,5 +928,36 @@ ocirun_netdev_validate (const oci_config *c, ocirun_error_t *err)
                                     l->net_devices[i].host_name);
         return ocirun_make_error (err, errno, FIELD ": look up the interface", l->net_devices[i].host_name);
       }
+  return 0;
+}
+
+int
+ocirun_netdev_loopback_up (const oci_config *c, ocirun_error_t *err)
+{
+  cleanup_close int sk = -1;
+  struct ifreq ifr;
+  bool new_netns = false;
+  size_t i;
+
+  for (i = 0; c->linux_ && i < c->linux_->namespaces_len; i++)
+    {
+      const oci_namespace *ns = &c->linux_->namespaces[i];
+      if (ns->type && strcmp (ns->type, "network") == 0 && (ns->path == NULL || ns->path[0] == '\0'))
+        new_netns = true;
+    }
+  if (!new_netns)
+    return 0;
+  sk = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (sk < 0)
+    return ocirun_make_error (err, errno, "network namespace: socket to set `lo` up");
+  memset (&ifr, 0, sizeof ifr);
+  snprintf (ifr.ifr_name, sizeof ifr.ifr_name, "lo");
+  if (ioctl (sk, SIOCGIFFLAGS, &ifr) < 0)
+    return ocirun_make_error (err, errno, "network namespace: read the flags of `lo`");
+  if (ifr.ifr_flags & IFF_UP)
+    return 0;
+  ifr.ifr_flags |= IFF_UP;
+  if (ioctl (sk, SIOCSIFFLAGS, &ifr) < 0)
+    return ocirun_make_error (err, errno, "network namespace: set `lo` up");
   return 0;
 }

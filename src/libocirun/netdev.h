@@ -37,4 +37,9 @@ void ocirun_netdev_restore (ocirun_netdev_moved **moved);
 void ocirun_netdev_moved_free (ocirun_netdev_moved **moved);
 #define cleanup_netdev_moved __attribute__ ((cleanup (ocirun_netdev_moved_free)))
 
+/* Init stage, in the container's namespaces: bring `lo` up when the
+ * container has a network namespace of its own (a new one, not joined by
+ * path), as runc and crun do, so that 127.0.0.1 works in a plain run. */
+int ocirun_netdev_loopback_up (const oci_config *c, ocirun_error_t *err);
+
 #endif

@@ -41,7 +41,15 @@ check_key (const oci_config *c, const char *key, ocirun_error_t *err)
         return ocirun_make_error (err, 0, "linux.sysctl[\"%s\"]: needs a network namespace", key);
       return 0;
     }
-  if (strcmp (key, "kernel.hostname") == 0 || strcmp (key, "kernel.domainname") == 0)
+  if (strcmp (key, "kernel.hostname") == 0 || strcmp (key, "kernel/hostname") == 0)
+    {
+      /* runc refuses it: two sources for one name, and `hostname` is set
+       * before the sysctls, so the sysctl would silently win */
+      if (!has_ns (c, "uts"))
+        return ocirun_make_error (err, 0, "linux.sysctl[\"%s\"]: needs a uts namespace", key);
+      return ocirun_make_error (err, 0, "linux.sysctl[\"%s\"]: not allowed: it conflicts with the `hostname` field", key);
+    }
+  if (strcmp (key, "kernel.domainname") == 0)
     {
       if (!has_ns (c, "uts"))
         return ocirun_make_error (err, 0, "linux.sysctl[\"%s\"]: needs a uts namespace", key);

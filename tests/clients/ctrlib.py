@@ -86,9 +86,10 @@ class Containerd:
         self.log = self.base / "containerd.log"
         self.proc = None
 
-    def start(self, timeout=30):
-        self.base.mkdir(parents=True, exist_ok=True)
-        self.config.write_text(CONFIG.format(root=self.root, state=self.state, sock=self.sock))
+    def config_text(self):
+        return CONFIG.format(root=self.root, state=self.state, sock=self.sock)
+
+    def environ(self):
         # `runc` on the daemon's (and so the shims') PATH is ocirun: ctr 1.6
         # replaces the container's runtime options (--runc-binary,
         # --runc-root) with task options on --no-pivot and --uidmap, and
@@ -97,7 +98,12 @@ class Containerd:
         bindir.mkdir(exist_ok=True)
         if not (bindir / "runc").is_symlink():
             (bindir / "runc").symlink_to(self.ocirun)
-        env = dict(os.environ, PATH="%s:%s" % (bindir, os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")))
+        return dict(os.environ, PATH="%s:%s" % (bindir, os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")))
+
+    def start(self, timeout=30):
+        self.base.mkdir(parents=True, exist_ok=True)
+        self.config.write_text(self.config_text())
+        env = self.environ()
         with open(self.log, "wb") as logf:
             self.proc = subprocess.Popen(["containerd", "--config", str(self.config)], env=env,
                                          stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT)

@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 
 RUNTIME_STATE = Path("/run/ocirun")  # ocirun's default --root
+SECCOMP_CACHE = Path("/run/ocirun-seccomp-cache")  # ocirun's default compiled-seccomp cache (as root)
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 CGROUP_PARENT = "/ocirun-podman-test-%d" % os.getpid()
 IMAGE = "localhost/ocirun-busybox"

@@ -178,7 +178,7 @@ class RootlessPodman(podlib.Podman):
 
     def leftovers(self):
         out = []
-        # (.seccomp-cache is ocirun's, shared by its containers)
+        # (entries starting with a dot are not containers)
         st = sorted(p.name[:12] for p in self.state_dir.iterdir()
                     if not p.name.startswith(".")) if self.state_dir.is_dir() else []
         if st:

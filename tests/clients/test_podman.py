@@ -24,10 +24,11 @@ pytestmark = pytest.mark.skipif(podlib.missing_tools() is not None, reason=str(p
 
 @pytest.fixture(scope="module")
 def podman_session(ocirun_bin, rootfs_template):
-    # podman (as root) gives ocirun no --root: ocirun's default state dir and
-    # its compiled-seccomp cache there are made by this module; remove what
+    # podman (as root) gives ocirun no --root, and conmon need not pass the
+    # session's OCIRUN_SECCOMP_CACHE on: ocirun's default state dir and its
+    # default compiled-seccomp cache may be made by this module; remove what
     # was not there before
-    made = [d for d in (podlib.RUNTIME_STATE / ".seccomp-cache", podlib.RUNTIME_STATE) if not d.exists()]
+    made = [d for d in (podlib.SECCOMP_CACHE, podlib.RUNTIME_STATE) if not d.exists()]
     pm = podlib.make_podman(ocirun_bin, rootfs_template)
     try:
         yield pm
@@ -35,7 +36,7 @@ def podman_session(ocirun_bin, rootfs_template):
         assert not left, "left behind at the end of the session: %s" % left
     finally:
         for d in made:
-            if d.name == ".seccomp-cache":
+            if d == podlib.SECCOMP_CACHE:
                 shutil.rmtree(d, ignore_errors=True)
             else:
                 try:

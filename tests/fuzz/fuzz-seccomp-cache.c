@@ -1,4 +1,4 @@
-/* The compiled-seccomp cache file (<state root>/seccomp-cache/<key>.bpf),
+/* The compiled-seccomp cache file (<cache dir>/<key>.bpf, by default /run/ocirun-seccomp-cache),
  * read back on every `create` whose profile hits the cache.  The reader must
  * reject any damaged file; what passes must be a program that bpf_check
  * accepted.

@@ -129,7 +129,14 @@ def test_dev_console_symlink(actr, cfg, marker, work):
         con.unlink()
     os.symlink(str(marker), con)
     before = os.stat(marker)
-    r = c.run_fg(timeout=30)
+    # a foreground run with a terminal needs one on our side too (as with
+    # runc): stderr on a pty; the container's output comes to stdout
+    master, slave = os.openpty()
+    try:
+        r = c.run_fg(timeout=30, stderr=slave)
+    finally:
+        os.close(slave)
+        os.close(master)
     assert marker.read_text() == "host secret\n"
     assert os.stat(marker).st_ino == before.st_ino
     # nothing was mounted over the host file
