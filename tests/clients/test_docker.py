@@ -312,7 +312,9 @@ def test_exec_it_pty_size_resize_ctrl_c_status(dk):
     rc, out = podlib.run_on_pty(dk.argv("exec", "-it", cid, "sh"), dk.env, [
         ("# ", "tty; stty size; echo $((40+2))first\n"),      # (the echoed line has no "42")
         ("42first", lambda fd: podlib.resize(fd, 40, 120)),    # SIGWINCH -> docker -> resize
-        (None, "sleep 0.5; stty size; echo $((40+3))second\n"),
+        # (the resize reaches the container's terminal through docker, dockerd
+        # and the shim: wait for it there)
+        (None, "while [ \"$(stty size)\" = '33 101' ]; do sleep 0.1; done; stty size; echo $((40+3))second\n"),
         ("43second", "sleep 1000\n"),
         ("sleep 1000", lambda fd: (time.sleep(0.5), os.write(fd, b"\x03"))),  # Ctrl-C
         ("^C", "echo after-$?-sleep\n"),
@@ -354,7 +356,10 @@ def test_exec_it_in_tmux(dk, tmp_path):
         screen_shows("30 100")
         assert re.search(r"^/dev/pts/\d+$", tmux("capture-pane", "-p", "-t", "t"), re.M)
         tmux("resize-window", "-t", "t", "-x", "120", "-y", "40")
-        tmux("send-keys", "-t", "t", "stty size; echo $((40+3))b", "Enter")
+        # (the resize reaches the container's terminal through docker, dockerd
+        # and the shim: wait for it there)
+        tmux("send-keys", "-t", "t", "while [ \"$(stty size)\" = '30 100' ]; do sleep 0.1; done; "
+             "stty size; echo $((40+3))b", "Enter")
         screen_shows("43b")
         screen_shows("40 120")
         tmux("send-keys", "-t", "t", "sleep 1000", "Enter")
