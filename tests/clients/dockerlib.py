@@ -345,8 +345,8 @@ class Docker:
                 out.append("runtime state %s" % (self.daemon.runtime_root() / cid))
             if self.daemon.bundle(cid).exists():
                 out.append("bundle %s" % self.daemon.bundle(cid))
-        cg = [str(d) for d in cgroup_dirs(CGROUP_PARENT) if str(d).rstrip("/") != ""
-              and d.name != CGROUP_PARENT.rsplit("/", 1)[1]]
+        # (the parent itself, made by the first container, stays until the daemon stops)
+        cg = [str(d) for d in cgroup_dirs(CGROUP_PARENT) if d.name != CGROUP_PARENT.rsplit("/", 1)[1]]
         if cg:
             out.append("cgroups %s" % cg)
         shims = self.daemon.shims()
