@@ -259,9 +259,15 @@ do_create (struct ocirun_context *ctx, struct created *out, ocirun_error_t *err)
       goto fail;
     }
 
+  /* the record names the cgroup before it exists: a runtime killed while
+   * making it leaves nothing `delete --force` cannot find */
+  st.cgroup = ocirun_cgroup_plan (ctx->id, config->linux_, ctx->rootless, err);
+  if (st.cgroup == NULL || ocirun_status_write (&st, err) < 0)
+    goto fail;
   if (ocirun_cgroup_create (ctx->id, config->linux_, ctx->rootless, &job.cgroup, err) < 0)
     goto fail;
   cgsaved = ocirun_cgroup_save (job.cgroup);
+  free (st.cgroup);
   st.cgroup = xstrdup (cgsaved);
   if (ocirun_status_write (&st, err) < 0)
     goto fail;
@@ -302,6 +308,8 @@ do_create (struct ocirun_context *ctx, struct created *out, ocirun_error_t *err)
       close (st.dirfd);
       st.dirfd = -1;
       close (sv[0]);
+      /* first of all: a runtime killed from here on takes us with it */
+      sync_die_with_parent (sv[1]);
       job.sync_sock = sv[1];
       ocirun_init_main (&job);
     }
@@ -361,6 +369,11 @@ do_create (struct ocirun_context *ctx, struct created *out, ocirun_error_t *err)
   free (st.state->status);
   st.state->status = xstrdup ("created");
   if (ocirun_status_write (&st, err) < 0)
+    goto fail;
+  /* recorded: only now may the init outlive us (until here a runtime
+   * killed at any instant takes the init with it, and the record says
+   * "creating": delete --force finds everything) */
+  if (sync_parent_release (sv[0], err) < 0)
     goto fail;
 
   out->pid = pid;
@@ -488,11 +501,13 @@ do_start (struct ocirun_context *ctx, ocirun_error_t *err)
         ocirun_make_error (err, errno, "open `%s`", fifo_path);
       goto out;
     }
+  ocirun_fault_point ("start:write-fifo");
   if (write (fifo, "0", 1) != 1)
     {
       ocirun_make_error (err, errno, "start container `%s`", ctx->id);
       goto out;
     }
+  ocirun_fault_point ("start:fifo-written");
   unlink (fifo_path);
   free (st.state->status);
   st.state->status = xstrdup ("running");
@@ -563,7 +578,7 @@ ocirun_container_state (struct ocirun_context *ctx, char **json, ocirun_error_t 
     {
       oci_state s = *st.state;
       s.status = (char *) ocirun_status_live (&st);
-      if (strcmp (s.status, "stopped") == 0)
+      if (strcmp (s.status, "stopped") == 0 || !ocirun_status_pid_alive (&st))
         s.has_pid = false;
       *json = oci_state_generate (&s, true);
     }
@@ -659,8 +674,18 @@ ocirun_container_kill (struct ocirun_context *ctx, int signo, bool all, ocirun_e
       /* runtime.md kill: only a created or running container.  "no such
        * process" is what containerd's shim (checkKillError) reads as
        * "already exited" (NotFound), as runc's "container not running" */
-      if (strcmp (live, "creating") == 0 || (strcmp (live, "stopped") == 0 && !all))
+      if (strcmp (live, "stopped") == 0 && !all)
         ret = ocirun_make_error (err, 0, "container `%s` is %s: no such process to signal", ctx->id, live);
+      else if (strcmp (live, "creating") == 0)
+        {
+          /* we hold the lock: the create that recorded "creating" died and
+           * left processes; signal every one of them (runc's `kill` of a
+           * container whose init is gone reaches its cgroup the same way) */
+          if (ocirun_status_pid_alive (&st))
+            ret = signal_pid (st.state->pid, signo, err);
+          if (ret == 0)
+            ret = kill_stopped_all (&st, signo, err);
+        }
       else if (strcmp (live, "stopped") == 0)
         ret = kill_stopped_all (&st, signo, err);
       else
@@ -701,44 +726,66 @@ dir_exists (const char *root, const char *id)
   return stat (dir, &sb) == 0;
 }
 
-/* delete --force also handles a container whose create was killed
- * half-way: a state dir with no state.json. */
+/* Stop whatever is left of a container, whatever its record says: its
+ * recorded init (when still the container's) and every process of its
+ * cgroup in every hierarchy (freeze, kill, thaw on v1; cgroup.kill on v2),
+ * until none is left.  `cg` may be NULL (no cgroup of its own). */
 static int
-delete_broken (struct ocirun_context *ctx, ocirun_error_t *err)
+stop_everything (struct ocirun_status *st, ocirun_cgroup *cg, ocirun_error_t *err)
 {
-  cleanup_free char *dir = NULL;
-  cleanup_free char *rec = NULL;
-  ocirun_error_t tmp = NULL;
-  struct stat sb;
-  xasprintf (&dir, "%s/%s", ctx->root, ctx->id);
-  if (stat (dir, &sb) < 0)
+  bool alive = ocirun_status_pid_alive (st);
+  pid_t pid = alive ? st->state->pid : -1;
+  unsigned long long start_time = st->start_time;
+  if (alive)
+    {
+      ocirun_error_t tmp = NULL;
+      signal_pid (pid, SIGKILL, &tmp);
+      ocirun_error_release (&tmp);
+    }
+  if (cg && ocirun_cgroup_kill_all (cg, err) < 0)
     return -1;
+  if (alive)
+    wait_gone (pid, start_time);
+  return 0;
+}
+
+/* Remove the state directory: state.json first, so a delete killed half-way
+ * leaves a directory that every later load sees as incomplete, with its
+ * `runtime` record (and the cgroup it names) still there. */
+static int
+remove_state_dir (const char *root, struct ocirun_status *st, ocirun_error_t *err)
+{
+  if (unlinkat (st->dirfd, "state.json", 0) < 0 && errno != ENOENT)
+    return ocirun_make_error (err, errno, "remove `%s/state.json`", st->dir);
+  ocirun_fault_point ("delete:state-json-removed");
+  return ocirun_status_remove (root, st, err);
+}
+
+/* A state dir without a usable state.json, locked by us: what a create
+ * killed before its first record, or a delete killed while removing the
+ * dir, left.  Nobody else can be working on it (we hold its lock): remove
+ * it and what its `runtime` record names. */
+static int
+delete_incomplete (struct ocirun_context *ctx, struct ocirun_status *st, ocirun_error_t *err)
+{
+  ocirun_cgroup *cg = NULL;
+  int ret = 0;
   ocirun_error_release (err);
-  {
-    cleanup_free char *path = NULL;
-    xasprintf (&path, "%s/runtime", dir);
-    if (read_all_file (path, &rec, NULL, &tmp) == 0)
-      {
-        char *cg = strstr (rec, "cgroup=");
-        if (cg)
-          {
-            ocirun_cgroup *c = NULL;
-            char *nl;
-            cg += 7;
-            nl = strchr (cg, '\n');
-            if (nl)
-              *nl = '\0';
-            if (*cg && ocirun_cgroup_load (cg, &c, &tmp) == 0)
-              {
-                ocirun_cgroup_kill (c, SIGKILL, &tmp);
-                ocirun_cgroup_destroy (c, &tmp);
-                ocirun_cgroup_free (c);
-              }
-          }
-      }
-    ocirun_error_release (&tmp);
-  }
-  return rm_rf (dir, err);
+  if (st->cgroup && *st->cgroup && ocirun_cgroup_load (st->cgroup, &cg, err) < 0)
+    {
+      ocirun_warning ("container `%s`: %s", ctx->id, (*err)->msg);
+      ocirun_error_release (err);
+    }
+  ocirun_fault_point ("delete:kill");
+  if (cg && ocirun_cgroup_kill_all (cg, err) < 0)
+    ret = -1;
+  ocirun_fault_point ("delete:cgroup");
+  if (ret == 0 && cg && ocirun_cgroup_destroy (cg, err) < 0)
+    ret = -1;
+  ocirun_cgroup_free (cg);
+  if (ret == 0)
+    ret = remove_state_dir (ctx->root, st, err);
+  return ret;
 }
 
 int
@@ -748,6 +795,7 @@ ocirun_container_delete (struct ocirun_context *ctx, bool force, ocirun_error_t 
   oci_config *config = NULL;
   const char *live;
   ocirun_cgroup *cg = NULL;
+  bool stopped;
   int ret;
 
   if (ocirun_validate_id (ctx->id, err) < 0)
@@ -755,10 +803,10 @@ ocirun_container_delete (struct ocirun_context *ctx, bool force, ocirun_error_t 
   ret = ocirun_status_load (ctx->root, ctx->id, &st, err);
   if (ret < 0)
     {
+      if (st.incomplete)
+        ret = delete_incomplete (ctx, &st, err);
       ocirun_status_release (&st);
-      if (force && delete_broken (ctx, err) == 0)
-        return 0;
-      if (force && !dir_exists (ctx->root, ctx->id))
+      if (ret < 0 && force && !dir_exists (ctx->root, ctx->id))
         {
           /* runc: delete --force of an unknown container is not an error
            * (containerd cleans up that way) */
@@ -768,40 +816,29 @@ ocirun_container_delete (struct ocirun_context *ctx, bool force, ocirun_error_t 
       return ret;
     }
   live = ocirun_status_live (&st);
-  if (strcmp (live, "stopped") != 0)
+  stopped = strcmp (live, "stopped") == 0;
+  if (!stopped && !force)
     {
-      if (!force)
-        {
-          /* runtime.md delete: "Attempting to delete a container that is
-           * not stopped MUST have no effect on the container and MUST
-           * generate an error." */
-          ret = ocirun_make_error (err, 0, "container `%s` is %s: stop it first, or use delete --force", ctx->id, live);
-          goto out;
-        }
-      if (st.cgroup && *st.cgroup && ocirun_cgroup_load (st.cgroup, &cg, err) == 0)
-        {
-          ocirun_error_t tmp = NULL;
-          /* a frozen cgroup cannot die: thaw it */
-          ocirun_cgroup_freeze (cg, false, &tmp);
-          ocirun_error_release (&tmp);
-          ocirun_cgroup_kill (cg, SIGKILL, &tmp);
-          ocirun_error_release (&tmp);
-        }
-      ocirun_error_release (err);
-      if (st.state->has_pid && st.state->pid > 0 && process_start_time (st.state->pid) == st.start_time)
-        {
-          signal_pid (st.state->pid, SIGKILL, err);
-          ocirun_error_release (err);
-          wait_gone (st.state->pid, st.start_time);
-        }
+      /* runtime.md delete: "Attempting to delete a container that is
+       * not stopped MUST have no effect on the container and MUST
+       * generate an error." */
+      ret = ocirun_make_error (err, 0, "container `%s` is %s: stop it first, or use delete --force", ctx->id, live);
+      goto out;
     }
   config = load_saved_config (&st, err);
   ocirun_error_release (err);
-  if (cg == NULL && st.cgroup && *st.cgroup && ocirun_cgroup_load (st.cgroup, &cg, err) < 0)
+  if (st.cgroup && *st.cgroup && ocirun_cgroup_load (st.cgroup, &cg, err) < 0)
     goto out_err;
+  ocirun_fault_point ("delete:kill");
+  /* whatever the record says: a stopped container's init is gone, but
+   * without a pid namespace what it started may not be (runc kills those
+   * too), and a runtime killed half-way may have left anything */
+  if (stop_everything (&st, cg, err) < 0)
+    goto out_err;
+  ocirun_fault_point ("delete:cgroup");
   if (cg && ocirun_cgroup_destroy (cg, err) < 0)
     goto out_err;
-  ret = ocirun_status_remove (ctx->root, &st, err);
+  ret = remove_state_dir (ctx->root, &st, err);
   if (ret < 0)
     goto out;
   if (config && config->hooks && config->hooks->poststop_len)

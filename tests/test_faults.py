@@ -1,0 +1,334 @@
+"""Fault injection (issue 10): the runtime SIGKILLed at any instant leaves a
+container that its own verbs still see truthfully and remove completely.
+
+Two ways to kill `create`, `start`, `exec -d` and `delete --force` (and
+`update`) half-way:
+
+  * at every fault point: OCIRUN_FAULT_STEP=N makes the runtime SIGKILL
+    itself at its N-th point (each sync message sent or received, each
+    state record write, named steps of start/delete; OCIRUN_FAULT_TRACE=1
+    lists them).  The knob exists only in a binary configured with
+    --enable-fault-injection (tests/run.sh --asan builds one); against any
+    other binary these tests skip, saying so.
+  * at random delays (a fixed seed) with SIGKILL from outside: any binary.
+
+After every try: `state` answers (valid JSON, or "does not exist"), and a
+container it calls stopped has no process left; `kill ID KILL` reaches what
+is left; then the container is removed (`delete --force`, or on every other
+try `kill` + `state` + plain `delete`), and nothing may be left: no state
+dir, no cgroup dir, no host mount naming the bundle, no process (ours or
+re-parented to us, the session being a subreaper).  Before the runtime
+recorded a container as created, its processes must also die *on their
+own*: nothing may outlive a dead runtime before `create` returned.
+
+OCIRUN_FAULT_TRIES (default 100) random tries per verb; OCIRUN_FAULT_SEED
+(default 10) the seed.
+"""
+import json
+import os
+import random
+import re
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+import helpers
+from helpers import rtlib
+
+TRIES = int(os.environ.get("OCIRUN_FAULT_TRIES", "100"))
+SEED = int(os.environ.get("OCIRUN_FAULT_SEED", "10"))
+SETTLE = 10.0  # seconds a dying leftover gets to go away on its own
+
+TRACE_RE = re.compile(r"^ocirun-fault: (\d+) (\S+)$", re.M)
+
+
+class Rig:
+    """One bundle (the config rewritten per try with a fresh id and cgroup),
+    the runtime driver, and the per-try leak checks."""
+
+    def __init__(self, rt, work, template):
+        self.rt = rt
+        self.work = Path(work)
+        c = helpers.OcirunContainer(rt, work, rootfs_template=template, cid=helpers.new_id("fb"))
+        self.bundle = c.bundle
+        self.base = c.config
+        self.base["process"]["args"] = ["sleep", "1000"]
+        self.out = self.bundle / "out"
+        self.err = self.bundle / "err"
+        self.failures = []
+
+    # --- running the runtime -------------------------------------------
+    def new_container(self):
+        cid = helpers.new_id("fi")
+        helpers.OWN_IDS.add(cid)
+        cfg = helpers.deepcopy(self.base)
+        cfg["linux"]["cgroupsPath"] = "%s/%s" % (helpers.CGROUP_PREFIX, cid)
+        helpers.bundlelib.write_config(self.bundle, cfg)
+        return cid
+
+    def argv(self, verb, cid):
+        if verb == "create":
+            return self.rt.argv("create", "--bundle", self.bundle, cid)
+        if verb == "start":
+            return self.rt.argv("start", cid)
+        if verb == "exec":
+            return self.rt.argv("exec", "-d", cid, "sleep", "1000")
+        if verb == "delete":
+            return self.rt.argv("delete", "--force", cid)
+        if verb == "update":
+            return self.rt.argv("update", "--pids-limit", "200", "--memory", "64M", cid)
+        raise ValueError(verb)
+
+    def spawn(self, verb, cid, env=None):
+        # the container's stdio are files: a pipe would be held open by it
+        with open(self.out, "ab") as o, open(self.err, "wb") as e:
+            return subprocess.Popen(self.argv(verb, cid), stdin=subprocess.DEVNULL, stdout=o, stderr=e,
+                                    env=env)
+
+    def err_text(self):
+        try:
+            return self.err.read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def must(self, *args):
+        with open(self.out, "ab") as o, open(self.bundle / "must-err", "wb") as e:
+            r = self.rt.run(*args, stdout=o, stderr=e, timeout=60)
+        if r.rc != 0:
+            raise AssertionError("%s: rc=%d %s" % (" ".join(map(str, args)), r.rc,
+                                                     (self.bundle / "must-err").read_text(errors="replace")))
+
+    def prepare(self, verb, cid):
+        """Bring a new container to where `verb` applies."""
+        if verb == "create":
+            return
+        self.must("create", "--bundle", self.bundle, cid)
+        if verb in ("start",):
+            return
+        self.must("start", cid)
+
+    def timed(self, verb, env=None):
+        """Run `verb` once, whole, on a fresh container; return its duration,
+        its fault-point trace and the cleanup check's findings."""
+        cid = self.new_container()
+        before = helpers.descendants()
+        self.prepare(verb, cid)
+        t0 = time.monotonic()
+        p = self.spawn(verb, cid, env=env)
+        p.wait(timeout=60)
+        dt = time.monotonic() - t0
+        trace = TRACE_RE.findall(self.err_text())
+        assert p.returncode == 0, "%s failed: %s" % (verb, self.err_text())
+        problems = self.check_and_clean(cid, before, "whole %s" % verb)
+        return dt, trace, problems
+
+    # --- the checks after a fault ---------------------------------------
+    def cgroup_dirs(self, cid):
+        return helpers.cgroup_dirs_for("%s/%s" % (helpers.CGROUP_PREFIX, cid))
+
+    def cgroup_pids(self, cid):
+        pids = set()
+        for d in self.cgroup_dirs(cid):
+            for p in [d] + [x for x in d.rglob("*") if x.is_dir()]:
+                try:
+                    pids |= {int(x) for x in (p / "cgroup.procs").read_text().split()}
+                except (OSError, ValueError):
+                    pass
+        return {p for p in pids if rtlib.pid_alive(p)}
+
+    def procs(self, cid, before):
+        rtlib.reap_orphans()
+        new = {p for p in helpers.descendants() - before if rtlib.pid_alive(p)}
+        return new | self.cgroup_pids(cid) | helpers.procs_rooted_in(self.bundle)
+
+    def state(self, cid):
+        r = self.rt.run("state", cid, timeout=60)
+        if r.rc != 0:
+            return None, r
+        return json.loads(r.out), r
+
+    def check_and_clean(self, cid, before, what, plain_delete=False):
+        """The checks after a try; returns a list of problems (empty: clean)."""
+        problems = []
+        st, r = self.state(cid)
+        if st is None:
+            if "does not exist" not in r.err:
+                problems.append("state: rc=%d %r" % (r.rc, r.err.strip()))
+        else:
+            status = st.get("status")
+            if status not in ("creating", "created", "running", "paused", "stopped"):
+                problems.append("state: status %r" % status)
+            if status == "stopped":
+                # processes only go away after a fault: one seen now was
+                # alive when `state` said stopped
+                left = self.cgroup_pids(cid)
+                if left:
+                    problems.append("state says stopped, yet %s run in its cgroup" % sorted(left))
+            else:
+                k = self.rt.run("kill", cid, "KILL", timeout=60)
+                # it may have died on its own in between
+                if k.rc != 0 and "is stopped" not in k.err:
+                    problems.append("kill KILL of a %s container: rc=%d %r" % (status, k.rc, k.err.strip()))
+        if plain_delete:
+            # `kill` then `state` until stopped, then a plain `delete`
+            deadline = time.monotonic() + 15
+            while True:
+                st, r = self.state(cid)
+                if st is None or st.get("status") == "stopped" or time.monotonic() > deadline:
+                    break
+                rtlib.reap_orphans()
+                time.sleep(0.02)
+            d = self.rt.run("delete", cid, timeout=60)
+            if d.rc != 0 and not (st is None and "does not exist" in d.err and not (Path(self.rt.root) / cid).exists()):
+                problems.append("delete (state %r): rc=%d %r" % (st and st.get("status"), d.rc, d.err.strip()))
+        else:
+            d = self.rt.run("delete", "--force", cid, timeout=60)
+            if d.rc != 0:
+                problems.append("delete --force: rc=%d %r" % (d.rc, d.err.strip()))
+        # what is left (a SIGKILLed process takes a moment to be reaped)
+        deadline = time.monotonic() + 5
+        while True:
+            left = self.leftovers(cid, before)
+            if not left or time.monotonic() > deadline:
+                break
+            time.sleep(0.02)
+        problems += left
+        if problems:
+            self.cleanup(cid, before)
+            problems = ["%s (%s): %s" % (cid, what, "; ".join(problems))]
+        return problems
+
+    def leftovers(self, cid, before):
+        out = []
+        if (Path(self.rt.root) / cid).exists():
+            out.append("state dir %s (%s)" % (cid, sorted(os.listdir(Path(self.rt.root) / cid))))
+        cg = self.cgroup_dirs(cid)
+        if cg:
+            out.append("cgroups %s" % [str(d) for d in cg])
+        mn = helpers.mounts_mentioning(self.bundle)
+        if mn:
+            out.append("mounts %s" % mn)
+        pr = self.procs(cid, before)
+        if pr:
+            out.append("processes %s" % [helpers.proc_desc(p) for p in sorted(pr)])
+        return out
+
+    def settle_alone(self, cid, before):
+        """After a runtime killed before the container was recorded as
+        created: its processes go away on their own.  Returns what is still
+        alive after SETTLE seconds (empty: good)."""
+        deadline = time.monotonic() + SETTLE
+        while True:
+            pr = self.procs(cid, before)
+            if not pr or time.monotonic() > deadline:
+                return pr
+            time.sleep(0.02)
+
+    def cleanup(self, cid, before):
+        """By hand, after a failed check (only this try's things)."""
+        for p in self.procs(cid, before):
+            try:
+                os.kill(p, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        helpers.remove_cgroup("%s/%s" % (helpers.CGROUP_PREFIX, cid))
+        import shutil
+        shutil.rmtree(Path(self.rt.root) / cid, ignore_errors=True)
+        rtlib.reap_orphans()
+
+    # --- one try ----------------------------------------------------------
+    def try_once(self, verb, step=None, delay=None, plain_delete=False):
+        cid = self.new_container()
+        before = helpers.descendants()
+        try:
+            self.prepare(verb, cid)
+        except AssertionError as e:
+            self.failures.append("%s: preparing %s: %s" % (cid, verb, e))
+            self.cleanup(cid, before)
+            return
+        env = None
+        if step is not None:
+            env = dict(os.environ, OCIRUN_FAULT_STEP=str(step))
+        p = self.spawn(verb, cid, env=env)
+        if delay is not None:
+            try:
+                p.wait(timeout=delay)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        p.wait(timeout=60)
+        killed = p.returncode == -signal.SIGKILL
+        what = "%s %s" % (verb, "step %d" % step if step is not None else "after %.1f ms" % (delay * 1000))
+        if not killed and p.returncode != 0:
+            self.failures.append("%s (%s): the verb failed by itself: rc=%d %s" % (cid, what, p.returncode,
+                                                                                    self.err_text().strip()))
+        if killed and verb == "create":
+            st, _ = self.state(cid)
+            if st is None or st.get("status") not in ("created", "running"):
+                # not recorded as created: it must not outlive the runtime
+                alive = self.settle_alone(cid, before)
+                if alive:
+                    self.failures.append("%s (%s): outlived the killed runtime (state %r): %s" % (
+                        cid, what, st and st.get("status"), [helpers.proc_desc(x) for x in sorted(alive)]))
+        self.failures += self.check_and_clean(cid, before, what, plain_delete=plain_delete)
+        return killed
+
+
+@pytest.fixture
+def rig(rt, work, rootfs_template):
+    return Rig(rt, work, rootfs_template)
+
+
+def has_knob(rig):
+    env = dict(os.environ, OCIRUN_FAULT_TRACE="1")
+    _, trace, problems = rig.timed("create", env=env)
+    assert not problems, problems
+    return bool(trace)
+
+
+VERBS = ["create", "start", "exec", "delete"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("verb", VERBS)
+def test_fault_at_every_point(rig, verb):
+    """The runtime killed at each of its fault points (every sync message,
+    every state write, the named steps), each point twice (ending with
+    `delete --force`, then with `kill` + `state` + `delete`)."""
+    if not has_knob(rig):
+        pytest.skip("%s has no fault-injection knob (configure --enable-fault-injection; "
+                    "tests/run.sh --asan builds one)" % helpers.ocirun_path())
+    env = dict(os.environ, OCIRUN_FAULT_TRACE="1")
+    _, trace, problems = rig.timed(verb, env=env)
+    assert not problems, problems
+    points = [(int(n), name) for n, name in trace]
+    assert points, "no fault point in `%s`" % verb
+    killed = 0
+    for n, name in points:
+        for plain in (False, True):
+            if rig.try_once(verb, step=n, plain_delete=plain):
+                killed += 1
+    print("\nfault points of %s: %s; tries %d, killed %d, failures %d" % (
+        verb, " ".join("%d:%s" % p for p in points), 2 * len(points), killed, len(rig.failures)))
+    assert killed == 2 * len(points), "the knob did not kill the runtime at every point"
+    assert not rig.failures, "\n".join(rig.failures)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("verb", VERBS + ["update"])
+def test_fault_random_delays(rig, verb):
+    """SIGKILL from outside at random delays within the verb's own run time
+    (fixed seed), TRIES times (a fifth for update)."""
+    rnd = random.Random("%d-%s" % (SEED, verb))
+    durations = [rig.timed(verb)[0] for _ in range(3)]
+    span = max(durations) * 1.2
+    tries = TRIES if verb != "update" else max(1, TRIES // 5)
+    killed = 0
+    for i in range(tries):
+        if rig.try_once(verb, delay=rnd.uniform(0, span), plain_delete=bool(i % 2)):
+            killed += 1
+    print("\n%s: %d tries, delays 0..%.1f ms, %d killed mid-way, %d failures" % (
+        verb, tries, span * 1000, killed, len(rig.failures)))
+    assert not rig.failures, "\n".join(rig.failures[:20])
