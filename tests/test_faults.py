@@ -45,6 +45,22 @@ SETTLE = 10.0  # seconds a dying leftover gets to go away on its own
 TRACE_RE = re.compile(r"^ocirun-fault: (\d+) (\S+)$", re.M)
 
 
+def reap_others(exclude):
+    """Reap our exited children but those in `exclude` (their Popen does)."""
+    while True:
+        try:
+            r = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+        except ChildProcessError:
+            return
+        if r is None or r.si_pid in exclude:
+            return
+        try:
+            pid, status = os.waitpid(r.si_pid, 0)
+        except ChildProcessError:
+            return
+        rtlib._reaped[pid] = status
+
+
 class Rig:
     """One bundle (the config rewritten per try with a fresh id and cgroup),
     the runtime driver, and the per-try leak checks."""
@@ -88,6 +104,35 @@ class Rig:
             return subprocess.Popen(self.argv(verb, cid), stdin=subprocess.DEVNULL, stdout=o, stderr=e,
                                     env=env)
 
+    def wait(self, p, timeout=60, kill_after=None):
+        """Wait for Popen p while reaping every other exited child: we are
+        the session's subreaper, and a pid namespace's init cannot finish
+        dying while a process of its namespace re-parented to us (an exec'd
+        process of a killed runtime) is an unreaped zombie."""
+        t0 = time.monotonic()
+        killed = False
+        while p.poll() is None:
+            reap_others({p.pid})
+            now = time.monotonic() - t0
+            if kill_after is not None and not killed and now >= kill_after:
+                p.kill()
+                killed = True
+            if now > timeout:
+                p.kill()
+                p.wait()
+                raise AssertionError("%s: still running after %ds" % (p.args, timeout))
+            time.sleep(0.0005 if kill_after is not None and not killed else 0.005)
+        reap_others(set())
+        return p.returncode
+
+    def run(self, *args):
+        """rtlib.Result of `ocirun --root R ARGS` (reaping as in wait())."""
+        with open(self.out, "ab") as o, open(self.bundle / "run-err", "wb") as e:
+            p = subprocess.Popen(self.rt.argv(*args), stdin=subprocess.DEVNULL, stdout=o, stderr=e)
+            rc = self.wait(p)
+        err = (self.bundle / "run-err").read_text(errors="replace")
+        return rtlib.Result(p.args, rc, "", err)
+
     def err_text(self):
         try:
             return self.err.read_text(errors="replace")
@@ -95,11 +140,9 @@ class Rig:
             return ""
 
     def must(self, *args):
-        with open(self.out, "ab") as o, open(self.bundle / "must-err", "wb") as e:
-            r = self.rt.run(*args, stdout=o, stderr=e, timeout=60)
+        r = self.run(*args)
         if r.rc != 0:
-            raise AssertionError("%s: rc=%d %s" % (" ".join(map(str, args)), r.rc,
-                                                     (self.bundle / "must-err").read_text(errors="replace")))
+            raise AssertionError("%s: rc=%d %s" % (" ".join(map(str, args)), r.rc, r.err))
 
     def prepare(self, verb, cid):
         """Bring a new container to where `verb` applies."""
@@ -118,7 +161,7 @@ class Rig:
         self.prepare(verb, cid)
         t0 = time.monotonic()
         p = self.spawn(verb, cid, env=env)
-        p.wait(timeout=60)
+        self.wait(p)
         dt = time.monotonic() - t0
         trace = TRACE_RE.findall(self.err_text())
         assert p.returncode == 0, "%s failed: %s" % (verb, self.err_text())
@@ -145,7 +188,11 @@ class Rig:
         return new | self.cgroup_pids(cid) | helpers.procs_rooted_in(self.bundle)
 
     def state(self, cid):
-        r = self.rt.run("state", cid, timeout=60)
+        with open(self.bundle / "state-out", "wb") as o, open(self.bundle / "run-err", "wb") as e:
+            p = subprocess.Popen(self.rt.argv("state", cid), stdin=subprocess.DEVNULL, stdout=o, stderr=e)
+            rc = self.wait(p)
+        r = rtlib.Result(p.args, rc, (self.bundle / "state-out").read_text(),
+                         (self.bundle / "run-err").read_text(errors="replace"))
         if r.rc != 0:
             return None, r
         return json.loads(r.out), r
@@ -168,7 +215,7 @@ class Rig:
                 if left:
                     problems.append("state says stopped, yet %s run in its cgroup" % sorted(left))
             else:
-                k = self.rt.run("kill", cid, "KILL", timeout=60)
+                k = self.run("kill", cid, "KILL")
                 # it may have died on its own in between
                 if k.rc != 0 and "is stopped" not in k.err:
                     problems.append("kill KILL of a %s container: rc=%d %r" % (status, k.rc, k.err.strip()))
@@ -181,11 +228,11 @@ class Rig:
                     break
                 rtlib.reap_orphans()
                 time.sleep(0.02)
-            d = self.rt.run("delete", cid, timeout=60)
+            d = self.run("delete", cid)
             if d.rc != 0 and not (st is None and "does not exist" in d.err and not (Path(self.rt.root) / cid).exists()):
                 problems.append("delete (state %r): rc=%d %r" % (st and st.get("status"), d.rc, d.err.strip()))
         else:
-            d = self.rt.run("delete", "--force", cid, timeout=60)
+            d = self.run("delete", "--force", cid)
             if d.rc != 0:
                 problems.append("delete --force: rc=%d %r" % (d.rc, d.err.strip()))
         # what is left (a SIGKILLed process takes a moment to be reaped)
@@ -253,12 +300,7 @@ class Rig:
         if step is not None:
             env = dict(os.environ, OCIRUN_FAULT_STEP=str(step))
         p = self.spawn(verb, cid, env=env)
-        if delay is not None:
-            try:
-                p.wait(timeout=delay)
-            except subprocess.TimeoutExpired:
-                p.kill()
-        p.wait(timeout=60)
+        self.wait(p, kill_after=delay)
         killed = p.returncode == -signal.SIGKILL
         what = "%s %s" % (verb, "step %d" % step if step is not None else "after %.1f ms" % (delay * 1000))
         if not killed and p.returncode != 0:

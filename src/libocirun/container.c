@@ -621,14 +621,15 @@ kill_locked (struct ocirun_status *st, int signo, bool all, ocirun_error_t *err)
   r = signal_pid (st->state->pid, signo, err);
   /* a SIGKILLed paused container is thawed, as runc does: in a frozen v1
    * cgroup the init cannot die, and containerd's `task kill -s KILL` of a
-   * paused task would wait forever (--all thaws in ocirun_cgroup_kill) */
+   * paused task would wait forever (--all thaws in ocirun_cgroup_kill).
+   * Whatever the freezer says: a runtime killed inside the freeze-kill-thaw
+   * of ocirun_cgroup_kill (delete --force, kill --all) left it FREEZING,
+   * which v1 completes to FROZEN on its own after our look */
   if (r == 0 && !all && signo == SIGKILL && st->cgroup && *st->cgroup)
     {
       ocirun_cgroup *cg = NULL;
       ocirun_error_t e = NULL;
-      bool frozen = false;
-      if (ocirun_cgroup_load (st->cgroup, &cg, &e) == 0 && ocirun_cgroup_is_frozen (cg, &frozen, &e) == 0
-          && frozen)
+      if (ocirun_cgroup_load (st->cgroup, &cg, &e) == 0 && !ocirun_cgroup_is_empty_manager (cg))
         ocirun_cgroup_freeze (cg, false, &e);
       ocirun_error_release (&e);
       ocirun_cgroup_free (cg);

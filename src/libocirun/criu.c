@@ -620,9 +620,14 @@ ocirun_container_restore (struct ocirun_context *ctx, const struct ocirun_criu_o
   ocirun_status_init_creating (&st, ctx->id, bundle, config, rootfs);
   if (write_file_atomic_at (st.dirfd, "config.json", raw, raw_len, err) < 0)
     goto fail;
+  /* as create: the record names the cgroup before it exists */
+  st.cgroup = ocirun_cgroup_plan (ctx->id, config->linux_, ctx->rootless, err);
+  if (st.cgroup == NULL || ocirun_status_write (&st, err) < 0)
+    goto fail;
   if (ocirun_cgroup_create (ctx->id, config->linux_, ctx->rootless, &cg, err) < 0)
     goto fail;
   cgsaved = ocirun_cgroup_save (cg);
+  free (st.cgroup);
   st.cgroup = xstrdup (cgsaved);
   if (ocirun_status_write (&st, err) < 0)
     goto fail;
