@@ -374,3 +374,108 @@ def test_fault_random_delays(rig, verb):
     print("\n%s: %d tries, delays 0..%.1f ms, %d killed mid-way, %d failures" % (
         verb, tries, span * 1000, killed, len(rig.failures)))
     assert not rig.failures, "\n".join(rig.failures[:20])
+
+
+# ---- the defects of issue 10, one by one, with any binary ----------------
+
+def no_pid_ns(cfg):
+    cfg["linux"]["namespaces"] = [n for n in cfg["linux"]["namespaces"] if n["type"] != "pid"]
+    return cfg
+
+
+def test_leftover_of_a_killed_create_is_seen_killed_and_removed(rig):
+    """The create killed while its container's createContainer hook runs
+    (no pid namespace: what the hook started outlives the setup process, in
+    the container's cgroup, as anything a hook daemonizes would).  `state`
+    must not say "stopped" while those run, `kill KILL` reaches them, and
+    plain `delete` then removes everything; a second one goes straight to
+    `delete --force`.  (Before: "stopped", "no such process to signal", and
+    `delete --force` failed with EBUSY on the cgroup, forever.)"""
+    for how in ("kill-then-delete", "delete-force"):
+        cid = rig.new_container()
+        marker = rig.bundle / ("hook-ran-" + cid)
+        cfg = no_pid_ns(helpers.deepcopy(rig.base))
+        cfg["linux"]["cgroupsPath"] = "%s/%s" % (helpers.CGROUP_PREFIX, cid)
+        cfg["hooks"] = {"createContainer": [{
+            "path": "/bin/sh",
+            "args": ["sh", "-c", "sleep 1000 </dev/null >/dev/null 2>&1 & touch %s; exec sleep 1000" % marker]}]}
+        helpers.bundlelib.write_config(rig.bundle, cfg)
+        before = helpers.descendants()
+        p = rig.spawn("create", cid)
+        deadline = time.monotonic() + 30
+        while not marker.exists() and p.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert marker.exists(), "the hook did not run: %s" % rig.err_text()
+        p.kill()
+        rig.wait(p)
+        assert p.returncode == -signal.SIGKILL
+        # the setup process dies with the runtime; the hook's two stay
+        deadline = time.monotonic() + 10
+        while len(rig.cgroup_pids(cid)) != 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        left = rig.cgroup_pids(cid)
+        assert len(left) == 2, [helpers.proc_desc(x) for x in left]
+        st, r = rig.state(cid)
+        assert st is not None, r.err
+        assert st["status"] == "creating", st
+        if how == "kill-then-delete":
+            k = rig.run("kill", cid, "KILL")
+            assert k.rc == 0, k.err
+            deadline = time.monotonic() + 10
+            while rig.cgroup_pids(cid) and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert not rig.cgroup_pids(cid)
+            st, r = rig.state(cid)
+            assert st["status"] == "stopped", st
+            d = rig.run("delete", cid)
+        else:
+            d = rig.run("delete", "--force", cid)
+        assert d.rc == 0, d.err
+        problems = rig.check_and_clean(cid, before, how)
+        assert not problems, problems
+
+
+def test_delete_of_a_stopped_container_kills_what_its_init_left(rig):
+    """No pid namespace: the init exits, a process it started stays in the
+    cgroup.  runc's delete kills those; ours failed on the busy cgroup."""
+    cid = rig.new_container()
+    cfg = no_pid_ns(helpers.deepcopy(rig.base))
+    cfg["linux"]["cgroupsPath"] = "%s/%s" % (helpers.CGROUP_PREFIX, cid)
+    cfg["process"]["args"] = ["sh", "-c", "sleep 1000 </dev/null >/dev/null 2>&1 & exit 0"]
+    helpers.bundlelib.write_config(rig.bundle, cfg)
+    before = helpers.descendants()
+    rig.must("create", "--bundle", rig.bundle, cid)
+    rig.must("start", cid)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        st, _ = rig.state(cid)
+        if st["status"] == "stopped":
+            break
+        rtlib.reap_orphans()
+        time.sleep(0.01)
+    assert st["status"] == "stopped", st
+    assert len(rig.cgroup_pids(cid)) == 1
+    d = rig.run("delete", cid)
+    assert d.rc == 0, d.err
+    problems = rig.check_and_clean(cid, before, "delete")
+    assert not problems, problems
+
+
+def test_stale_temporary_state_files_are_ignored_and_cleaned(rig):
+    """A runtime killed between the open and the rename of an atomic
+    state write leaves `.state.json.tmp` (0 bytes): readers ignore it, the
+    next command holding the lock removes it."""
+    cid = rig.new_container()
+    before = helpers.descendants()
+    rig.must("create", "--bundle", rig.bundle, cid)
+    sd = Path(rig.rt.root) / cid
+    for name in (".state.json.tmp", ".runtime.tmp"):
+        (sd / name).write_bytes(b"")
+    st, r = rig.state(cid)
+    assert st is not None and st["status"] == "created", r.err
+    rig.must("start", cid)
+    assert not (sd / ".state.json.tmp").exists() and not (sd / ".runtime.tmp").exists(), sorted(os.listdir(sd))
+    st, r = rig.state(cid)
+    assert st["status"] == "running", st
+    problems = rig.check_and_clean(cid, before, "stale tmp")
+    assert not problems, problems

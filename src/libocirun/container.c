@@ -784,6 +784,7 @@ delete_incomplete (struct ocirun_context *ctx, struct ocirun_status *st, ocirun_
   if (ret == 0 && cg && ocirun_cgroup_destroy (cg, err) < 0)
     ret = -1;
   ocirun_cgroup_free (cg);
+  ocirun_fault_point ("delete:state");
   if (ret == 0)
     ret = remove_state_dir (ctx->root, st, err);
   return ret;
@@ -839,6 +840,7 @@ ocirun_container_delete (struct ocirun_context *ctx, bool force, ocirun_error_t 
   ocirun_fault_point ("delete:cgroup");
   if (cg && ocirun_cgroup_destroy (cg, err) < 0)
     goto out_err;
+  ocirun_fault_point ("delete:state");
   ret = remove_state_dir (ctx->root, &st, err);
   if (ret < 0)
     goto out;
