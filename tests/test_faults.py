@@ -215,6 +215,11 @@ class Rig:
                 if left:
                     problems.append("state says stopped, yet %s run in its cgroup" % sorted(left))
             else:
+                if status == "created":
+                    # truthful: a container called created waits for `start`
+                    s2 = self.run("start", cid)
+                    if s2.rc != 0:
+                        problems.append("state says created, but start: rc=%d %r" % (s2.rc, s2.err.strip()))
                 k = self.run("kill", cid, "KILL")
                 # it may have died on its own in between
                 if k.rc != 0 and "is stopped" not in k.err:
