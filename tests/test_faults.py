@@ -292,7 +292,9 @@ class Rig:
         rtlib.reap_orphans()
 
     # --- one try ----------------------------------------------------------
-    def try_once(self, verb, step=None, delay=None, plain_delete=False):
+    def try_once(self, verb, step=None, delay=None, plain_delete=False, detached=None):
+        """One try; `detached` (step mode): whether the runtime had already
+        released what it started when it died."""
         cid = self.new_container()
         before = helpers.descendants()
         try:
@@ -319,6 +321,21 @@ class Rig:
                 if alive:
                     self.failures.append("%s (%s): outlived the killed runtime (state %r): %s" % (
                         cid, what, st and st.get("status"), [helpers.proc_desc(x) for x in sorted(alive)]))
+        if killed and verb == "exec" and detached is False:
+            # the exec'd process was not released yet: it must not outlive
+            # the runtime (a half-set-up process left in the container)
+            st, _ = self.state(cid)
+            init = st.get("pid") if st else None
+            deadline = time.monotonic() + SETTLE
+            while True:
+                extra = self.procs(cid, before) - {init}
+                if not extra or time.monotonic() > deadline:
+                    break
+                rtlib.reap_orphans()
+                time.sleep(0.02)
+            if extra:
+                self.failures.append("%s (%s): the unreleased exec process outlived the runtime: %s" % (
+                    cid, what, [helpers.proc_desc(x) for x in sorted(extra)]))
         self.failures += self.check_and_clean(cid, before, what, plain_delete=plain_delete)
         return killed
 
@@ -353,9 +370,11 @@ def test_fault_at_every_point(rig, verb):
     points = [(int(n), name) for n, name in trace]
     assert points, "no fault point in `%s`" % verb
     killed = 0
+    released = False
     for n, name in points:
+        released |= name == "recv:child-detached"
         for plain in (False, True):
-            if rig.try_once(verb, step=n, plain_delete=plain):
+            if rig.try_once(verb, step=n, plain_delete=plain, detached=released):
                 killed += 1
     print("\nfault points of %s: %s; tries %d, killed %d, failures %d" % (
         verb, " ".join("%d:%s" % p for p in points), 2 * len(points), killed, len(rig.failures)))
