@@ -953,7 +953,7 @@ ocirun_container_list (const char *root, struct ocirun_container_info **out, siz
       memset (&v[len], 0, sizeof v[len]);
       v[len].id = xstrdup (de->d_name);
       v[len].status = xstrdup (ocirun_status_live (&st));
-      v[len].pid = strcmp (v[len].status, "stopped") == 0 ? 0 : st.state->pid;
+      v[len].pid = strcmp (v[len].status, "stopped") == 0 || !ocirun_status_pid_alive (&st) ? 0 : st.state->pid;
       v[len].bundle = xstrdup (st.state->bundle ? st.state->bundle : "");
       v[len].created = xstrdup (st.created ? st.created : "");
       v[len].owner = xstrdup (fstat (st.dirfd, &sb) == 0 && sb.st_uid == 0 ? "root" : "");
