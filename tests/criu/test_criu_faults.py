@@ -79,7 +79,7 @@ def timed_kill(rt, delay, *args):
     return p.returncode == -signal.SIGKILL
 
 
-def check_and_delete(c):
+def check_and_delete(c, work):
     """state, kill, delete --force; returns what is wrong (empty: clean)."""
     problems = []
     rc, out, err = oc(c.rt, "state", c.id)
@@ -103,6 +103,10 @@ def check_and_delete(c):
             left.append("state dir")
         if c.cgroup_dirs():
             left.append("cgroups %s" % [str(d) for d in c.cgroup_dirs()])
+        # criu's own mounts (its cgroup yard in the image dir) included
+        mn = [ln for ln in helpers.mounts_mentioning(work) if ln.split()[4] != str(work)]
+        if mn:
+            left.append("host mounts %s" % mn)
         pr = helpers.procs_rooted_in(c.bundle)
         if pr:
             left.append("processes %s" % [helpers.proc_desc(p) for p in sorted(pr)])
@@ -130,7 +134,7 @@ def test_checkpoint_killed_half_way(ctr, work):
     for i in range(TRIES):
         img = Path(work) / ("img%d" % i)
         killed += timed_kill(c.rt, rnd.uniform(0, span), "checkpoint", "--image-path", img, c.id)
-        failures += ["try %d: %s" % (i, p) for p in check_and_delete(c)]
+        failures += ["try %d: %s" % (i, p) for p in check_and_delete(c, work)]
         shutil.rmtree(img, ignore_errors=True)
         run_counter(c)
     print("\ncheckpoint: %d tries, delays 0..%.0f ms, %d killed mid-way, %d failures" % (
@@ -149,12 +153,12 @@ def test_restore_killed_half_way(ctr, work):
     rc, _, err = oc(c.rt, "restore", "-d", "--image-path", img, "--bundle", c.bundle, c.id)
     span = time.monotonic() - t0
     assert rc == 0, err
-    failures = check_and_delete(c)
+    failures = check_and_delete(c, work)
     killed = 0
     for i in range(TRIES):
         killed += timed_kill(c.rt, rnd.uniform(0, span), "restore", "-d", "--image-path", img, "--bundle",
                              c.bundle, c.id)
-        failures += ["try %d: %s" % (i, p) for p in check_and_delete(c)]
+        failures += ["try %d: %s" % (i, p) for p in check_and_delete(c, work)]
     print("\nrestore: %d tries, delays 0..%.0f ms, %d killed mid-way, %d failures" % (
         TRIES, span * 1000, killed, len(failures)))
     assert not failures, failures
