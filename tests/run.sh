@@ -86,8 +86,10 @@ build_asan() {
   (
     cd "$dst" || exit 1
     [ -x configure ] && [ configure -nt configure.ac ] || ./autogen.sh || exit 1
-    if [ ! -f Makefile ] || [ config.status -ot configure ]; then
-      ./configure CFLAGS="-g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer" \
+    if [ ! -f Makefile ] || [ config.status -ot configure ] || ! grep -q 'define OCIRUN_FAULT_INJECTION 1' config.h; then
+      # --enable-fault-injection: the OCIRUN_FAULT_STEP knob that
+      # tests/test_faults.py drives (test builds only, never the normal one)
+      ./configure --enable-fault-injection CFLAGS="-g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer" \
         LDFLAGS="-fsanitize=address,undefined" || exit 1
     fi
     make -j"$JOBS"

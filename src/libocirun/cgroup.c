@@ -783,24 +783,22 @@ check_fit (ocirun_cgroup *cg, ocirun_error_t *err)
   return 0;
 }
 
-int
-ocirun_cgroup_create (const char *id, const oci_linux *lnx, bool rootless, ocirun_cgroup **out, ocirun_error_t *err)
+/* The container's cgroup directory in every hierarchy (nothing made yet). */
+static int
+cg_paths (const char *id, const oci_linux *lnx, bool rootless, struct cg_layout **lp, ocirun_cgroup **out,
+          ocirun_error_t *err)
 {
   struct cg_layout *l = NULL;
   cleanup_free char *path = NULL;
   bool relative;
-  const oci_resources *res = lnx ? lnx->resources : NULL;
   ocirun_cgroup *cg;
   size_t i;
 
   *out = NULL;
   if (container_path (id, lnx ? lnx->cgroups_path : NULL, &path, &relative, err) < 0)
     return -1;
-  if (ocirun_cgroup_validate (res, err) < 0)
-    return -1;
   if (detect_layout (&l, err) < 0)
     return -1;
-
   cg = cg_new (l->mode);
   cg->rootless = rootless;
   for (i = 0; i < l->n; i++)
@@ -818,6 +816,64 @@ ocirun_cgroup_create (const char *id, const oci_linux *lnx, bool rootless, ociru
         dir = join_path (lh->mountpoint, lh->self, path);
       cg_add (cg, lh->controllers, lh->mountpoint, dir, lh->unified);
     }
+  if (lp)
+    *lp = l;
+  *out = cg;
+  return 0;
+}
+
+char *
+ocirun_cgroup_plan (const char *id, const oci_linux *lnx, bool rootless, ocirun_error_t *err)
+{
+  ocirun_cgroup *cg = NULL;
+  char *saved;
+  size_t i;
+
+  if (cg_paths (id, lnx, rootless, NULL, &cg, err) < 0)
+    return NULL;
+  for (i = 0; i < cg->n; i++)
+    {
+      struct cg_hier *h = &cg->h[i];
+      cleanup_free char *p = xstrdup (h->path);
+      char *s = p + strlen (h->mountpoint);
+      struct stat sb;
+      /* the shallowest level that does not exist yet is the one create
+       * will make (another create making it first: destroy then finds it
+       * busy and keeps it, as for any shared parent) */
+      while (*s)
+        {
+          char *next = strchr (s + 1, '/');
+          if (next)
+            *next = '\0';
+          if (stat (p, &sb) < 0 && errno == ENOENT)
+            {
+              h->created = xstrdup (p);
+              break;
+            }
+          if (next == NULL)
+            break;
+          *next = '/';
+          s = next;
+        }
+    }
+  saved = ocirun_cgroup_save (cg);
+  ocirun_cgroup_free (cg);
+  return saved;
+}
+
+int
+ocirun_cgroup_create (const char *id, const oci_linux *lnx, bool rootless, ocirun_cgroup **out, ocirun_error_t *err)
+{
+  struct cg_layout *l = NULL;
+  const oci_resources *res = lnx ? lnx->resources : NULL;
+  ocirun_cgroup *cg;
+  size_t i;
+
+  *out = NULL;
+  if (ocirun_cgroup_validate (res, err) < 0)
+    return -1;
+  if (cg_paths (id, lnx, rootless, &l, &cg, err) < 0)
+    return -1;
 
   for (i = 0; i < cg->n; i++)
     {
@@ -1295,6 +1351,93 @@ ocirun_cgroup_kill (ocirun_cgroup *cg, int signo, ocirun_error_t *err)
         }
     }
   return r;
+}
+
+/* Every pid in the container's cgroup in ANY hierarchy: a create killed
+ * half-way through ocirun_cgroup_enter (v1: one hierarchy after the other)
+ * leaves a process in some hierarchies only. */
+static int
+pids_everywhere (ocirun_cgroup *cg, pid_t **pids, size_t *n, bool *gone, ocirun_error_t *err)
+{
+  size_t i, cap = 0;
+  *pids = NULL;
+  *n = 0;
+  *gone = true;
+  for (i = 0; i < cg->n; i++)
+    {
+      ocirun_error_t e = NULL;
+      struct stat sb;
+      if (stat (cg->h[i].path, &sb) < 0)
+        continue;
+      *gone = false;
+      if (collect (cg->h[i].path, pids, n, &cap, &e) < 0)
+        {
+          /* removed under us: nothing there */
+          if (e->status == ENOENT)
+            {
+              ocirun_error_release (&e);
+              continue;
+            }
+          *err = e;
+          free (*pids);
+          *pids = NULL;
+          *n = 0;
+          return -1;
+        }
+    }
+  return 0;
+}
+
+int
+ocirun_cgroup_has_processes (ocirun_cgroup *cg, bool *any, ocirun_error_t *err)
+{
+  cleanup_free pid_t *pids = NULL;
+  size_t n = 0;
+  bool gone;
+  *any = false;
+  if (cg == NULL || cg->empty)
+    return 0;
+  if (pids_everywhere (cg, &pids, &n, &gone, err) < 0)
+    return -1;
+  *any = n > 0;
+  return 0;
+}
+
+int
+ocirun_cgroup_kill_all (ocirun_cgroup *cg, ocirun_error_t *err)
+{
+  int i;
+  if (cg == NULL || cg->empty)
+    return 0;
+  /* ~10 s: the SIGKILLed tasks leave on their own; whatever forked between
+   * listing and signalling is caught by the next round */
+  for (i = 0; i < 1000; i++)
+    {
+      cleanup_free pid_t *pids = NULL;
+      size_t n = 0, k;
+      bool gone;
+      struct timespec ts = { 0, 10 * 1000 * 1000 };
+      if (pids_everywhere (cg, &pids, &n, &gone, err) < 0)
+        return -1;
+      if (n == 0)
+        return 0;
+      if (i % 20 == 0)
+        {
+          ocirun_error_t e = NULL;
+          /* freeze, kill, thaw (v1 freezer); cgroup.kill (v2); a frozen
+           * cgroup is thawed so the signal takes effect */
+          if (ocirun_cgroup_kill (cg, SIGKILL, &e) < 0)
+            {
+              ocirun_debug ("cgroup kill: %s", e->msg);
+              ocirun_error_release (&e);
+            }
+          for (k = 0; k < n; k++)
+            kill (pids[k], SIGKILL);
+        }
+      nanosleep (&ts, NULL);
+    }
+  return ocirun_make_error (err, EBUSY, "the processes of the container's cgroup `%s` did not exit",
+                            cg_main (cg) ? cg_main (cg)->path : "?");
 }
 
 int

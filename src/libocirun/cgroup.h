@@ -58,6 +58,16 @@ int ocirun_cgroup_pids (ocirun_cgroup *cg, pid_t **pids, size_t *n, ocirun_error
 int ocirun_cgroup_kill (ocirun_cgroup *cg, int signo, ocirun_error_t *err);
 /* runc's `events --stats` "data" object as a malloc()ed JSON string. */
 int ocirun_cgroup_stats_json (ocirun_cgroup *cg, char **json, ocirun_error_t *err);
+/* SIGKILL every process of the cgroup in every hierarchy (freeze, kill,
+ * thaw on v1; cgroup.kill on v2) until none is left (bounded, ~10 s). */
+int ocirun_cgroup_kill_all (ocirun_cgroup *cg, ocirun_error_t *err);
+/* Is any process left in the container's cgroup, in any hierarchy? */
+int ocirun_cgroup_has_processes (ocirun_cgroup *cg, bool *any, ocirun_error_t *err);
+/* Before ocirun_cgroup_create: what it would make, in the form of
+ * ocirun_cgroup_save (nothing is made), so the state record names the
+ * cgroup before it exists: a runtime killed in between leaves nothing
+ * that `delete --force` cannot find.  NULL on error. */
+char *ocirun_cgroup_plan (const char *id, const oci_linux *lnx, bool rootless, ocirun_error_t *err);
 /* Remove the directories create made (never one it did not create).
  * Waits briefly for the cgroup to empty. */
 int ocirun_cgroup_destroy (ocirun_cgroup *cg, ocirun_error_t *err);

@@ -274,12 +274,27 @@ do_create (struct ocirun_context *ctx, struct created *out, ocirun_error_t *err)
       goto fail;
     }
 
-  if ((ctx->systemd_cgroup ? ocirun_cgroup_create_systemd (ctx->id, config->linux_, &config->annotations,
-                                                             ctx->rootless, &job.cgroup, err)
-                            : ocirun_cgroup_create (ctx->id, config->linux_, ctx->rootless, &job.cgroup, err))
-      < 0)
-    goto fail;
+  /* the record names the cgroup before it exists: a runtime killed while
+   * making it leaves nothing `delete --force` cannot find.  The systemd
+   * driver makes nothing before the unit starts (at the first enter), and
+   * its record is written right below, before that. */
+  if (ctx->systemd_cgroup)
+    {
+      if (ocirun_cgroup_create_systemd (ctx->id, config->linux_, &config->annotations, ctx->rootless, &job.cgroup,
+                                        err)
+          < 0)
+        goto fail;
+    }
+  else
+    {
+      st.cgroup = ocirun_cgroup_plan (ctx->id, config->linux_, ctx->rootless, err);
+      if (st.cgroup == NULL || ocirun_status_write (&st, err) < 0)
+        goto fail;
+      if (ocirun_cgroup_create (ctx->id, config->linux_, ctx->rootless, &job.cgroup, err) < 0)
+        goto fail;
+    }
   cgsaved = ocirun_cgroup_save (job.cgroup);
+  free (st.cgroup);
   st.cgroup = xstrdup (cgsaved);
   if (ocirun_status_write (&st, err) < 0)
     goto fail;
@@ -320,6 +335,8 @@ do_create (struct ocirun_context *ctx, struct created *out, ocirun_error_t *err)
       close (st.dirfd);
       st.dirfd = -1;
       close (sv[0]);
+      /* first of all: a runtime killed from here on takes us with it */
+      sync_die_with_parent (sv[1]);
       job.sync_sock = sv[1];
       ocirun_init_main (&job);
     }
@@ -379,6 +396,11 @@ do_create (struct ocirun_context *ctx, struct created *out, ocirun_error_t *err)
   free (st.state->status);
   st.state->status = xstrdup ("created");
   if (ocirun_status_write (&st, err) < 0)
+    goto fail;
+  /* recorded: only now may the init outlive us (until here a runtime
+   * killed at any instant takes the init with it, and the record says
+   * "creating": delete --force finds everything) */
+  if (sync_parent_release (sv[0], err) < 0)
     goto fail;
 
   out->pid = pid;
@@ -508,11 +530,13 @@ do_start (struct ocirun_context *ctx, ocirun_error_t *err)
         ocirun_make_error (err, errno, "open `%s`", fifo_path);
       goto out;
     }
+  ocirun_fault_point ("start:write-fifo");
   if (write (fifo, "0", 1) != 1)
     {
       ocirun_make_error (err, errno, "start container `%s`", ctx->id);
       goto out;
     }
+  ocirun_fault_point ("start:fifo-written");
   unlink (fifo_path);
   free (st.state->status);
   st.state->status = xstrdup ("running");
@@ -593,7 +617,7 @@ ocirun_container_state (struct ocirun_context *ctx, char **json, ocirun_error_t 
     {
       oci_state s = *st.state;
       s.status = (char *) ocirun_status_live (&st);
-      if (strcmp (s.status, "stopped") == 0)
+      if (strcmp (s.status, "stopped") == 0 || !ocirun_status_pid_alive (&st))
         s.has_pid = false;
       *json = oci_state_generate (&s, true);
     }
@@ -659,14 +683,15 @@ kill_locked (struct ocirun_status *st, int signo, bool all, ocirun_error_t *err)
   r = signal_pid (st->state->pid, signo, err);
   /* a SIGKILLed paused container is thawed, as runc does: in a frozen v1
    * cgroup the init cannot die, and containerd's `task kill -s KILL` of a
-   * paused task would wait forever (--all thaws in ocirun_cgroup_kill) */
+   * paused task would wait forever (--all thaws in ocirun_cgroup_kill).
+   * Whatever the freezer says: a runtime killed inside the freeze-kill-thaw
+   * of ocirun_cgroup_kill (delete --force, kill --all) left it FREEZING,
+   * which v1 completes to FROZEN on its own after our look */
   if (r == 0 && !all && signo == SIGKILL && st->cgroup && *st->cgroup)
     {
       ocirun_cgroup *cg = NULL;
       ocirun_error_t e = NULL;
-      bool frozen = false;
-      if (ocirun_cgroup_load (st->cgroup, &cg, &e) == 0 && ocirun_cgroup_is_frozen (cg, &frozen, &e) == 0
-          && frozen)
+      if (ocirun_cgroup_load (st->cgroup, &cg, &e) == 0 && !ocirun_cgroup_is_empty_manager (cg))
         ocirun_cgroup_freeze (cg, false, &e);
       ocirun_error_release (&e);
       ocirun_cgroup_free (cg);
@@ -713,8 +738,18 @@ ocirun_container_kill (struct ocirun_context *ctx, int signo, bool all, ocirun_e
       /* runtime.md kill: only a created or running container.  "no such
        * process" is what containerd's shim (checkKillError) reads as
        * "already exited" (NotFound), as runc's "container not running" */
-      if (strcmp (live, "creating") == 0 || (strcmp (live, "stopped") == 0 && !all))
+      if (strcmp (live, "stopped") == 0 && !all)
         ret = ocirun_make_error (err, 0, "container `%s` is %s: no such process to signal", ctx->id, live);
+      else if (strcmp (live, "creating") == 0)
+        {
+          /* we hold the lock: the create that recorded "creating" died and
+           * left processes; signal every one of them (runc's `kill` of a
+           * container whose init is gone reaches its cgroup the same way) */
+          if (ocirun_status_pid_alive (&st))
+            ret = signal_pid (st.state->pid, signo, err);
+          if (ret == 0)
+            ret = kill_stopped_all (&st, signo, err);
+        }
       else if (strcmp (live, "stopped") == 0)
         ret = kill_stopped_all (&st, signo, err);
       else
@@ -746,42 +781,6 @@ wait_gone (pid_t pid, unsigned long long start_time)
     }
 }
 
-/* Before the cgroup is removed: the init is gone, but what it started may
- * not be -- without a pid namespace of its own (host pid namespace, or one
- * joined from another container) its children outlive it and stay in the
- * cgroup.  rmdir then fails (EBUSY) and the next container given the same
- * cgroupsPath finds them ("container's cgroup is not empty").  runc's
- * destroy does the same: SIGKILL all, wait for the cgroup to empty.  With
- * a private pid namespace the kernel has already killed them and this is
- * one read of cgroup.procs.  Bounded: a process stuck in D state is
- * reported, not waited for forever. */
-static int
-drain_cgroup (ocirun_cgroup *cg, const char *id, ocirun_error_t *err)
-{
-  size_t n = 0;
-  int i;
-  for (i = 0; i < 500; i++)
-    {
-      cleanup_free pid_t *pids = NULL;
-      ocirun_error_t tmp = NULL;
-      struct timespec ts = { 0, (i < 10 ? 2 : 10) * 1000 * 1000 };
-      if (ocirun_cgroup_pids (cg, &pids, &n, &tmp) < 0)
-        {
-          /* gone already, or unreadable: rmdir will tell */
-          ocirun_error_release (&tmp);
-          return 0;
-        }
-      if (n == 0)
-        return 0;
-      /* a frozen cgroup cannot die (ocirun_cgroup_kill thaws for SIGKILL);
-       * again each round: a child may fork between listing and killing */
-      if (ocirun_cgroup_kill (cg, SIGKILL, &tmp) < 0)
-        ocirun_error_release (&tmp);
-      nanosleep (&ts, NULL);
-    }
-  return ocirun_make_error (err, EBUSY, "container `%s`: %zu process(es) still in its cgroup after SIGKILL", id, n);
-}
-
 static bool
 dir_exists (const char *root, const char *id)
 {
@@ -791,45 +790,69 @@ dir_exists (const char *root, const char *id)
   return stat (dir, &sb) == 0;
 }
 
-/* delete --force also handles a container whose create was killed
- * half-way: a state dir with no state.json. */
+/* Stop whatever is left of a container, whatever its record says: its
+ * recorded init (when still the container's) and every process of its
+ * cgroup in every hierarchy (freeze, kill, thaw on v1; cgroup.kill on v2),
+ * until none is left.  `cg` may be NULL (no cgroup of its own). */
 static int
-delete_broken (struct ocirun_context *ctx, ocirun_error_t *err)
+stop_everything (struct ocirun_status *st, ocirun_cgroup *cg, ocirun_error_t *err)
 {
-  cleanup_free char *dir = NULL;
-  cleanup_free char *rec = NULL;
-  ocirun_error_t tmp = NULL;
-  struct stat sb;
-  xasprintf (&dir, "%s/%s", ctx->root, ctx->id);
-  if (stat (dir, &sb) < 0)
+  bool alive = ocirun_status_pid_alive (st);
+  pid_t pid = alive ? st->state->pid : -1;
+  unsigned long long start_time = st->start_time;
+  if (alive)
+    {
+      ocirun_error_t tmp = NULL;
+      signal_pid (pid, SIGKILL, &tmp);
+      ocirun_error_release (&tmp);
+    }
+  if (cg && ocirun_cgroup_kill_all (cg, err) < 0)
     return -1;
+  if (alive)
+    wait_gone (pid, start_time);
+  return 0;
+}
+
+/* Remove the state directory: state.json first, so a delete killed half-way
+ * leaves a directory that every later load sees as incomplete, with its
+ * `runtime` record (and the cgroup it names) still there. */
+static int
+remove_state_dir (const char *root, struct ocirun_status *st, ocirun_error_t *err)
+{
+  if (unlinkat (st->dirfd, "state.json", 0) < 0 && errno != ENOENT)
+    return ocirun_make_error (err, errno, "remove `%s/state.json`", st->dir);
+  ocirun_fault_point ("delete:state-json-removed");
+  return ocirun_status_remove (root, st, err);
+}
+
+/* A state dir without a usable state.json, locked by us: what a create
+ * killed before its first record, or a delete killed while removing the
+ * dir, left.  Nobody else can be working on it (we hold its lock): remove
+ * it and what its `runtime` record names. */
+static int
+delete_incomplete (struct ocirun_context *ctx, struct ocirun_status *st, ocirun_error_t *err)
+{
+  ocirun_cgroup *cg = NULL;
+  int ret = 0;
   ocirun_error_release (err);
-  {
-    cleanup_free char *path = NULL;
-    xasprintf (&path, "%s/runtime", dir);
-    if (read_all_file (path, &rec, NULL, &tmp) == 0)
-      {
-        char *cg = strstr (rec, "cgroup=");
-        if (cg)
-          {
-            ocirun_cgroup *c = NULL;
-            char *nl;
-            cg += 7;
-            nl = strchr (cg, '\n');
-            if (nl)
-              *nl = '\0';
-            if (*cg && ocirun_cgroup_load (cg, &c, &tmp) == 0)
-              {
-                ocirun_cgroup_kill (c, SIGKILL, &tmp);
-                ocirun_cgroup_destroy (c, &tmp);
-                ocirun_cgroup_free (c);
-              }
-          }
-      }
-    ocirun_error_release (&tmp);
-  }
-  ocirun_rootfs_release_shared (dir); /* mounts.c: no mount namespace of its own */
-  return rm_rf (dir, err);
+  if (st->cgroup && *st->cgroup && ocirun_cgroup_load (st->cgroup, &cg, err) < 0)
+    {
+      ocirun_warning ("container `%s`: %s", ctx->id, (*err)->msg);
+      ocirun_error_release (err);
+    }
+  ocirun_fault_point ("delete:kill");
+  if (cg && ocirun_cgroup_kill_all (cg, err) < 0)
+    ret = -1;
+  ocirun_fault_point ("delete:cgroup");
+  if (ret == 0 && cg && ocirun_cgroup_destroy (cg, err) < 0)
+    ret = -1;
+  ocirun_cgroup_free (cg);
+  if (ret == 0)
+    ocirun_rootfs_release_shared (st->dir); /* mounts.c: no mount namespace of its own */
+  ocirun_fault_point ("delete:state");
+  if (ret == 0)
+    ret = remove_state_dir (ctx->root, st, err);
+  return ret;
 }
 
 int
@@ -839,6 +862,7 @@ ocirun_container_delete (struct ocirun_context *ctx, bool force, ocirun_error_t 
   oci_config *config = NULL;
   const char *live;
   ocirun_cgroup *cg = NULL;
+  bool stopped;
   int ret;
 
   if (ocirun_validate_id (ctx->id, err) < 0)
@@ -846,10 +870,10 @@ ocirun_container_delete (struct ocirun_context *ctx, bool force, ocirun_error_t 
   ret = ocirun_status_load (ctx->root, ctx->id, &st, err);
   if (ret < 0)
     {
+      if (st.incomplete)
+        ret = delete_incomplete (ctx, &st, err);
       ocirun_status_release (&st);
-      if (force && delete_broken (ctx, err) == 0)
-        return 0;
-      if (force && !dir_exists (ctx->root, ctx->id))
+      if (ret < 0 && force && !dir_exists (ctx->root, ctx->id))
         {
           /* runc: delete --force of an unknown container is not an error
            * (containerd cleans up that way) */
@@ -859,41 +883,31 @@ ocirun_container_delete (struct ocirun_context *ctx, bool force, ocirun_error_t 
       return ret;
     }
   live = ocirun_status_live (&st);
-  if (strcmp (live, "stopped") != 0)
+  stopped = strcmp (live, "stopped") == 0;
+  if (!stopped && !force)
     {
-      if (!force)
-        {
-          /* runtime.md delete: "Attempting to delete a container that is
-           * not stopped MUST have no effect on the container and MUST
-           * generate an error." */
-          ret = ocirun_make_error (err, 0, "container `%s` is %s: stop it first, or use delete --force", ctx->id, live);
-          goto out;
-        }
-      if (st.cgroup && *st.cgroup && ocirun_cgroup_load (st.cgroup, &cg, err) == 0)
-        {
-          ocirun_error_t tmp = NULL;
-          /* a frozen cgroup cannot die: thaw it */
-          ocirun_cgroup_freeze (cg, false, &tmp);
-          ocirun_error_release (&tmp);
-          ocirun_cgroup_kill (cg, SIGKILL, &tmp);
-          ocirun_error_release (&tmp);
-        }
-      ocirun_error_release (err);
-      if (st.state->has_pid && st.state->pid > 0 && process_start_time (st.state->pid) == st.start_time)
-        {
-          signal_pid (st.state->pid, SIGKILL, err);
-          ocirun_error_release (err);
-          wait_gone (st.state->pid, st.start_time);
-        }
+      /* runtime.md delete: "Attempting to delete a container that is
+       * not stopped MUST have no effect on the container and MUST
+       * generate an error." */
+      ret = ocirun_make_error (err, 0, "container `%s` is %s: stop it first, or use delete --force", ctx->id, live);
+      goto out;
     }
   config = load_saved_config (&st, err);
   ocirun_error_release (err);
-  if (cg == NULL && st.cgroup && *st.cgroup && ocirun_cgroup_load (st.cgroup, &cg, err) < 0)
+  if (st.cgroup && *st.cgroup && ocirun_cgroup_load (st.cgroup, &cg, err) < 0)
     goto out_err;
-  if (cg && (drain_cgroup (cg, ctx->id, err) < 0 || ocirun_cgroup_destroy (cg, err) < 0))
+  ocirun_fault_point ("delete:kill");
+  /* whatever the record says: a stopped container's init is gone, but
+   * without a pid namespace what it started may not be (runc kills those
+   * too), and a runtime killed half-way may have left anything */
+  if (stop_everything (&st, cg, err) < 0)
+    goto out_err;
+  ocirun_fault_point ("delete:cgroup");
+  if (cg && ocirun_cgroup_destroy (cg, err) < 0)
     goto out_err;
   ocirun_rootfs_release_shared (st.dir); /* mounts.c: no mount namespace of its own */
-  ret = ocirun_status_remove (ctx->root, &st, err);
+  ocirun_fault_point ("delete:state");
+  ret = remove_state_dir (ctx->root, &st, err);
   if (ret < 0)
     goto out;
   if (config && config->hooks && config->hooks->poststop_len)
@@ -1009,7 +1023,7 @@ ocirun_container_list (const char *root, struct ocirun_container_info **out, siz
       memset (&v[len], 0, sizeof v[len]);
       v[len].id = xstrdup (de->d_name);
       v[len].status = xstrdup (ocirun_status_live (&st));
-      v[len].pid = strcmp (v[len].status, "stopped") == 0 ? 0 : st.state->pid;
+      v[len].pid = strcmp (v[len].status, "stopped") == 0 || !ocirun_status_pid_alive (&st) ? 0 : st.state->pid;
       v[len].bundle = xstrdup (st.state->bundle ? st.state->bundle : "");
       v[len].created = xstrdup (st.created ? st.created : "");
       v[len].owner = xstrdup (fstat (st.dirfd, &sb) == 0 && sb.st_uid == 0 ? "root" : "");

@@ -34,6 +34,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -208,6 +210,13 @@ run_criu (const char *bin, struct args *a, const char *log, const int *keep, siz
       close (go[1]);
       prctl (PR_SET_PDEATHSIG, SIGKILL);
       if (read (go[0], &c, 1) != 1)
+        _exit (127);
+      /* criu's own mounts (the cgroup "yard" of a restore: a tmpfs and
+       * cgroup mounts in its work dir) live in a mount namespace of its
+       * own, a slave of ours: when criu dies half-way with us (SIGKILL,
+       * the parent-death signal above) the kernel drops them instead of
+       * leaving them on the host (docs/faults.md) */
+      if (unshare (CLONE_NEWNS) < 0 || mount (NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
         _exit (127);
       fd = open ("/dev/null", O_RDONLY | O_CLOEXEC);
       if (fd >= 0)
@@ -620,9 +629,14 @@ ocirun_container_restore (struct ocirun_context *ctx, const struct ocirun_criu_o
   ocirun_status_init_creating (&st, ctx->id, bundle, config, rootfs);
   if (write_file_atomic_at (st.dirfd, "config.json", raw, raw_len, err) < 0)
     goto fail;
+  /* as create: the record names the cgroup before it exists */
+  st.cgroup = ocirun_cgroup_plan (ctx->id, config->linux_, ctx->rootless, err);
+  if (st.cgroup == NULL || ocirun_status_write (&st, err) < 0)
+    goto fail;
   if (ocirun_cgroup_create (ctx->id, config->linux_, ctx->rootless, &cg, err) < 0)
     goto fail;
   cgsaved = ocirun_cgroup_save (cg);
+  free (st.cgroup);
   st.cgroup = xstrdup (cgsaved);
   if (ocirun_status_write (&st, err) < 0)
     goto fail;

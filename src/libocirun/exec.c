@@ -248,8 +248,10 @@ exec_child (struct ocirun_job *job, int pidfd, int nsflags, int rootfd)
     }
   if (ocirun_process_setup (job, p, &err) < 0)
     goto fail;
-  prctl (PR_SET_PDEATHSIG, 0, 0, 0, 0);
   if (sync_send (job->sync_sock, SYNC_CHILD_READY, 0, NULL, 0, -1) < 0)
+    _exit (1);
+  /* outlive the runtime only once it wrote the pid file (sync.h) */
+  if (sync_child_detach (job->sync_sock) < 0)
     _exit (1);
   close (job->sync_sock);
   ocirun_exec_process (p, job->exec_path, &err);
@@ -428,6 +430,7 @@ ocirun_container_exec (struct ocirun_context *ctx, struct ocirun_exec_options *o
   if (pid == 0)
     {
       close (sv[0]);
+      sync_die_with_parent (sv[1]);
       job.sync_sock = sv[1];
       ocirun_reset_signals ();
       exec_child (&job, pidfd, nsflags, rootfd);
@@ -464,6 +467,8 @@ ocirun_container_exec (struct ocirun_context *ctx, struct ocirun_exec_options *o
           goto fail;
         }
     }
+  if (sync_parent_release (sv[0], err) < 0)
+    goto fail;
   if (o->detach)
     {
       ret = 0;

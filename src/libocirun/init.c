@@ -402,12 +402,14 @@ ocirun_init_main (struct ocirun_job *job)
       sync_send_error (job->sync_sock, &err);
       _exit (1);
     }
-  /* create is about to return: from now on we outlive the runtime */
-  prctl (PR_SET_PDEATHSIG, 0, 0, 0, 0);
+  prctl (PR_SET_NAME, STAGE_INIT, 0, 0, 0);
   if (sync_send (job->sync_sock, SYNC_CHILD_READY, 0, NULL, 0, -1) < 0)
     _exit (1);
+  /* we outlive the runtime only once it recorded us as "created" (a
+   * runtime killed before that takes us with it: sync.h) */
+  if (sync_child_detach (job->sync_sock) < 0)
+    _exit (1);
   close (job->sync_sock);
-  prctl (PR_SET_NAME, STAGE_INIT, 0, 0, 0);
 
   /* wait for `start` (runtime.md: "start ... MUST run the user-specified program") */
   do

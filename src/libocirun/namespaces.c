@@ -216,7 +216,9 @@ ocirun_ns_fork_init (int sync_sock, ocirun_error_t *err)
   if (pid == 0)
     {
       char c;
-      prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+      /* our parent is the runtime (CLONE_PARENT): die with it, even when
+       * it died before this line */
+      sync_die_with_parent (sync_sock);
       close (pfd[1]);
       while (read (pfd[0], &c, 1) < 0 && errno == EINTR)
         ;

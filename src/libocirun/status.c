@@ -3,13 +3,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 
 #include "cgroup.h"
 #include "status.h"
+#include "sync.h"
 #include "utils.h"
 
 int
@@ -140,24 +143,16 @@ status_load (const char *root, const char *id, struct ocirun_status *st, bool re
         return ret;
     }
 
-  fd = openat (st->dirfd, "state.json", O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
+  /* with the lock held, a temporary file of an atomic write is what a
+   * runtime killed between its open and its rename left: never read, and
+   * removed (readers without the lock leave it to the next writer) */
+  if (!readonly)
     {
-      if (errno == ENOENT)
-        return ocirun_make_error (err, 0, "container `%s` does not exist (its creation did not complete)", id);
-      return ocirun_make_error (err, errno, "open `%s/state.json`", st->dir);
+      unlinkat (st->dirfd, ".state.json.tmp", 0);
+      unlinkat (st->dirfd, ".runtime.tmp", 0);
     }
-  ret = read_all_fd (fd, "state.json", &data, &len, err);
-  if (ret < 0)
-    return ret;
-  st->state = oci_state_parse_data (data, len, "state.json", &perr);
-  if (st->state == NULL)
-    {
-      ocirun_make_error (err, 0, "container `%s`: %s", id, perr ? perr : "invalid state");
-      free (perr);
-      return -1;
-    }
-  close (fd);
+  /* the private record first: a state dir without a usable state.json
+   * (a create or delete killed half-way) still names its cgroup */
   fd = openat (st->dirfd, "runtime", O_RDONLY | O_CLOEXEC);
   if (fd >= 0)
     {
@@ -166,6 +161,29 @@ status_load (const char *root, const char *id, struct ocirun_status *st, bool re
         return ret;
       st->written_record = xstrdup (rec);
       parse_runtime_record (st, rec);
+      close (fd);
+    }
+  fd = openat (st->dirfd, "state.json", O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    {
+      if (errno == ENOENT)
+        {
+          st->incomplete = !readonly;
+          return ocirun_make_error (err, 0, "container `%s` does not exist (its creation did not complete)", id);
+        }
+      return ocirun_make_error (err, errno, "open `%s/state.json`", st->dir);
+    }
+  ret = read_all_fd (fd, "state.json", &data, &len, err);
+  if (ret < 0)
+    return ret;
+  st->state = oci_state_parse_data (data, len, "state.json", &perr);
+  if (st->state == NULL)
+    {
+      /* written atomically: only a damaged disk or a hand edit gets here */
+      st->incomplete = !readonly;
+      ocirun_make_error (err, 0, "container `%s`: %s", id, perr ? perr : "invalid state");
+      free (perr);
+      return -1;
     }
   return 0;
 }
@@ -178,6 +196,13 @@ ocirun_status_write (struct ocirun_status *st, ocirun_error_t *err)
   int ret;
   if (json == NULL)
     return ocirun_make_error (err, ENOMEM, "generate state");
+#ifdef OCIRUN_FAULT_INJECTION
+  {
+    char name[64];
+    snprintf (name, sizeof name, "state-write:%s", st->state->status ? st->state->status : "?");
+    ocirun_fault_point (name);
+  }
+#endif
   xasprintf (&rec, "start_time=%llu\ncreated=%s\ncgroup=%s\nrootfs=%s\nterminal=%d\n", st->start_time,
              st->created ? st->created : "", st->cgroup ? st->cgroup : "", st->rootfs ? st->rootfs : "",
              st->terminal ? 1 : 0);
@@ -193,20 +218,69 @@ ocirun_status_write (struct ocirun_status *st, ocirun_error_t *err)
   return write_file_atomic_at (st->dirfd, "state.json", json, strlen (json), err);
 }
 
+bool
+ocirun_status_pid_alive (struct ocirun_status *st)
+{
+  return st->state && st->state->has_pid && st->state->pid > 0 && st->start_time
+         && process_start_time (st->state->pid) == st->start_time;
+}
+
+/* Is anything left in the container's cgroup (any hierarchy)? */
+static bool
+cgroup_busy (struct ocirun_status *st)
+{
+  ocirun_cgroup *cg = NULL;
+  ocirun_error_t tmp = NULL;
+  bool any = false;
+  if (st->cgroup == NULL || *st->cgroup == '\0')
+    return false;
+  if (ocirun_cgroup_load (st->cgroup, &cg, &tmp) == 0 && ocirun_cgroup_has_processes (cg, &any, &tmp) < 0)
+    any = false;
+  ocirun_error_release (&tmp);
+  ocirun_cgroup_free (cg);
+  return any;
+}
+
+/* The init reads the exec fifo and execs the user's program: until then
+ * it has a stage name, STAGE_CHILD or STAGE_INIT (job.h, init.c).  `start`
+ * records "running" after its write to the fifo; a `start` killed in
+ * between left "created". */
+static bool
+init_still_waiting (pid_t pid)
+{
+  char path[64], comm[64] = "";
+  cleanup_close int fd = -1;
+  ssize_t n;
+  snprintf (path, sizeof path, "/proc/%d/comm", (int) pid);
+  fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return true;
+  n = read (fd, comm, sizeof comm - 1);
+  if (n <= 0)
+    return true;
+  comm[n] = '\0';
+  return strncmp (comm, "ocirun:[", 8) == 0;
+}
+
 const char *
 ocirun_status_live (struct ocirun_status *st)
 {
   const char *s = st->state->status ? st->state->status : "stopped";
-  /* "creating" while nobody holds the lock: the create died half-way
-   * (its child dies with it: PR_SET_PDEATHSIG) */
   if (strcmp (s, "creating") == 0)
-    return st->busy ? s : "stopped";
+    {
+      if (st->busy)
+        return s;
+      /* nobody holds the lock: the create died half-way.  Its processes
+       * die with it (sync.h, sync_die_with_parent), but while one is left
+       * the container is not "stopped" (kill and delete --force reach it) */
+      return ocirun_status_pid_alive (st) || cgroup_busy (st) ? s : "stopped";
+    }
   if (strcmp (s, "stopped") == 0)
     return s;
-  if (!st->state->has_pid || st->state->pid <= 0)
+  if (!ocirun_status_pid_alive (st))
     return "stopped";
-  if (process_start_time (st->state->pid) != st->start_time)
-    return "stopped";
+  if (strcmp (s, "created") == 0 && !init_still_waiting (st->state->pid))
+    return "running";
   if (st->cgroup && *st->cgroup && strcmp (s, "running") == 0)
     {
       ocirun_cgroup *cg = NULL;

@@ -27,6 +27,8 @@ struct ocirun_status
   bool has_seccomp_listener;
   bool busy; /* read-only load while another command holds the lock */
   char *written_record; /* the "runtime" record as last written/read */
+  bool incomplete; /* locked, but no usable state.json: what a create (or a
+                      delete) killed half-way left; the load failed */
 };
 
 /* mkdir the state dir (EEXIST -> "container `id` already exists") and lock it. */
@@ -38,8 +40,13 @@ int ocirun_status_load (const char *root, const char *id, struct ocirun_status *
 int ocirun_status_load_readonly (const char *root, const char *id, struct ocirun_status *st, ocirun_error_t *err);
 int ocirun_status_write (struct ocirun_status *st, ocirun_error_t *err);
 /* Live status: "stopped" when the recorded pid is gone (or reused),
- * "paused" when the cgroup is frozen, else the recorded status. */
+ * "paused" when the cgroup is frozen, "running" for a "created" record
+ * whose init runs the program already (a `start` killed before recording
+ * it), "creating" for an interrupted create while something of it is left
+ * (process or cgroup member), else the recorded status. */
 const char *ocirun_status_live (struct ocirun_status *st);
+/* The recorded pid is alive and is still the container's (start time). */
+bool ocirun_status_pid_alive (struct ocirun_status *st);
 int ocirun_status_remove (const char *root, struct ocirun_status *st, ocirun_error_t *err);
 void ocirun_status_release (struct ocirun_status *st);
 

@@ -1,14 +1,81 @@
 #include "config.h"
 
 #include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "sync.h"
 #include "utils.h"
 
 #define SYNC_MAX (1024 * 1024)
+
+#ifdef OCIRUN_FAULT_INJECTION
+static const char *const msg_names[] = {
+  [SYNC_CHILD_WANT_SETUP] = "child-want-setup",
+  [SYNC_PARENT_SETUP_DONE] = "parent-setup-done",
+  [SYNC_CHILD_CREATE_RUNTIME] = "child-create-runtime",
+  [SYNC_PARENT_HOOKS_DONE] = "parent-hooks-done",
+  [SYNC_CHILD_PTY] = "child-pty",
+  [SYNC_CHILD_SECCOMP_LISTENER] = "child-seccomp-listener",
+  [SYNC_CHILD_READY] = "child-ready",
+  [SYNC_CHILD_ERROR] = "child-error",
+  [SYNC_CHILD_INIT_PID] = "child-init-pid",
+  [SYNC_PARENT_RECORDED] = "parent-recorded",
+  [SYNC_CHILD_DETACHED] = "child-detached",
+};
+
+static pid_t fault_pid;
+static long fault_step = -1;
+static bool fault_trace, fault_stop;
+static long fault_count;
+
+/* the runtime process is the one that started: its children (the child,
+ * init and exec stages) inherit a copy of these and never count */
+__attribute__ ((constructor)) static void
+fault_init (void)
+{
+  const char *s = getenv ("OCIRUN_FAULT_STEP"), *a = getenv ("OCIRUN_FAULT_ACTION"), *t = getenv ("OCIRUN_FAULT_TRACE");
+  fault_pid = getpid ();
+  if (s && *s)
+    fault_step = strtol (s, NULL, 10);
+  fault_trace = t && strcmp (t, "1") == 0;
+  fault_stop = a && strcmp (a, "stop") == 0;
+}
+
+void
+ocirun_fault_point (const char *name)
+{
+  if (getpid () != fault_pid)
+    return;
+  fault_count++;
+  if (fault_trace)
+    {
+      char buf[128];
+      int n = snprintf (buf, sizeof buf, "ocirun-fault: %ld %s\n", fault_count, name);
+      if (n > 0 && write (2, buf, (size_t) n) < 0)
+        fault_trace = false;
+    }
+  if (fault_count == fault_step)
+    raise (fault_stop ? SIGSTOP : SIGKILL);
+}
+
+static void
+fault_msg (const char *dir, int type)
+{
+  char name[64];
+  snprintf (name, sizeof name, "%s:%s", dir,
+            type > 0 && (size_t) type < ARRAY_SIZE (msg_names) && msg_names[type] ? msg_names[type] : "?");
+  ocirun_fault_point (name);
+}
+#else
+#define fault_msg(dir, type) ((void) 0)
+#endif
 
 int
 sync_send (int sock, enum sync_msg type, int errno_, const void *payload, size_t len, int fd)
@@ -21,6 +88,7 @@ sync_send (int sock, enum sync_msg type, int errno_, const void *payload, size_t
     struct cmsghdr align;
   } u;
   struct msghdr msg = { .msg_iov = iov, .msg_iovlen = len ? 2 : 1 };
+  fault_msg ("send", type);
   if (fd >= 0)
     {
       struct cmsghdr *c;
@@ -82,6 +150,7 @@ sync_recv (int sock, struct sync_hdr *hdr, char **payload, int *fd, ocirun_error
   if ((size_t) r < sizeof *hdr)
     return ocirun_make_error (err, EPROTO, "short message from the container's setup process");
   memcpy (hdr, buf, sizeof *hdr);
+  fault_msg ("recv", hdr->type);
   for (c = CMSG_FIRSTHDR (&msg); c; c = CMSG_NXTHDR (&msg, c))
     if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
       {
@@ -133,4 +202,36 @@ sync_send_error (int sock, ocirun_error_t *err)
   const char *msg = (err && *err) ? (*err)->msg : "unknown error";
   int e = (err && *err) ? (*err)->status : 0;
   sync_send (sock, SYNC_CHILD_ERROR, e, msg, strlen (msg), -1);
+}
+
+void
+sync_die_with_parent (int sock)
+{
+  struct pollfd p = { .fd = sock, .events = POLLIN };
+  prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  /* the runtime's end closed at its exit: a hang-up, even with unread
+   * messages queued (POLLIN too) */
+  if (poll (&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR)))
+    _exit (1);
+}
+
+int
+sync_child_detach (int sock)
+{
+  ocirun_error_t err = NULL;
+  if (sync_expect (sock, SYNC_PARENT_RECORDED, NULL, NULL, &err) < 0)
+    {
+      ocirun_error_release (&err);
+      return -1;
+    }
+  prctl (PR_SET_PDEATHSIG, 0, 0, 0, 0);
+  return sync_send (sock, SYNC_CHILD_DETACHED, 0, NULL, 0, -1);
+}
+
+int
+sync_parent_release (int sock, ocirun_error_t *err)
+{
+  if (sync_send (sock, SYNC_PARENT_RECORDED, 0, NULL, 0, -1) < 0)
+    return ocirun_make_error (err, errno, "sync with the container process");
+  return sync_expect (sock, SYNC_CHILD_DETACHED, NULL, NULL, err);
 }
