@@ -103,3 +103,58 @@ def test_notify_on_the_runtimes_own_setup_calls(ctr, work, nnp):
             assert NR["setresuid"] in agent.seen or NR["capset"] in agent.seen, agent.seen
     finally:
         agent.close()
+
+
+class SilentAgent(Agent):
+    """takes the listener and never answers: a notified call blocks for good"""
+
+    def serve(self):
+        conn, _ = self.sock.accept()
+        msg, fds, _, _ = socket.recv_fds(conn, 65536, 4)
+        conn.close()
+        self.fds = fds
+        self.state = msg
+
+    def close(self):
+        super().close()
+        for fd in getattr(self, "fds", []):
+            os.close(fd)
+
+
+def test_delete_force_finishes_while_create_hangs_on_the_agent(ctr, work):
+    """A create whose init blocks in a notified setresuid that the agent
+    never answers hangs, holding the container's lock (as runc's would
+    hang).  `delete --force` must still finish and leave nothing: it kills
+    what the record names, the hung create then fails and lets go."""
+    import subprocess
+    import time
+    agent = SilentAgent(work / "agent.sock")
+    try:
+        cfg = default_config(["/bin/true"])
+        cfg["process"]["noNewPrivileges"] = False
+        cfg["process"]["user"] = {"uid": 1000, "gid": 1000}
+        cfg["linux"]["seccomp"] = {
+            "defaultAction": "SCMP_ACT_ALLOW",
+            "listenerPath": agent.path,
+            "syscalls": [{"names": ["setresuid", "setuid"], "action": "SCMP_ACT_NOTIFY"}],
+        }
+        c = ctr(cfg)
+        with open(c.stderr_path, "w") as errf:
+            create = subprocess.Popen(c.rt.argv("create", "--bundle", str(c.bundle), c.id),
+                                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errf)
+        try:
+            agent.t.join(30)
+            assert agent.state is not None, "the runtime never handed the listener over"
+            # the create is stuck now (no timing assertion: it just has not returned)
+            assert create.poll() is None, "create returned although the agent never answered"
+            r = c.rt.run("delete", "--force", c.id, timeout=60)
+            assert r.rc == 0, r
+            create.wait(timeout=60)
+            assert create.returncode != 0
+            assert not c.state_dir().exists()
+        finally:
+            if create.poll() is None:
+                create.kill()
+                create.wait()
+    finally:
+        agent.close()

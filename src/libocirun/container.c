@@ -10,12 +10,15 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -855,6 +858,101 @@ delete_incomplete (struct ocirun_context *ctx, struct ocirun_status *st, ocirun_
   return ret;
 }
 
+/* The pid holding a flock on the file `fd` refers to, from /proc/locks
+ * (0 when none is listed). */
+static pid_t
+flock_holder (int fd)
+{
+  cleanup_file FILE *f = fopen ("/proc/locks", "re");
+  struct stat sb;
+  char line[256];
+  if (f == NULL || fstat (fd, &sb) < 0)
+    return 0;
+  while (fgets (line, sizeof line, f))
+    {
+      char kind[16], mode[16], rw[16];
+      unsigned maj, min;
+      unsigned long long ino;
+      int pid;
+      if (sscanf (line, "%*d: %15s %15s %15s %d %x:%x:%llu", kind, mode, rw, &pid, &maj, &min, &ino) != 7)
+        continue;
+      if (strcmp (kind, "FLOCK") == 0 && ino == (unsigned long long) sb.st_ino && major (sb.st_dev) == maj
+          && minor (sb.st_dev) == min && pid > 0)
+        return (pid_t) pid;
+    }
+  return 0;
+}
+
+/* Is `pid` an ocirun process (any stage, or one re-executed from its
+ * sealed copy)?  Only those are ever killed for a lock. */
+static bool
+is_runtime_process (pid_t pid)
+{
+  char path[64], comm[32] = "";
+  struct stat self, other;
+  cleanup_file FILE *f = NULL;
+  snprintf (path, sizeof path, "/proc/%d/exe", (int) pid);
+  if (stat ("/proc/self/exe", &self) == 0 && stat (path, &other) == 0 && self.st_dev == other.st_dev
+      && self.st_ino == other.st_ino)
+    return true;
+  snprintf (path, sizeof path, "/proc/%d/comm", (int) pid);
+  f = fopen (path, "re");
+  return f && fgets (comm, sizeof comm, f) && strncmp (comm, "ocirun", 6) == 0;
+}
+
+/* delete --force must finish even while another command holds the
+ * container's lock and waits for something that never comes: a create
+ * whose init blocks in a syscall a seccomp agent never answers, a hook
+ * that hangs (runc holds no lock across processes, so its delete --force
+ * just kills).  When the lock is busy: kill what the record names (the
+ * init, every process of the cgroup); the holder sees its child die and
+ * gives up, cleaning after itself.  Should it still hold the lock after a
+ * while, it is a runtime process stuck for good: it is killed too, and
+ * the normal forced delete then removes what it left. */
+static void
+break_stuck_lock (struct ocirun_context *ctx)
+{
+  struct ocirun_status st;
+  ocirun_error_t tmp = NULL;
+  int i;
+
+  if (ocirun_status_load_readonly (ctx->root, ctx->id, &st, &tmp) < 0 && st.dirfd < 0)
+    goto out;
+  if (flock (st.dirfd, LOCK_EX | LOCK_NB) == 0)
+    goto out; /* free: the ordinary path takes it */
+  ocirun_debug ("delete --force: container `%s` is locked by another command: killing its processes", ctx->id);
+  if (st.state && st.state->has_pid && ocirun_status_pid_alive (&st))
+    kill (st.state->pid, SIGKILL);
+  if (st.cgroup && *st.cgroup)
+    {
+      ocirun_cgroup *cg = NULL;
+      if (ocirun_cgroup_load (st.cgroup, &cg, &tmp) == 0 && ocirun_cgroup_kill_all (cg, &tmp) < 0)
+        ocirun_error_release (&tmp);
+      ocirun_cgroup_free (cg);
+      ocirun_error_release (&tmp);
+    }
+  for (i = 0; i < 1000; i++)
+    {
+      struct timespec ts = { 0, 10 * 1000 * 1000 };
+      if (flock (st.dirfd, LOCK_EX | LOCK_NB) == 0)
+        goto out;
+      if (i == 500)
+        {
+          pid_t holder = flock_holder (st.dirfd);
+          if (holder > 0 && holder != getpid () && is_runtime_process (holder))
+            {
+              ocirun_warning ("container `%s`: killing runtime process %d, stuck holding its lock", ctx->id,
+                              (int) holder);
+              kill (holder, SIGKILL);
+            }
+        }
+      nanosleep (&ts, NULL);
+    }
+out:
+  ocirun_error_release (&tmp);
+  ocirun_status_release (&st);
+}
+
 int
 ocirun_container_delete (struct ocirun_context *ctx, bool force, ocirun_error_t *err)
 {
@@ -867,6 +965,8 @@ ocirun_container_delete (struct ocirun_context *ctx, bool force, ocirun_error_t 
 
   if (ocirun_validate_id (ctx->id, err) < 0)
     return -1;
+  if (force)
+    break_stuck_lock (ctx);
   ret = ocirun_status_load (ctx->root, ctx->id, &st, err);
   if (ret < 0)
     {
