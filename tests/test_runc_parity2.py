@@ -132,3 +132,41 @@ def test_sysctl_kernel_domainname_is_accepted(ctr):
     r = ctr(cfg).run_fg()
     assert r.rc == 0, r
     assert r.out.strip() == "example.test"
+
+
+# ---------------------------------------------------------------- shared root
+@pytest.mark.skipif(shutil.which("runc") is None, reason="runc is not installed")
+def test_delete_force_leaves_another_runtimes_container_alone(ctr, rt):
+    """Docker gives every runc-style runtime the same --root: `ocirun delete
+    --force` of a runc container there removed runc's state dir and left
+    its process running.  It is refused now, and runc still owns it."""
+    c = ctr(default_config(["/bin/sleep", "100"]))
+    root = rt.root
+    runc = ["runc", "--root", str(root)]
+    # stdio to files: the container keeps them open (a pipe would never end)
+    with open(c.stderr_path, "w") as err:
+        r = subprocess.run(runc + ["run", "-d", "--bundle", str(c.bundle), c.id], stdin=subprocess.DEVNULL,
+                           stdout=err, stderr=err, timeout=60)
+    assert r.returncode == 0, c.stderr_path.read_text()
+    try:
+        r = rt.run("delete", "--force", c.id)
+        msg = helpers.one_line_error(r)
+        assert "not created by ocirun" in msg, msg
+        out = subprocess.run(runc + ["state", c.id], capture_output=True, text=True, timeout=30)
+        assert out.returncode == 0 and json.loads(out.stdout)["status"] == "running", out
+    finally:
+        subprocess.run(runc + ["delete", "--force", c.id], capture_output=True, timeout=60)
+
+
+def test_delete_force_leaves_a_crun_style_dir_alone(rt):
+    """crun records a container in `<root>/<id>/status` (no state.json)."""
+    d = os.path.join(rt.root, "crun-made")
+    os.makedirs(d)
+    with open(os.path.join(d, "status"), "w") as f:
+        f.write("{}")
+    try:
+        msg = helpers.one_line_error(rt.run("delete", "--force", "crun-made"))
+        assert "not created by ocirun" in msg, msg
+        assert os.path.exists(os.path.join(d, "status"))
+    finally:
+        shutil.rmtree(d)

@@ -115,6 +115,7 @@ status_load (const char *root, const char *id, struct ocirun_status *st, bool re
   cleanup_close int fd = -1;
   char *perr = NULL;
   size_t len;
+  bool has_record;
   int ret;
 
   memset (st, 0, sizeof *st);
@@ -163,11 +164,16 @@ status_load (const char *root, const char *id, struct ocirun_status *st, bool re
       parse_runtime_record (st, rec);
       close (fd);
     }
+  has_record = fd >= 0 || st->written_record != NULL;
   fd = openat (st->dirfd, "state.json", O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     {
       if (errno == ENOENT)
         {
+          /* crun keeps its record in `status`: another runtime's container
+           * in a shared root is never ours to remove */
+          if (!has_record && faccessat (st->dirfd, "status", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+            return ocirun_make_error (err, 0, "container `%s` was not created by ocirun", id);
           st->incomplete = !readonly;
           return ocirun_make_error (err, 0, "container `%s` does not exist (its creation did not complete)", id);
         }
@@ -177,6 +183,14 @@ status_load (const char *root, const char *id, struct ocirun_status *st, bool re
   if (ret < 0)
     return ret;
   st->state = oci_state_parse_data (data, len, "state.json", &perr);
+  if (st->state == NULL && !has_record)
+    {
+      /* runc's (or youki's) state.json in a root shared with them (Docker
+       * gives every runc-style runtime the same one): not ours, not touched */
+      free (perr);
+      return ocirun_make_error (err, 0, "container `%s` was not created by ocirun (its state.json is another runtime's)",
+                                id);
+    }
   if (st->state == NULL)
     {
       /* written atomically: only a damaged disk or a hand edit gets here */
