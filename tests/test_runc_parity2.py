@@ -170,3 +170,32 @@ def test_delete_force_leaves_a_crun_style_dir_alone(rt):
         assert os.path.exists(os.path.join(d, "status"))
     finally:
         shutil.rmtree(d)
+
+
+# ---------------------------------------------------------------- cgroups
+def _default_parent_dirs():
+    return [h / "ocirun" for h in helpers.cgroup_hierarchies() if (h / "ocirun").exists()]
+
+
+def test_default_cgroup_parent_goes_with_the_last_container(ctr):
+    """Without linux.cgroupsPath a container lives in /ocirun/<id>.  With two
+    of them, the one that made /ocirun may be deleted first; the other's
+    delete must then remove /ocirun too (it was left behind for good)."""
+    if _default_parent_dirs():
+        pytest.skip("/ocirun exists already (containers without cgroupsPath are running here)")
+    made = []
+    try:
+        for _ in range(2):
+            cfg = default_config(["/bin/sleep", "100"])
+            cfg["linux"].pop("cgroupsPath", None)
+            c = ctr(cfg, cgroups=False)
+            c.create()
+            made.append(c)
+        assert _default_parent_dirs()
+        for c in made:
+            r = c.rt.run("delete", "--force", c.id)
+            assert r.rc == 0, r
+        assert _default_parent_dirs() == []
+    finally:
+        for c in made:
+            c.rt.run("delete", "--force", c.id)

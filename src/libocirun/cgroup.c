@@ -387,6 +387,12 @@ cg_main (ocirun_cgroup *cg)
 
 /* Normalise cgroupsPath (or the default) into "/a/b" plus whether it is
  * relative to the runtime's own cgroup. */
+/* The parent of containers without linux.cgroupsPath.  It is ocirun's
+ * own, whoever made it: every destroy removes it once empty (with two
+ * containers, the one that made it may go first, and "the parents we made"
+ * alone would leave it for good). */
+#define DEFAULT_PARENT "/ocirun"
+
 static int
 container_path (const char *id, const char *cgroups_path, char **out, bool *relative, ocirun_error_t *err)
 {
@@ -400,7 +406,7 @@ container_path (const char *id, const char *cgroups_path, char **out, bool *rela
     {
       if (id == NULL || *id == '\0' || strchr (id, '/') || strcmp (id, ".") == 0 || strcmp (id, "..") == 0)
         return ocirun_make_error (err, 0, "invalid container id for a cgroup path");
-      xasprintf (out, "/ocirun/%s", id);
+      xasprintf (out, "%s/%s", DEFAULT_PARENT, id);
       return 0;
     }
   if (p[0] != '/' && strchr (p, ':'))
@@ -815,6 +821,8 @@ cg_paths (const char *id, const oci_linux *lnx, bool rootless, struct cg_layout 
       else
         dir = join_path (lh->mountpoint, lh->self, path);
       cg_add (cg, lh->controllers, lh->mountpoint, dir, lh->unified);
+      if (lnx == NULL || lnx->cgroups_path == NULL || *lnx->cgroups_path == '\0')
+        cg->h[cg->n - 1].created = join_path (lh->mountpoint, "/", DEFAULT_PARENT);
     }
   if (lp)
     *lp = l;
@@ -845,7 +853,7 @@ ocirun_cgroup_plan (const char *id, const oci_linux *lnx, bool rootless, ocirun_
           char *next = strchr (s + 1, '/');
           if (next)
             *next = '\0';
-          if (stat (p, &sb) < 0 && errno == ENOENT)
+          if (h->created == NULL && stat (p, &sb) < 0 && errno == ENOENT)
             {
               h->created = xstrdup (p);
               break;
