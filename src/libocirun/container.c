@@ -916,10 +916,18 @@ break_stuck_lock (struct ocirun_context *ctx)
   ocirun_error_t tmp = NULL;
   int i;
 
-  if (ocirun_status_load_readonly (ctx->root, ctx->id, &st, &tmp) < 0 && st.dirfd < 0)
-    goto out;
-  if (flock (st.dirfd, LOCK_EX | LOCK_NB) == 0)
-    goto out; /* free: the ordinary path takes it */
+  {
+    /* the usual case, a free lock, costs one open: the record is read
+     * only when the lock is busy */
+    cleanup_free char *dir = NULL;
+    cleanup_close int fd = -1;
+    xasprintf (&dir, "%s/%s", ctx->root, ctx->id);
+    fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 || flock (fd, LOCK_EX | LOCK_NB) == 0)
+      return;
+  }
+  if ((ocirun_status_load_readonly (ctx->root, ctx->id, &st, &tmp) < 0 && st.dirfd < 0) || !st.busy)
+    goto out; /* gone, or let go meanwhile */
   ocirun_debug ("delete --force: container `%s` is locked by another command: killing its processes", ctx->id);
   if (st.state && st.state->has_pid && ocirun_status_pid_alive (&st))
     kill (st.state->pid, SIGKILL);

@@ -182,22 +182,30 @@ run_one (const oci_hook *h, const char *kind, size_t idx, const char *state, cha
                             WTERMSIG (status));
 }
 
-/* Run every hook of a kind, in order; stop at the first failure. */
-int
-ocirun_hooks_run (const oci_hooks *hooks, enum ocirun_hook_kind kind, const char *state_json, ocirun_error_t *err)
+/* Run every hook of a kind, in order; stop at the first failure.  A hook
+ * without `env` gets `inherit`. */
+static int
+run_kind (const oci_hooks *hooks, enum ocirun_hook_kind kind, const char *state_json, char *const *inherit,
+          ocirun_error_t *err)
 {
   oci_hook *list;
   size_t n, i;
-  if (hooks == NULL)
-    return 0;
   hook_list (hooks, kind, &list, &n);
   for (i = 0; i < n; i++)
     {
       ocirun_debug ("running hook %s[%zu] `%s`", hook_names[kind], i, list[i].path);
-      if (run_one (&list[i], hook_names[kind], i, state_json, environ, err) < 0)
+      if (run_one (&list[i], hook_names[kind], i, state_json, inherit, err) < 0)
         return -1;
     }
   return 0;
+}
+
+int
+ocirun_hooks_run (const oci_hooks *hooks, enum ocirun_hook_kind kind, const char *state_json, ocirun_error_t *err)
+{
+  if (hooks == NULL)
+    return 0;
+  return run_kind (hooks, kind, state_json, environ, err);
 }
 
 int
@@ -205,8 +213,7 @@ ocirun_hooks_run_in_container (const oci_hooks *hooks, enum ocirun_hook_kind kin
                                const oci_process *p, ocirun_error_t *err)
 {
   cleanup_free char **env = NULL;
-  oci_hook *list;
-  size_t n, i;
+  size_t i;
   if (hooks == NULL)
     return 0;
   /* runc's init has set the process' environment on itself when it runs
@@ -214,14 +221,7 @@ ocirun_hooks_run_in_container (const oci_hooks *hooks, enum ocirun_hook_kind kin
   env = xmalloc0 (((p ? p->env_len : 0) + 1) * sizeof (char *));
   for (i = 0; p && i < p->env_len; i++)
     env[i] = p->env[i];
-  hook_list (hooks, kind, &list, &n);
-  for (i = 0; i < n; i++)
-    {
-      ocirun_debug ("running hook %s[%zu] `%s`", hook_names[kind], i, list[i].path);
-      if (run_one (&list[i], hook_names[kind], i, state_json, env, err) < 0)
-        return -1;
-    }
-  return 0;
+  return run_kind (hooks, kind, state_json, env, err);
 }
 
 /* poststop: every hook runs; a failure is a warning (runtime.md step 13) */
