@@ -764,43 +764,33 @@ load_libsystemd (ocirun_error_t *err)
   void *h;
   if (lib.handle)
     return 0;
-  h = dlopen ("libsystemd.so.0", RTLD_NOW | RTLD_LOCAL);
+  const struct ocirun_dlsym syms[] = {
+    { (void **) &lib.open_system, "sd_bus_open_system" },
+    { (void **) &lib.open_user, "sd_bus_open_user" },
+    { (void **) &lib.bus_new, "sd_bus_new" },
+    { (void **) &lib.set_address, "sd_bus_set_address" },
+    { (void **) &lib.start, "sd_bus_start" },
+    { (void **) &lib.flush_close_unref, "sd_bus_flush_close_unref" },
+    { (void **) &lib.new_method_call, "sd_bus_message_new_method_call" },
+    { (void **) &lib.append, "sd_bus_message_append" },
+    { (void **) &lib.append_array, "sd_bus_message_append_array" },
+    { (void **) &lib.open_container, "sd_bus_message_open_container" },
+    { (void **) &lib.close_container, "sd_bus_message_close_container" },
+    { (void **) &lib.call, "sd_bus_call" },
+    { (void **) &lib.call_method, "sd_bus_call_method" },
+    { (void **) &lib.read, "sd_bus_message_read" },
+    { (void **) &lib.message_unref, "sd_bus_message_unref" },
+    { (void **) &lib.error_free, "sd_bus_error_free" },
+    { (void **) &lib.error_has_name, "sd_bus_error_has_name" },
+    { (void **) &lib.match_signal, "sd_bus_match_signal" },
+    { (void **) &lib.process, "sd_bus_process" },
+    { (void **) &lib.wait, "sd_bus_wait" },
+    { (void **) &lib.get_property_string, "sd_bus_get_property_string" },
+    { (void **) &lib.slot_unref, "sd_bus_slot_unref" },
+  };
+  h = ocirun_dlopen_all ("libsystemd.so.0", syms, ARRAY_SIZE (syms), "--systemd-cgroup", err);
   if (h == NULL)
-    return ocirun_make_error (err, ENOSYS, "--systemd-cgroup: cannot load libsystemd: %s", dlerror ());
-#  define SYM(field, name)                                                                                             \
-    do                                                                                                                 \
-      {                                                                                                                \
-        *(void **) &lib.field = dlsym (h, name);                                                                       \
-        if (lib.field == NULL)                                                                                         \
-          {                                                                                                            \
-            dlclose (h);                                                                                               \
-            return ocirun_make_error (err, ENOSYS, "--systemd-cgroup: libsystemd lacks `%s`", name);                   \
-          }                                                                                                            \
-      }                                                                                                                \
-    while (0)
-  SYM (open_system, "sd_bus_open_system");
-  SYM (open_user, "sd_bus_open_user");
-  SYM (bus_new, "sd_bus_new");
-  SYM (set_address, "sd_bus_set_address");
-  SYM (start, "sd_bus_start");
-  SYM (flush_close_unref, "sd_bus_flush_close_unref");
-  SYM (new_method_call, "sd_bus_message_new_method_call");
-  SYM (append, "sd_bus_message_append");
-  SYM (append_array, "sd_bus_message_append_array");
-  SYM (open_container, "sd_bus_message_open_container");
-  SYM (close_container, "sd_bus_message_close_container");
-  SYM (call, "sd_bus_call");
-  SYM (call_method, "sd_bus_call_method");
-  SYM (read, "sd_bus_message_read");
-  SYM (message_unref, "sd_bus_message_unref");
-  SYM (error_free, "sd_bus_error_free");
-  SYM (error_has_name, "sd_bus_error_has_name");
-  SYM (match_signal, "sd_bus_match_signal");
-  SYM (process, "sd_bus_process");
-  SYM (wait, "sd_bus_wait");
-  SYM (get_property_string, "sd_bus_get_property_string");
-  SYM (slot_unref, "sd_bus_slot_unref");
-#  undef SYM
+    return -1;
   lib.handle = h;
   ocirun_debug ("systemd: loaded libsystemd.so.0");
   return 0;

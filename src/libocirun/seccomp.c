@@ -879,30 +879,19 @@ load_libseccomp (ocirun_error_t *err)
 
   if (lib.handle)
     return 0;
-  h = dlopen ("libseccomp.so.2", RTLD_NOW | RTLD_LOCAL);
+  const struct ocirun_dlsym syms[] = {
+    { (void **) &lib.init, "seccomp_init" },
+    { (void **) &lib.release, "seccomp_release" },
+    { (void **) &lib.attr_set, "seccomp_attr_set" },
+    { (void **) &lib.arch_add, "seccomp_arch_add" },
+    { (void **) &lib.syscall_resolve_name, "seccomp_syscall_resolve_name" },
+    { (void **) &lib.rule_add_array, "seccomp_rule_add_array" },
+    { (void **) &lib.export_bpf, "seccomp_export_bpf" },
+    { (void **) &lib.version, "seccomp_version" },
+  };
+  h = ocirun_dlopen_all ("libseccomp.so.2", syms, ARRAY_SIZE (syms), "linux.seccomp", err);
   if (h == NULL)
-    return ocirun_make_error (err, ENOSYS, "linux.seccomp: cannot load libseccomp: %s", dlerror ());
-
-#  define SYM(field, name)                                                                                             \
-    do                                                                                                                 \
-      {                                                                                                                \
-        *(void **) &lib.field = dlsym (h, name);                                                                       \
-        if (lib.field == NULL)                                                                                         \
-          {                                                                                                            \
-            dlclose (h);                                                                                               \
-            return ocirun_make_error (err, ENOSYS, "linux.seccomp: libseccomp lacks `%s`", name);                      \
-          }                                                                                                            \
-      }                                                                                                                \
-    while (0)
-  SYM (init, "seccomp_init");
-  SYM (release, "seccomp_release");
-  SYM (attr_set, "seccomp_attr_set");
-  SYM (arch_add, "seccomp_arch_add");
-  SYM (syscall_resolve_name, "seccomp_syscall_resolve_name");
-  SYM (rule_add_array, "seccomp_rule_add_array");
-  SYM (export_bpf, "seccomp_export_bpf");
-  SYM (version, "seccomp_version");
-#  undef SYM
+    return -1;
   *(void **) &lib.export_bpf_mem = dlsym (h, "seccomp_export_bpf_mem");
   *(void **) &lib.syscall_resolve_name_arch = dlsym (h, "seccomp_syscall_resolve_name_arch");
 

@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -415,4 +416,28 @@ path_clean (const char *path)
     }
   out[o] = '\0';
   return out;
+}
+
+void *
+ocirun_dlopen_all (const char *soname, const struct ocirun_dlsym *syms, size_t n, const char *what,
+                   ocirun_error_t *err)
+{
+  void *h = dlopen (soname, RTLD_NOW | RTLD_LOCAL);
+  size_t i;
+  if (h == NULL)
+    {
+      ocirun_make_error (err, ENOSYS, "%s: cannot load %s: %s", what, soname, dlerror ());
+      return NULL;
+    }
+  for (i = 0; i < n; i++)
+    {
+      *syms[i].slot = dlsym (h, syms[i].name);
+      if (*syms[i].slot == NULL)
+        {
+          dlclose (h);
+          ocirun_make_error (err, ENOSYS, "%s: %s lacks `%s`", what, soname, syms[i].name);
+          return NULL;
+        }
+    }
+  return h;
 }

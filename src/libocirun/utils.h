@@ -99,4 +99,16 @@ int parse_int64 (const char *s, long long *out);
  * malloc()ed. */
 char *path_clean (const char *path);
 
+/* A symbol of an optional library (loaded only when a config asks for it,
+ * DESIGN.md): where its address goes, and its name. */
+struct ocirun_dlsym
+{
+  void **slot;
+  const char *name;
+};
+/* dlopen(soname) and resolve every symbol; on failure nothing stays loaded
+ * and the one-line error names `what` (the field or flag that needs it). */
+void *ocirun_dlopen_all (const char *soname, const struct ocirun_dlsym *syms, size_t n, const char *what,
+                         ocirun_error_t *err);
+
 #endif
