@@ -910,6 +910,13 @@ ocirun_cgroup_create (const char *id, const oci_linux *lnx, bool rootless, ociru
               /* an empty manager that remembers our own cgroups (for mounts) */
               for (j = 0; j < cg->n; j++)
                 {
+                  /* what was made (or marked ours, the default parent) in
+                   * another hierarchy goes: the empty manager owns nothing */
+                  ocirun_error_t e2 = NULL;
+                  if (cg->h[j].created && destroy_hier (&cg->h[j], &e2) < 0)
+                    ocirun_error_release (&e2);
+                  free (cg->h[j].created);
+                  cg->h[j].created = NULL;
                   free (cg->h[j].path);
                   cg->h[j].path = join_path (l->h[j].mountpoint, l->h[j].self, "");
                 }
