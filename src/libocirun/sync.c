@@ -82,33 +82,8 @@ sync_send (int sock, enum sync_msg type, int errno_, const void *payload, size_t
 {
   struct sync_hdr hdr = { .type = type, .err = errno_, .len = (uint32_t) len };
   struct iovec iov[2] = { { &hdr, sizeof hdr }, { (void *) payload, len } };
-  union
-  {
-    char buf[CMSG_SPACE (sizeof (int))];
-    struct cmsghdr align;
-  } u;
-  struct msghdr msg = { .msg_iov = iov, .msg_iovlen = len ? 2 : 1 };
   fault_msg ("send", type);
-  if (fd >= 0)
-    {
-      struct cmsghdr *c;
-      memset (&u, 0, sizeof u);
-      msg.msg_control = u.buf;
-      msg.msg_controllen = sizeof u.buf;
-      c = CMSG_FIRSTHDR (&msg);
-      c->cmsg_level = SOL_SOCKET;
-      c->cmsg_type = SCM_RIGHTS;
-      c->cmsg_len = CMSG_LEN (sizeof (int));
-      memcpy (CMSG_DATA (c), &fd, sizeof fd);
-    }
-  for (;;)
-    {
-      ssize_t r = sendmsg (sock, &msg, MSG_NOSIGNAL);
-      if (r >= 0)
-        return 0;
-      if (errno != EINTR)
-        return -1;
-    }
+  return fd_sendmsg (sock, iov, len ? 2 : 1, fd) < 0 ? -1 : 0;
 }
 
 int
@@ -118,13 +93,7 @@ sync_recv (int sock, struct sync_hdr *hdr, char **payload, int *fd, ocirun_error
   struct sync_hdr peek;
   size_t size = sizeof *hdr;
   struct iovec iov;
-  union
-  {
-    char buf[CMSG_SPACE (sizeof (int))];
-    struct cmsghdr align;
-  } u;
-  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
-  struct cmsghdr *c;
+  int got = -1;
   ssize_t r;
 
   if (payload)
@@ -140,27 +109,19 @@ sync_recv (int sock, struct sync_hdr *hdr, char **payload, int *fd, ocirun_error
   buf = xmalloc0 (size + 1);
   iov.iov_base = buf;
   iov.iov_len = size;
-  do
-    r = recvmsg (sock, &msg, MSG_CMSG_CLOEXEC);
-  while (r < 0 && errno == EINTR);
+  r = fd_recvmsg (sock, &iov, 1, &got);
   if (r < 0)
     return ocirun_make_error (err, errno, "read from the container's setup process");
+  if (fd)
+    *fd = got;
+  else if (got >= 0)
+    close (got);
   if (r == 0)
     return ocirun_make_error (err, 0, "the container's setup process exited unexpectedly");
   if ((size_t) r < sizeof *hdr)
     return ocirun_make_error (err, EPROTO, "short message from the container's setup process");
   memcpy (hdr, buf, sizeof *hdr);
   fault_msg ("recv", hdr->type);
-  for (c = CMSG_FIRSTHDR (&msg); c; c = CMSG_NXTHDR (&msg, c))
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
-      {
-        int got;
-        memcpy (&got, CMSG_DATA (c), sizeof got);
-        if (fd && *fd < 0)
-          *fd = got;
-        else
-          close (got);
-      }
   if (payload && hdr->len > 0)
     {
       size_t n = (size_t) r - sizeof *hdr;

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
@@ -20,6 +21,75 @@ xmalloc0 (size_t n)
   if (p == NULL)
     abort ();
   return p;
+}
+
+void *
+xrealloc (void *p, size_t n)
+{
+  void *r = realloc (p, n ? n : 1);
+  if (r == NULL)
+    abort ();
+  return r;
+}
+
+ssize_t
+fd_sendmsg (int sock, const struct iovec *iov, size_t iovlen, int fd)
+{
+  union
+  {
+    char buf[CMSG_SPACE (sizeof (int))];
+    struct cmsghdr align;
+  } u;
+  struct msghdr msg = { .msg_iov = (struct iovec *) iov, .msg_iovlen = iovlen };
+  ssize_t r;
+
+  if (fd >= 0)
+    {
+      struct cmsghdr *c;
+      memset (&u, 0, sizeof u);
+      msg.msg_control = u.buf;
+      msg.msg_controllen = sizeof u.buf;
+      c = CMSG_FIRSTHDR (&msg);
+      c->cmsg_level = SOL_SOCKET;
+      c->cmsg_type = SCM_RIGHTS;
+      c->cmsg_len = CMSG_LEN (sizeof (int));
+      memcpy (CMSG_DATA (c), &fd, sizeof fd);
+    }
+  do
+    r = sendmsg (sock, &msg, MSG_NOSIGNAL);
+  while (r < 0 && errno == EINTR);
+  return r;
+}
+
+ssize_t
+fd_recvmsg (int sock, struct iovec *iov, size_t iovlen, int *fd)
+{
+  union
+  {
+    char buf[CMSG_SPACE (sizeof (int))];
+    struct cmsghdr align;
+  } u;
+  struct msghdr msg = { .msg_iov = iov, .msg_iovlen = iovlen, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
+  struct cmsghdr *c;
+  ssize_t r;
+
+  *fd = -1;
+  do
+    r = recvmsg (sock, &msg, MSG_CMSG_CLOEXEC);
+  while (r < 0 && errno == EINTR);
+  if (r < 0)
+    return r;
+  for (c = CMSG_FIRSTHDR (&msg); c; c = CMSG_NXTHDR (&msg, c))
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+      {
+        int got;
+        memcpy (&got, CMSG_DATA (c), sizeof got);
+        if (*fd < 0)
+          *fd = got;
+        else
+          close (got);
+      }
+  return r;
 }
 
 char *

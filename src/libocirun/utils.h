@@ -60,6 +60,8 @@ steal_fd (int *fd)
 #define ARRAY_SIZE(a) (sizeof (a) / sizeof ((a)[0]))
 
 void *xmalloc0 (size_t n);
+/* realloc that aborts on ENOMEM, as xmalloc0 (n == 0 keeps one byte). */
+void *xrealloc (void *p, size_t n);
 char *xstrdup (const char *s);
 int xasprintf (char **out, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
 
@@ -77,6 +79,16 @@ int write_all (int fd, const void *data, size_t len);
 int mkdir_p (const char *path, mode_t mode, ocirun_error_t *err);
 /* Recursively remove a directory tree (host side; does not cross mounts). */
 int rm_rf (const char *path, ocirun_error_t *err);
+
+/* Passing one file descriptor over a unix socket (SCM_RIGHTS): the one place
+ * that builds the control message.  fd_sendmsg sends iov (and `fd` when
+ * >= 0), retrying EINTR; it only calls sendmsg, so a forked child may use it
+ * before execve.  fd_recvmsg receives into iov with MSG_CMSG_CLOEXEC; *fd is
+ * the first descriptor that came (-1 when none), any other is closed.  Both
+ * return what the syscall returned (-1 with errno set). */
+struct iovec;
+ssize_t fd_sendmsg (int sock, const struct iovec *iov, size_t iovlen, int fd);
+ssize_t fd_recvmsg (int sock, struct iovec *iov, size_t iovlen, int *fd);
 
 /* Signals: "KILL", "SIGKILL", "9" -> 9; -1 when unknown. */
 int signal_parse (const char *s);
