@@ -31,11 +31,34 @@ cli_positional (const char *verb, const char *usage, int argc, char **argv, int 
                             verb, usage);
 }
 
+/* What the exit status of VERB means: most verbs are 0 or 1, those that wait
+ * for a process pass its status on (runc's convention, which shells and
+ * containerd's shim read: 128+N when signal N killed it). */
+static const char *
+exit_status_text (const char *verb)
+{
+  if (strcmp (verb, "run") == 0 || strcmp (verb, "restore") == 0)
+    return "exit status:\n"
+           "  in the foreground, the container's own status: its exit code, or 128+N\n"
+           "  when signal N killed it (137 = 128+9, SIGKILL; 143 = 128+15, SIGTERM);\n"
+           "  with --detach, 0 once the container runs; 1 when ocirun itself failed\n";
+  if (strcmp (verb, "exec") == 0)
+    return "exit status:\n"
+           "  in the foreground, the process' own status: its exit code, or 128+N when\n"
+           "  signal N killed it; with --detach, 0 once it runs; 255 when ocirun failed\n"
+           "  after reading its arguments (as runc), 1 for a bad command line\n";
+  if (strcmp (verb, "kill") == 0)
+    return "exit status:\n"
+           "  0 when the signal was sent (signal 0: the process exists), 1 otherwise\n";
+  return "exit status:\n  0 on success, 1 on failure (one line on stderr: ocirun: MESSAGE)\n";
+}
+
 void
 cli_usage (const char *verb, const char *usage, const char *options)
 {
   printf ("usage: ocirun %s%s%s\n\noptions:\n%s  --help, -h   this help\n", verb, usage && *usage ? " " : "",
           usage ? usage : "", options ? options : "");
+  printf ("\n%s\nsee also: man ocirun-%s, ocirun --help (global options)\n", exit_status_text (verb), verb);
 }
 
 bool

@@ -115,7 +115,7 @@ usage (FILE *f)
               "  --root DIR            state directory (default /run/ocirun)\n"
               "  --log FILE            write the log to FILE\n"
               "  --log-format FORMAT   text or json\n"
-              "  --debug               debug logging\n"
+              "  --debug               log each step of create/run with timings (to the log, else stderr)\n"
               "  --systemd-cgroup      use the systemd cgroup driver (cgroupsPath \"slice:prefix:name\")\n"
               "  --rootless [BOOL]     rootless mode\n"
               "  --criu PATH           the criu binary (default: criu in PATH)\n"
@@ -125,7 +125,8 @@ usage (FILE *f)
               "  OCIRUN_SECCOMP_CACHE  directory of the compiled-seccomp cache (default\n"
               "                        /run/ocirun-seccomp-cache; $XDG_RUNTIME_DIR/ocirun-seccomp-cache\n"
               "                        when rootless); empty: no cache\n"
-              "\nRun `ocirun COMMAND --help` (or `ocirun help COMMAND`) for the options of a command.\n");
+              "\nRun `ocirun COMMAND --help` (or `ocirun help COMMAND`) for the options of a command,\n"
+              "and `man ocirun-COMMAND` for its manual page (`man ocirun`: this overview).\n");
 }
 
 static void
