@@ -2,7 +2,9 @@
 # Run the conformance suite against one runtime and print a summary.
 #   oci-conformance/run.sh [RUNTIME [NAME]]
 # RUNTIME defaults to $RUNTIME, then ../ocirun (the binary built at the repo top).
-# NAME (default: basename of RUNTIME) names results/NAME.json.  A runtime named
+# NAME (default: basename of RUNTIME) names results/NAME.json.  results/ (not
+# tracked: a run never rewrites a file of the repository) is
+# $OCI_CONFORMANCE_RESULTS_DIR, default oci-conformance/results.  A runtime named
 # crun-hybrid (wrappers/crun-hybrid) is recorded as "crun" and run with
 # RUNTIME_PRIVATE_MNTNS=1.  Extra pytest arguments: PYTEST_ARGS="-k hooks" (results then
 # go to results/NAME.partial.json, which the report ignores).
@@ -13,13 +15,14 @@ case "$RUNTIME" in /*) ;; */*) RUNTIME=$(pwd)/$RUNTIME ;; *) RUNTIME=$(command -
 NAME=${2:-$(basename "$RUNTIME")}
 if [ "$NAME" = crun-hybrid ]; then NAME=crun; RUNTIME_PRIVATE_MNTNS=1; export RUNTIME_PRIVATE_MNTNS; fi
 PY=${PYTHON:-/usr/bin/python3}
-out=$here/results/$NAME.json
-log=$here/results/$NAME.log
+results=${OCI_CONFORMANCE_RESULTS_DIR:-$here/results}
+out=$results/$NAME.json
+log=$results/$NAME.log
 if [ -n "${PYTEST_ARGS:-}" ]; then  # a subset: keep the full results intact
-    out=$here/results/$NAME.partial.json
-    log=$here/results/$NAME.partial.log
+    out=$results/$NAME.partial.json
+    log=$results/$NAME.partial.log
 fi
-mkdir -p "$here/results"
+mkdir -p "$results" || exit 3
 if [ ! -x "$RUNTIME" ]; then
     echo "run.sh: runtime $RUNTIME is not executable" >&2
     exit 3

@@ -7,10 +7,11 @@ from pathlib import Path
 import pytest
 
 SUITE = Path(__file__).resolve().parent.parent
-SPEC = Path(os.environ.get("OCI_SPEC_DIR", "/work/shared/oci-runtime-spec"))
+SPEC = os.environ.get("OCI_SPEC_DIR") or ""
 
 
-@pytest.mark.skipif(not SPEC.is_dir(), reason="spec text not found (set OCI_SPEC_DIR)")
+@pytest.mark.skipif(not SPEC or not Path(SPEC).is_dir(),
+                    reason="no spec text to compare with: set OCI_SPEC_DIR to a runtime-spec checkout")
 def test_catalogue_matches_spec():
     p = subprocess.run([sys.executable, str(SUITE / "tools" / "spec_statements.py"), "--check"],
                        capture_output=True, text=True)

@@ -7,7 +7,11 @@ import time
 from pathlib import Path
 
 SUITE_DIR = Path(__file__).resolve().parent.parent
-SCHEMA_DIR = Path(os.environ.get("OCI_SPEC_DIR", "/work/shared/oci-runtime-spec")) / "schema"
+# The spec's JSON Schemas are not shipped with the suite: OCI_SPEC_DIR names a
+# checkout of github.com/opencontainers/runtime-spec (its schema/ directory is
+# used); without it the schema checks skip, saying so.
+SPEC_DIR = os.environ.get("OCI_SPEC_DIR") or None
+SCHEMA_DIR = Path(SPEC_DIR) / "schema" if SPEC_DIR else None
 
 CAP_NAMES = [
     "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",
@@ -60,6 +64,12 @@ def is_probe_running(pid):
 
 
 def load_schema(name):
+    import pytest
+    if SCHEMA_DIR is None:
+        pytest.skip("no JSON Schema to check against: set OCI_SPEC_DIR to a runtime-spec checkout "
+                    "(git clone -b v1.3.0 https://github.com/opencontainers/runtime-spec)")
+    if not (SCHEMA_DIR / name).is_file():
+        pytest.skip("OCI_SPEC_DIR=%s has no schema/%s" % (SPEC_DIR, name))
     with open(SCHEMA_DIR / name) as f:
         return json.load(f)
 

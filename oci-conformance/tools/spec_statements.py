@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """List the normative sentences (MUST, MUST NOT, REQUIRED, SHOULD, SHOULD NOT)
 of the runtime-spec's runtime/config/features documents, with the anchor of
-the section they are in.  Reads the spec text from OCI_SPEC_DIR (default
-/work/shared/oci-runtime-spec); the suite ships only short quotes.
+the section they are in.  Reads the spec text from the directory OCI_SPEC_DIR names (a checkout of
+github.com/opencontainers/runtime-spec, e.g. at tag v1.3.0); the suite ships
+only short quotes.
 
     spec_statements.py            print file#anchor | level | sentence
     spec_statements.py --check    verify catalogue.py covers every sentence
@@ -14,7 +15,10 @@ from pathlib import Path
 
 SPEC_FILES = ["runtime.md", "runtime-linux.md", "config.md", "config-linux.md",
               "features.md", "features-linux.md"]
-SPEC_DIR = Path(os.environ.get("OCI_SPEC_DIR", "/work/shared/oci-runtime-spec"))
+if not os.environ.get("OCI_SPEC_DIR"):
+    sys.exit("spec_statements.py: set OCI_SPEC_DIR to a runtime-spec checkout "
+             "(git clone -b v1.3.0 https://github.com/opencontainers/runtime-spec)")
+SPEC_DIR = Path(os.environ["OCI_SPEC_DIR"])
 LEVEL_RE = re.compile(r"\b(MUST NOT|MUST|REQUIRED|SHOULD NOT|SHOULD)\b")
 ANCHOR_RE = re.compile(r'<a name="([^"]+)"\s*/>')
 
