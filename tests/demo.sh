@@ -1,18 +1,17 @@
 #!/bin/bash
-# Fresh Debian 12, as root:  sudo ./tests/demo.sh
-# Installs the build dependencies, builds ocirun, prepares a busybox bundle
-# and runs one real container that prints what it sees.
+# Fresh Debian 12, as root (or with sudo):  ./tests/demo.sh
+# Installs the build dependencies (tests/deps.sh, group build, + busybox-static
+# and python3; SKIP_APT=1: none), builds ocirun, prepares a busybox bundle and
+# runs one real container that prints what it sees.
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 cd "$SRC"
-[ "$(id -u)" = 0 ] || { echo "demo.sh: run as root (sudo $0)" >&2; exit 1; }
+[ "$(id -u)" = 0 ] || { echo "demo.sh: run as root (or: sudo $0)" >&2; exit 1; }
 
-if command -v apt-get >/dev/null && [ "${SKIP_APT:-0}" != 1 ]; then
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq build-essential autoconf automake libtool pkg-config \
-    libyajl-dev libseccomp-dev libcap-dev libselinux1-dev busybox-static python3 >/dev/null
-fi
+# shellcheck source=tests/deps.sh
+. "$SRC/tests/deps.sh"
+OCIRUN_DEPS_demo=(busybox-static python3)
+ocirun_deps_install build demo >/dev/null || exit 1
 
 [ -x configure ] || ./autogen.sh
 [ -f Makefile ] || ./configure

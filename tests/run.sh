@@ -11,12 +11,17 @@
 #                                       (e.g. -- -k lifecycle -x); skips the other
 #                                       suites
 #
-# Environment: PYTHON (default /usr/bin/python3, which must have pytest),
-# JOBS (make -j, default nproc), SKIP_CONFORMANCE=1, SKIP_UNIT=1.
+# Dependencies: the Debian packages of tests/deps.sh (groups build, test,
+# clients); as root with apt-get, the missing ones are installed first
+# (SKIP_APT=1: never; then a missing one stops the run, naming it).
 #
-# The last line printed is `N passed, N failed` over every suite run (pytest
-# errors and automake FAIL/ERROR/XPASS count as failed).  Exit status 0 iff
-# nothing failed.
+# Environment: PYTHON (default /usr/bin/python3, which must have pytest),
+# JOBS (make -j, default nproc), SKIP_CONFORMANCE=1, SKIP_UNIT=1, SKIP_APT=1.
+#
+# The last line printed is `N passed, N failed, N skipped` over every suite
+# run (pytest errors and automake FAIL/ERROR/XPASS count as failed; skips
+# are never passes).  Pytest arguments that select no test (`-- -k NOMATCH`)
+# are not a failure.  Exit status 0 iff nothing failed.
 set -uo pipefail
 
 SRC=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,41 +34,73 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --asan) MODE=asan; shift ;;
     --) shift; PYTEST_EXTRA=("$@"); break ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $1 (pytest args go after --)" >&2; exit 2 ;;
   esac
 done
 
 PASSED=0
 FAILED=0
+SKIPPED=0
 LOGDIR=$SRC/tests/.build/logs
 mkdir -p "$LOGDIR"
 
 say() { printf '\n=== %s\n' "$*"; }
 
-# count `N passed` / `N failed` / `N error(s)` from a pytest summary line
+# count `N passed` / `N failed` / `N error(s)` / `N skipped` from a pytest
+# summary line (or oci-conformance/run.sh's `N passed, N failed` after its
+# `N skipped` line); RC is the suite's exit status: pytest's 5 (no test
+# selected, as `-k NOMATCH` gives) is not a failure, any other non-zero
+# status with no failure counted is one
 count_pytest() {
-  local log=$1 line p f e
-  line=$(grep -E '^=+ .*(passed|failed|error|skipped|no tests ran).* in [0-9.]+s' "$log" | tail -1)
+  local log=$1 rc=${2:-0} line p f e s
+  line=$(grep -E '^=+ .*(passed|failed|error|skipped|deselected|no tests ran).* in [0-9.]+s' "$log" | tail -1)
   if [ -z "$line" ]; then
     line=$(grep -E '[0-9]+ (passed|failed)' "$log" | tail -1)
+    s=$(grep -E '^[0-9]+ skipped$' "$log" | tail -1 | grep -oE '[0-9]+' || true)
   fi
   p=$(grep -oE '[0-9]+ passed' <<<"$line" | grep -oE '[0-9]+' || true)
   f=$(grep -oE '[0-9]+ failed' <<<"$line" | grep -oE '[0-9]+' || true)
   e=$(grep -oE '[0-9]+ errors?' <<<"$line" | grep -oE '[0-9]+' || true)
+  [ -n "${s:-}" ] || s=$(grep -oE '[0-9]+ skipped' <<<"$line" | grep -oE '[0-9]+' || true)
   PASSED=$((PASSED + ${p:-0}))
   FAILED=$((FAILED + ${f:-0} + ${e:-0}))
-  if [ -z "$line" ]; then
-    echo "run.sh: no pytest summary in $log: counting the suite as 1 failure"
+  SKIPPED=$((SKIPPED + ${s:-0}))
+  if [ "$rc" = 5 ]; then
+    echo "run.sh: no test selected in $log (pytest exit status 5): nothing counted"
+  elif [ -z "$line" ]; then
+    echo "run.sh: no pytest summary in $log (exit status $rc): counting the suite as 1 failure"
+    FAILED=$((FAILED + 1))
+  elif [ "$rc" != 0 ] && [ $((${f:-0} + ${e:-0})) = 0 ]; then
+    echo "run.sh: $log: exit status $rc with no failure counted: counting 1"
     FAILED=$((FAILED + 1))
   fi
 }
 
 finish() {
   echo
-  echo "$PASSED passed, $FAILED failed"
+  echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
   [ "$FAILED" -eq 0 ]
   exit $?
+}
+
+# ------------------------------------------------------------------ dependencies
+# shellcheck source=tests/deps.sh
+. "$SRC/tests/deps.sh"
+say "dependencies (tests/deps.sh)"
+if ! ocirun_deps_install build test clients; then
+  # the client tests skip without their tools; the rest cannot run
+  if [ -n "$(ocirun_deps_missing build test)" ]; then
+    echo "run.sh: missing dependencies (above): nothing run"
+    FAILED=$((FAILED + 1))
+    finish
+  fi
+  echo "run.sh: continuing: the client tests that need the missing packages skip"
+fi
+"$PYTHON" -c 'import pytest' 2>/dev/null || {
+  echo "run.sh: $PYTHON cannot import pytest (Debian: python3-pytest; PYTHON picks another python)"
+  FAILED=$((FAILED + 1))
+  finish
 }
 
 # ------------------------------------------------------------------ build
@@ -122,6 +159,8 @@ if [ ${#PYTEST_EXTRA[@]} -eq 0 ] && [ "${SKIP_UNIT:-0}" != 1 ]; then
   (cd "$BUILDDIR" && make -j"$JOBS" check) 2>&1 | tee "$LOGDIR/unit-$MODE.log"
   if [ -f "$BUILDDIR/test-suite.log" ]; then
     p=$(grep -E '^# PASS:' "$BUILDDIR/test-suite.log" | grep -oE '[0-9]+' || echo 0)
+    s=$(grep -E '^# SKIP:' "$BUILDDIR/test-suite.log" | grep -oE '[0-9]+' || echo 0)
+    SKIPPED=$((SKIPPED + s))
     f=0
     for k in FAIL ERROR XPASS; do
       n=$(grep -E "^# $k:" "$BUILDDIR/test-suite.log" | grep -oE '[0-9]+' || echo 0)
@@ -139,7 +178,7 @@ fi
 say "integration tests (pytest tests/)"
 log=$LOGDIR/integration-$MODE.log
 (cd "$SRC/tests" && timeout 2400 "$PYTHON" -m pytest -ra "${PYTEST_EXTRA[@]}") 2>&1 | tee "$log"
-count_pytest "$log"
+count_pytest "$log" "${PIPESTATUS[0]}"
 
 # ------------------------------------------------------------------ conformance
 if [ ${#PYTEST_EXTRA[@]} -eq 0 ] && [ "${SKIP_CONFORMANCE:-0}" != 1 ]; then
@@ -152,11 +191,11 @@ if [ ${#PYTEST_EXTRA[@]} -eq 0 ] && [ "${SKIP_CONFORMANCE:-0}" != 1 ]; then
     say "oci-conformance (oci-conformance/run.sh)"
     (cd "$SRC/oci-conformance" && RUNTIME=$OCIRUN OCI_CONFORMANCE_DEVIATIONS=$SRC/docs/conformance-deviations.txt \
        timeout 2400 ./run.sh) 2>&1 | tee "$log"
-    count_pytest "$log"
+    count_pytest "$log" "${PIPESTATUS[0]}"
   elif [ -f "$SRC/oci-conformance/pytest.ini" ]; then
     say "oci-conformance (pytest, RUNTIME=ocirun)"
     (cd "$SRC/oci-conformance" && RUNTIME=$OCIRUN timeout 2400 "$PYTHON" -m pytest -q -ra) 2>&1 | tee "$log"
-    count_pytest "$log"
+    count_pytest "$log" "${PIPESTATUS[0]}"
   else
     say "oci-conformance: not present, skipped"
   fi
