@@ -62,6 +62,22 @@ def test_every_verb_has_help(ocirun_bin, verb):
     assert outs[0] == outs[1] == outs[2]
 
 
+@pytest.mark.parametrize("verb", VERBS)
+def test_verb_help_gives_exit_status_and_its_man_page(ocirun_bin, verb):
+    """issue 15: `run --help` did not say that the container's status
+    (128+signal) is ocirun's, and no help pointed at a manual page; every
+    verb's page is in docs/man/ (installed by make install)."""
+    out = cli(ocirun_bin, verb, "--help").out
+    assert "exit status:" in out, out
+    assert "man ocirun-%s" % verb in out, out
+    if verb in ("run", "restore", "exec"):
+        assert "128+N" in out, out
+    page = Path(__file__).resolve().parent.parent / "docs" / "man" / ("ocirun-%s.8" % verb)
+    text = page.read_text()
+    assert text.count(".SH EXIT STATUS") == 1 and ("\\fB%s\\fR" % verb) in text, page
+    assert "man ocirun-COMMAND" in cli(ocirun_bin, "--help").out
+
+
 def test_help_needs_no_state_root(ocirun_bin):
     """A user with no XDG_RUNTIME_DIR (and /run/ocirun not writable) got
     the state-root error instead of the help it asked for."""
