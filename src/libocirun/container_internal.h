@@ -23,6 +23,11 @@ oci_config *ocirun_bundle_load (const char *bundle_arg, char **bundle, char **ro
                                 ocirun_error_t *err);
 /* --pid-file: written to a temporary name and renamed (atomic for readers). */
 int ocirun_write_pid_file (const char *path, pid_t pid, ocirun_error_t *err);
+/* Until the child says it is ready, handle what it sends: its pty master
+ * (to the console socket, or kept in *master for a foreground caller) and
+ * its seccomp listener fd (to linux.seccomp.listenerPath, with the state). */
+int ocirun_parent_wait_ready (int sock, const char *console_socket, const oci_seccomp *seccomp, const char *state_json,
+                              int *master, ocirun_error_t *err);
 /* Now, RFC 3339 with nanoseconds (malloc()ed). */
 char *ocirun_now_rfc3339 (void);
 

@@ -43,6 +43,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "container_internal.h"
+#include "foreground.h"
 #include "job.h"
 #include "status.h"
 #include "utils.h"

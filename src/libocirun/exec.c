@@ -17,8 +17,13 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include "container_internal.h"
 #include "exe_guard.h"
+#include "foreground.h"
+#include "init.h"
 #include "job.h"
+#include "namespaces.h"
+#include "process.h"
 #include "status.h"
 #include "sync.h"
 #include "userns.h"

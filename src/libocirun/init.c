@@ -13,10 +13,15 @@
 #include <unistd.h>
 
 #include "hardening.h"
+#include "hooks.h"
+#include "init.h"
 #include "job.h"
 #include "lsm.h"
+#include "namespaces.h"
 #include "netdev.h"
+#include "process.h"
 #include "sync.h"
+#include "terminal.h"
 #include "utils.h"
 
 /* start.err, opened (empty) during setup.  Not the state directory: the

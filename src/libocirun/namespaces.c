@@ -17,6 +17,7 @@
 #include <linux/nsfs.h>
 
 #include "job.h"
+#include "namespaces.h"
 #include "sync.h"
 #include "userns.h"
 #include "utils.h"

@@ -20,6 +20,7 @@
 
 #include "job.h"
 #include "sync.h"
+#include "terminal.h"
 #include "utils.h"
 
 /* Child, after pivot_root: allocate the pty, make it the controlling
