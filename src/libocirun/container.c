@@ -27,6 +27,7 @@
 #include "foreground.h"
 #include "hooks.h"
 #include "init.h"
+#include "intermediate.h"
 #include "job.h"
 #include "namespaces.h"
 #include "netdev.h"
@@ -150,65 +151,55 @@ write_pid_file (const char *path, pid_t pid, ocirun_error_t *err)
   return 0;
 }
 
-/* Until the child says it is ready, handle what it sends: its pty master
- * (to the console socket, or kept in *master for a foreground caller) and
- * its seccomp listener fd (to linux.seccomp.listenerPath, with the state). */
+/* What the child sends before it is ready, for ocirun_parent_wait_ready. */
+struct ready_relay
+{
+  const char *console_socket;
+  const oci_seccomp *seccomp;
+  const char *state_json;
+  int master;
+};
+
+static int
+relay_fd (void *data, enum sync_msg type, int fd, ocirun_error_t *err)
+{
+  struct ready_relay *r = data;
+  int ret = 0;
+  if (type == SYNC_CHILD_PTY)
+    {
+      ocirun_debug ("received the pty master from the child");
+      if (r->console_socket)
+        {
+          ret = ocirun_console_socket_send (r->console_socket, fd, err);
+          close (fd);
+        }
+      else if (r->master < 0)
+        r->master = fd;
+      else
+        close (fd);
+      return ret;
+    }
+  ocirun_debug ("received the seccomp listener from the child");
+  ret = ocirun_seccomp_send_listener (r->seccomp, fd, r->state_json, err);
+  close (fd);
+  return ret;
+}
+
 int
 ocirun_parent_wait_ready (int sock, const char *console_socket, const oci_seccomp *seccomp, const char *state_json,
                           int *master, ocirun_error_t *err)
 {
-  struct sync_hdr hdr;
+  struct ready_relay r = { console_socket, seccomp, state_json, -1 };
   *master = -1;
-  for (;;)
+  if (sync_wait_for_ready (sock, relay_fd, &r, err) < 0)
     {
-      cleanup_free char *payload = NULL;
-      int fd = -1, r = 0;
-      if (sync_recv (sock, &hdr, &payload, &fd, err) < 0)
-        goto fail;
-      switch (hdr.type)
-        {
-        case SYNC_CHILD_READY:
-          if (fd >= 0)
-            close (fd);
-          ocirun_debug ("the child is ready");
-          return 0;
-        case SYNC_CHILD_ERROR:
-          if (fd >= 0)
-            close (fd);
-          /* the child's message already carries strerror */
-          ocirun_make_error (err, 0, "%s", payload ? payload : "container setup failed");
-          (*err)->status = hdr.err;
-          goto fail;
-        case SYNC_CHILD_PTY:
-          ocirun_debug ("received the pty master from the child");
-          if (console_socket)
-            {
-              r = ocirun_console_socket_send (console_socket, fd, err);
-              close (fd);
-            }
-          else if (*master < 0)
-            *master = fd;
-          else
-            close (fd);
-          break;
-        case SYNC_CHILD_SECCOMP_LISTENER:
-          ocirun_debug ("received the seccomp listener from the child");
-          r = ocirun_seccomp_send_listener (seccomp, fd, state_json, err);
-          close (fd);
-          break;
-        default:
-          if (fd >= 0)
-            close (fd);
-          break;
-        }
-      if (r < 0)
-        goto fail;
+      if (r.master >= 0)
+        close (r.master);
+      return -1;
     }
-fail:
-  if (*master >= 0)
-    close (*master);
-  *master = -1;
-  return -1;
+  ocirun_debug ("the child is ready");
+  *master = r.master;
+  return 0;
 }
 
 struct created
@@ -284,6 +275,7 @@ do_create (struct ocirun_context *ctx, struct created *out, ocirun_error_t *err)
   job.bundle = bundle;
   job.sync_sock = -1;
   job.fifo_fd = -1;
+  job.start_err_fd = -1;
   job.rootfs = rootfs;
   if (config->process->terminal && !ctx->console_socket && !ctx->foreground_tty)
     {
@@ -416,11 +408,11 @@ do_create (struct ocirun_context *ctx, struct created *out, ocirun_error_t *err)
    * its own pid namespace (owned by the parent user namespace) again */
   if (own_pidns >= 0 && setns (own_pidns, CLONE_NEWPID) < 0)
     ocirun_debug ("cannot return to the runtime's pid namespace: %s", strerror (errno));
-  if (ocirun_ns_await_init (&job, sv[0], &pid, err) < 0)
+  if (ocirun_ns_child_forks_init (&job) && ocirun_intermediate_reap (sv[0], &pid, err) < 0)
     goto fail;
 
   /* the child exists: join it to the cgroup, write its id maps */
-  if (sync_expect (sv[0], SYNC_CHILD_WANT_SETUP, NULL, NULL, err) < 0)
+  if (sync_wait_for_setup_request (sv[0], err) < 0)
     goto fail;
   if (ocirun_cgroup_clone_fd (job.cgroup) < 0 && ocirun_cgroup_enter (job.cgroup, pid, NULL, err) < 0)
     goto fail;
@@ -434,25 +426,19 @@ do_create (struct ocirun_context *ctx, struct created *out, ocirun_error_t *err)
   st.start_time = process_start_time (pid);
   if (ocirun_status_write (&st, err) < 0)
     goto fail;
-  if (sync_send (sv[0], SYNC_PARENT_SETUP_DONE, 0, NULL, 0, -1) < 0)
-    {
-      ocirun_make_error (err, errno, "sync with the container process");
-      goto fail;
-    }
+  if (sync_send_setup_done (sv[0], err) < 0)
+    goto fail;
 
   /* runtime.md lifecycle step 3-5: prestart, createRuntime */
-  if (sync_expect (sv[0], SYNC_CHILD_CREATE_RUNTIME, NULL, NULL, err) < 0)
+  if (sync_wait_for_hooks_request (sv[0], err) < 0)
     goto fail;
   json = state_json (&st, "creating");
   hooks_started = true;
   if (ocirun_hooks_run (config->hooks, HOOK_PRESTART, json, err) < 0
       || ocirun_hooks_run (config->hooks, HOOK_CREATE_RUNTIME, json, err) < 0)
     goto fail;
-  if (sync_send (sv[0], SYNC_PARENT_HOOKS_DONE, 0, json, strlen (json) + 1, -1) < 0)
-    {
-      ocirun_make_error (err, errno, "sync with the container process");
-      goto fail;
-    }
+  if (sync_send_hooks_done (sv[0], json, err) < 0)
+    goto fail;
 
   {
     cleanup_free char *cur = state_json (&st, "creating");

@@ -21,6 +21,7 @@
 #include "exe_guard.h"
 #include "foreground.h"
 #include "init.h"
+#include "intermediate.h"
 #include "job.h"
 #include "namespaces.h"
 #include "process.h"
@@ -221,10 +222,10 @@ exec_child (struct ocirun_job *job, int pidfd, int nsflags, int rootfd)
 
   prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
   prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-  prctl (PR_SET_NAME, "ocirun:[exec]", 0, 0, 0);
-  if (sync_send (job->sync_sock, SYNC_CHILD_WANT_SETUP, 0, NULL, 0, -1) < 0)
+  prctl (PR_SET_NAME, STAGE_EXEC, 0, 0, 0);
+  if (sync_ask_for_setup (job->sync_sock, NULL) < 0)
     _exit (1);
-  if (sync_expect (job->sync_sock, SYNC_PARENT_SETUP_DONE, NULL, NULL, &err) < 0)
+  if (sync_wait_for_idmaps (job->sync_sock, &err) < 0)
     _exit (1);
   /* every namespace at once, the pid namespace too: it only applies to
    * children, so we fork once more (a sibling of ours, the runtime's child).
@@ -237,7 +238,9 @@ exec_child (struct ocirun_job *job, int pidfd, int nsflags, int rootfd)
       goto fail;
     }
   close (pidfd);
-  if ((nsflags & CLONE_NEWPID) && ocirun_ns_fork_init (job->sync_sock, &err) < 0)
+  /* the pid namespace applies to our children: become the intermediate
+   * stage, which forks the exec process and exits */
+  if ((nsflags & CLONE_NEWPID) && ocirun_intermediate_fork (job->sync_sock, &err) < 0)
     goto fail;
   if ((nsflags & CLONE_NEWNS) && chdir ("/") < 0)
     {
@@ -253,7 +256,7 @@ exec_child (struct ocirun_job *job, int pidfd, int nsflags, int rootfd)
     }
   if (ocirun_process_setup (job, p, &err) < 0)
     goto fail;
-  if (sync_send (job->sync_sock, SYNC_CHILD_READY, 0, NULL, 0, -1) < 0)
+  if (sync_send_ready (job->sync_sock, NULL) < 0)
     _exit (1);
   /* outlive the runtime only once it wrote the pid file (sync.h) */
   if (sync_child_detach (job->sync_sock) < 0)
@@ -294,6 +297,7 @@ ocirun_container_exec (struct ocirun_context *ctx, struct ocirun_exec_options *o
     job.ns_fds[k] = -1;
   job.sync_sock = -1;
   job.fifo_fd = -1;
+  job.start_err_fd = -1;
 
   if (ocirun_validate_id (ctx->id, err) < 0)
     return -1;
@@ -443,16 +447,13 @@ ocirun_container_exec (struct ocirun_context *ctx, struct ocirun_exec_options *o
   close (sv[1]);
   sv[1] = -1;
 
-  if (sync_expect (sv[0], SYNC_CHILD_WANT_SETUP, NULL, NULL, err) < 0)
+  if (sync_wait_for_setup_request (sv[0], err) < 0)
     goto fail;
   if (cg && ocirun_cgroup_enter (cg, pid, o->cgroup, err) < 0)
     goto fail;
-  if (sync_send (sv[0], SYNC_PARENT_SETUP_DONE, 0, NULL, 0, -1) < 0)
-    {
-      ocirun_make_error (err, errno, "sync with the exec process");
-      goto fail;
-    }
-  if ((nsflags & CLONE_NEWPID) && ocirun_ns_recv_init_pid (sv[0], &pid, err) < 0)
+  if (sync_send_setup_done (sv[0], err) < 0)
+    goto fail;
+  if ((nsflags & CLONE_NEWPID) && ocirun_intermediate_reap (sv[0], &pid, err) < 0)
     goto fail;
   if (ocirun_parent_wait_ready (sv[0], ctx->console_socket, config->linux_ ? config->linux_->seccomp : NULL,
                                 state, &master, err)

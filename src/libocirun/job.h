@@ -37,6 +37,11 @@ struct ocirun_job
   char *state_dir;
   int sync_sock;       /* child's end */
   int fifo_fd;         /* exec fifo, opened by the child */
+  /* init: start.err, opened (empty) during setup, where a failure after
+   * `start` is left for `start` to read.  Not the state directory: the
+   * init waits for `start` inside the container, and a container process
+   * with CAP_SYS_PTRACE could walk out of a directory fd via /proc/1/fd. */
+  int start_err_fd;
   int ns_fds[NS_COUNT];  /* namespaces to join (linux.namespaces[].path), -1 otherwise */
   bool ns_new[NS_COUNT]; /* namespaces to create */
   ocirun_seccomp_filter *seccomp;
@@ -48,6 +53,8 @@ struct ocirun_job
 /* stage names for prctl(PR_SET_NAME) (DESIGN.md, style 6) */
 #define STAGE_CHILD "ocirun:[child]"
 #define STAGE_INIT "ocirun:[init]"
+#define STAGE_INTERMEDIATE "ocirun:[interm]" /* comm holds 15 characters */
+#define STAGE_EXEC "ocirun:[exec]"
 
 /* mounts.c */
 int ocirun_open_in_root (int rootfd, const char *path, int flags, mode_t create_type, ocirun_error_t *err);

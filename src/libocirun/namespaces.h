@@ -3,6 +3,7 @@
 #ifndef OCIRUN_NAMESPACES_H
 #define OCIRUN_NAMESPACES_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -19,9 +20,11 @@ int ocirun_ns_set_time_offsets (struct ocirun_job *job, ocirun_error_t *err);
 int ocirun_ns_join (struct ocirun_job *job, ocirun_error_t *err);
 /* the namespace flags of the parent's clone3 (0 when the child creates them) */
 uint64_t ocirun_ns_clone_flags (const struct ocirun_job *job);
+/* child, first: the namespaces a single clone3 cannot give in the right
+ * order; 1 when it created a pid namespace (the caller forks the init:
+ * intermediate.h) */
 int ocirun_ns_child_enter (struct ocirun_job *job, ocirun_error_t *err);
-int ocirun_ns_fork_init (int sync_sock, ocirun_error_t *err);
-int ocirun_ns_await_init (struct ocirun_job *job, int sync_sock, pid_t *pid, ocirun_error_t *err);
-int ocirun_ns_recv_init_pid (int sync_sock, pid_t *pid, ocirun_error_t *err);
+/* parent: whether the child will go through the intermediate stage */
+bool ocirun_ns_child_forks_init (const struct ocirun_job *job);
 
 #endif
