@@ -103,12 +103,8 @@ args_add (struct args *a, const char *fmt, ...)
   char *s;
   if (a->n + 2 > a->cap)
     {
-      char **nv;
       a->cap = a->cap ? a->cap * 2 : 32;
-      nv = realloc (a->v, a->cap * sizeof *nv);
-      if (nv == NULL)
-        abort ();
-      a->v = nv;
+      a->v = xrealloc (a->v, a->cap * sizeof *a->v);
     }
   va_start (ap, fmt);
   if (vasprintf (&s, fmt, ap) < 0)
@@ -368,15 +364,10 @@ ocirun_container_checkpoint (struct ocirun_context *ctx, const struct ocirun_cri
   size_t raw_len, i;
   int status = 0, ret = -1;
 
-  if (ocirun_validate_id (ctx->id, err) < 0)
-    return -1;
   if (validate_mode (o->manage_cgroups_mode, err) < 0)
     return -1;
-  if (ocirun_status_load (ctx->root, ctx->id, &st, err) < 0)
-    {
-      ocirun_status_release (&st);
-      return -1;
-    }
+  if (ocirun_status_open (ctx->root, ctx->id, 0, &st, err) < 0)
+    return -1;
   live = ocirun_status_live (&st);
   /* paused too: containerd's client pauses a task before it asks for the
    * checkpoint (and resumes it after), runc dumps it; criu finds the cgroup
@@ -532,7 +523,6 @@ ocirun_container_restore (struct ocirun_context *ctx, const struct ocirun_criu_o
   cleanup_free char *log = NULL;
   cleanup_free char *pidfile = NULL;
   cleanup_free char *inventory = NULL;
-  cleanup_free char *cgsaved = NULL;
   cleanup_close int netns_fd = -1;
   char *desc[3] = { NULL, NULL, NULL };
   int stdio_copies[3] = { -1, -1, -1 };
@@ -603,12 +593,10 @@ ocirun_container_restore (struct ocirun_context *ctx, const struct ocirun_criu_o
       masked = true;
     }
 
-  /* from here on there is state to undo */
-  if (ocirun_status_create (ctx->root, ctx->id, &st, err) < 0)
-    {
-      ocirun_status_release (&st);
-      goto out;
-    }
+  /* from here on there is state to undo: as create, the record names
+   * the cgroup before it exists */
+  if (ocirun_creating_open (ctx, bundle, rootfs, config, raw, raw_len, false, &st, &cg, err) < 0)
+    goto out;
   have_status = true;
   if (o->work_path)
     {
@@ -626,21 +614,6 @@ ocirun_container_restore (struct ocirun_context *ctx, const struct ocirun_criu_o
   xasprintf (&log, "%s/restore.log", work);
   unlink (log);
   xasprintf (&pidfile, "%s/restore.pid", st.dir);
-
-  ocirun_status_init_creating (&st, ctx->id, bundle, config, rootfs);
-  if (write_file_atomic_at (st.dirfd, "config.json", raw, raw_len, err) < 0)
-    goto fail;
-  /* as create: the record names the cgroup before it exists */
-  st.cgroup = ocirun_cgroup_plan (ctx->id, config->linux_, ctx->rootless, err);
-  if (st.cgroup == NULL || ocirun_status_write (&st, err) < 0)
-    goto fail;
-  if (ocirun_cgroup_create (ctx->id, config->linux_, ctx->rootless, &cg, err) < 0)
-    goto fail;
-  cgsaved = ocirun_cgroup_save (cg);
-  free (st.cgroup);
-  st.cgroup = xstrdup (cgsaved);
-  if (ocirun_status_write (&st, err) < 0)
-    goto fail;
 
   args_add (&a, "criu");
   args_add (&a, "restore");
@@ -732,8 +705,7 @@ ocirun_container_restore (struct ocirun_context *ctx, const struct ocirun_criu_o
     goto done;
 
   /* foreground: wait as run does, then delete */
-  st.state->annotations = (oci_map){ 0 };
-  ocirun_status_release (&st);
+  ocirun_creating_release (&st);
   have_status = false;
   ret = ocirun_wait_foreground (pid, -1, &mask, exit_status, err);
   sigprocmask (SIG_SETMASK, &old, NULL);
@@ -756,34 +728,17 @@ fail:
       ocirun_error_t tmp = NULL;
       ocirun_cgroup_kill (cg, SIGKILL, &tmp);
       ocirun_error_release (&tmp);
-      if (ocirun_cgroup_destroy (cg, &tmp) < 0)
-        {
-          ocirun_warning ("cleanup: %s", tmp->msg);
-          ocirun_error_release (&tmp);
-        }
     }
+  ocirun_creating_undo (ctx->root, &st, cg);
   if (pid > 0)
     while (waitpid (pid, NULL, WNOHANG) > 0)
       ;
-  if (have_status)
-    {
-      ocirun_error_t tmp = NULL;
-      if (ocirun_status_remove (ctx->root, &st, &tmp) < 0)
-        {
-          ocirun_warning ("cleanup: %s", tmp->msg);
-          ocirun_error_release (&tmp);
-        }
-    }
   ret = -1;
 done:
   if (masked)
     sigprocmask (SIG_SETMASK, &old, NULL);
   if (have_status)
-    {
-      if (st.state)
-        st.state->annotations = (oci_map){ 0 };
-      ocirun_status_release (&st);
-    }
+    ocirun_creating_release (&st);
 out:
   for (i = 0; i < 3; i++)
     {
