@@ -145,6 +145,30 @@ install_seccomp (struct ocirun_job *job, ocirun_error_t *err)
   return ret;
 }
 
+/* process.terminal: a pty, its master handed to the runtime; without one,
+ * a session of our own. */
+static int
+setup_terminal (struct ocirun_job *job, const oci_process *p, ocirun_error_t *err)
+{
+  int master = -1, ret;
+  if (!p->terminal)
+    {
+      /* runc (nsexec) makes every container process a session leader: never
+       * part of the caller's session (its job control, its SIGHUP), and a
+       * tree criu can dump ("a session leader ... is outside of its pid
+       * namespace" otherwise) */
+      if (setsid () < 0 && errno != EPERM)
+        return ocirun_make_error (err, errno, "setsid");
+      return 0;
+    }
+  ret = ocirun_terminal_setup_child (job, &master, err);
+  if (ret < 0)
+    return ret;
+  ret = sync_send_pty (job->sync_sock, master, err);
+  close (master);
+  return ret;
+}
+
 /* The process' side of setup, shared by init and exec: terminal, rlimits,
  * scheduling, keyring, privileges (bounding set, seccomp, uid/gid, the
  * other cap sets, no_new_privs) and the fds that survive the execve. */
@@ -157,24 +181,9 @@ ocirun_process_setup (struct ocirun_job *job, const oci_process *p, ocirun_error
   bool cwd_done;
   int ret;
 
-  if (p->terminal)
-    {
-      int master = -1;
-      ret = ocirun_terminal_setup_child (job, &master, err);
-      if (ret < 0)
-        return ret;
-      ret = sync_send_pty (job->sync_sock, master, err);
-      close (master);
-      if (ret < 0)
-        return ret;
-    }
-  else if (setsid () < 0 && errno != EPERM)
-    /* runc (nsexec) makes every container process a session leader: never
-     * part of the caller's session (its job control, its SIGHUP), and a
-     * tree criu can dump ("a session leader ... is outside of its pid
-     * namespace" otherwise) */
-    return ocirun_make_error (err, errno, "setsid");
-
+  ret = setup_terminal (job, p, err);
+  if (ret < 0)
+    return ret;
   ret = ocirun_rlimits_apply (p, err);
   if (ret < 0)
     return ret;
