@@ -12,13 +12,11 @@
 static void
 push (char ***v, size_t *n, const char *s)
 {
-  char **nv = realloc (*v, (*n + 1) * sizeof (char *));
-  if (nv == NULL)
-    abort ();
-  nv[(*n)++] = (char *) s;
-  *v = nv;
+  *v = xrealloc (*v, (*n + 1) * sizeof (char *));
+  (*v)[(*n)++] = (char *) s;
 }
 
+/* long: one getopt table and one case per runc flag, read in one place */
 int
 cmd_exec (struct ocirun_global *g, int argc, char **argv, ocirun_error_t *err)
 {

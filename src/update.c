@@ -74,6 +74,8 @@ parse_num (const char *flag, const char *s, bool allow_negative, int64_t *out, o
   return 0;
 }
 
+/* long: one getopt table and one case per runc flag (each a resources
+ * field), read in one place */
 int
 cmd_update (struct ocirun_global *g, int argc, char **argv, ocirun_error_t *err)
 {

@@ -1,5 +1,6 @@
-/* The `parent` stage and the operations of runtime.md#operations:
- * create, start, state, kill, delete (and run = create + start + wait). */
+/* The operations of runtime.md#operations on an existing container: start,
+ * state, kill, delete; list, and the verbs that act on its cgroup (pause,
+ * ps, update, events).  create and run are the parent stage (create.c). */
 #include "config.h"
 
 #include <ctype.h>
@@ -22,32 +23,19 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#include "exe_guard.h"
 #include "container_internal.h"
+#include "exe_guard.h"
+#include "foreground.h"
+#include "hooks.h"
+#include "init.h"
+#include "intermediate.h"
 #include "job.h"
+#include "namespaces.h"
 #include "netdev.h"
 #include "status.h"
 #include "sync.h"
+#include "terminal.h"
 #include "utils.h"
-
-#ifndef CLONE_INTO_CGROUP
-#define CLONE_INTO_CGROUP 0x200000000ULL
-#endif
-
-struct clone_args_
-{
-  uint64_t flags;
-  uint64_t pidfd;
-  uint64_t child_tid;
-  uint64_t parent_tid;
-  uint64_t exit_signal;
-  uint64_t stack;
-  uint64_t stack_size;
-  uint64_t tls;
-  uint64_t set_tid;
-  uint64_t set_tid_size;
-  uint64_t cgroup;
-};
 
 int
 ocirun_validate_id (const char *id, ocirun_error_t *err)
@@ -74,22 +62,8 @@ ocirun_validate_id (const char *id, ocirun_error_t *err)
   return 0;
 }
 
-static char *
-now_rfc3339 (void)
-{
-  struct timespec ts;
-  struct tm tm;
-  char buf[64];
-  char *out;
-  clock_gettime (CLOCK_REALTIME, &ts);
-  gmtime_r (&ts.tv_sec, &tm);
-  strftime (buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  xasprintf (&out, "%s.%09ldZ", buf, ts.tv_nsec);
-  return out;
-}
-
-static oci_config *
-load_config (const char *path, char **raw, size_t *raw_len, ocirun_error_t *err)
+oci_config *
+ocirun_load_config (const char *path, char **raw, size_t *raw_len, ocirun_error_t *err)
 {
   char *perr = NULL;
   oci_config *c;
@@ -106,9 +80,8 @@ load_config (const char *path, char **raw, size_t *raw_len, ocirun_error_t *err)
   return c;
 }
 
-/* the state JSON a hook or `state` sees */
-static char *
-state_json (struct ocirun_status *st, const char *status)
+char *
+ocirun_state_json (struct ocirun_status *st, const char *status)
 {
   oci_state s = *st->state;
   s.status = (char *) status;
@@ -117,434 +90,85 @@ state_json (struct ocirun_status *st, const char *status)
   return oci_state_generate (&s, false);
 }
 
-static void
-kill_and_reap (pid_t pid)
-{
-  int status;
-  if (pid <= 0)
-    return;
-  kill (pid, SIGKILL);
-  while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
-    ;
-}
-
-static int
-write_pid_file (const char *path, pid_t pid, ocirun_error_t *err)
-{
-  cleanup_free char *tmp = NULL;
-  char buf[32];
-  int n = snprintf (buf, sizeof buf, "%d", pid);
-  xasprintf (&tmp, "%s.ocirun-tmp", path);
-  if (write_file (tmp, buf, (size_t) n, err) < 0)
-    return ocirun_error_prefix (err, "--pid-file");
-  if (rename (tmp, path) < 0)
-    {
-      unlink (tmp);
-      return ocirun_make_error (err, errno, "--pid-file: rename to `%s`", path);
-    }
-  return 0;
-}
-
-struct created
-{
-  pid_t pid;
-  int master; /* foreground tty, -1 otherwise */
-};
-
-static pid_t
-clone_child (struct ocirun_job *job, ocirun_error_t *err)
-{
-  struct clone_args_ args;
-  int cgfd = job->cgroup ? ocirun_cgroup_clone_fd (job->cgroup) : -1;
-  long pid;
-
-  memset (&args, 0, sizeof args);
-  args.exit_signal = SIGCHLD;
-  args.flags = ocirun_ns_clone_flags (job);
-  if (cgfd >= 0)
-    {
-      args.flags |= CLONE_INTO_CGROUP;
-      args.cgroup = (uint64_t) cgfd;
-    }
-  pid = syscall (SYS_clone3, &args, sizeof args);
-  if (pid < 0 && (errno == ENOSYS || (errno == EINVAL && cgfd >= 0)))
-    {
-      /* kernels before 5.7 (CLONE_INTO_CGROUP) or without clone3 */
-      args.flags &= ~CLONE_INTO_CGROUP;
-      if (errno == ENOSYS)
-        pid = syscall (SYS_clone, (unsigned long) args.flags | SIGCHLD, NULL, NULL, NULL, NULL);
-      else
-        pid = syscall (SYS_clone3, &args, sizeof args);
-    }
-  if (pid < 0)
-    return ocirun_make_error (err, errno, "clone the container process");
-  return (pid_t) pid;
-}
-
-/* The parent's side of create.  On failure, everything it made is undone. */
-static int
-do_create (struct ocirun_context *ctx, struct created *out, ocirun_error_t *err)
-{
-  struct ocirun_job job;
-  struct ocirun_status st;
-  cleanup_free char *raw = NULL;
-  cleanup_free char *bundle = NULL;
-  cleanup_free char *rootfs = NULL;
-  cleanup_free char *json = NULL;
-  cleanup_free char *cgsaved = NULL;
-  oci_config *config = NULL;
-  size_t raw_len = 0;
-  cleanup_close int own_pidns = -1;
-  int sv[2] = { -1, -1 };
-  int master = -1;
-  pid_t pid = -1;
-  cleanup_netdev_moved ocirun_netdev_moved *netdevs = NULL;
-  bool have_status = false, hooks_started = false;
-  int ret = -1, k;
-
-  memset (&job, 0, sizeof job);
-  for (k = 0; k < NS_COUNT; k++)
-    job.ns_fds[k] = -1;
-  out->pid = -1;
-  out->master = -1;
-
-  if (ocirun_validate_id (ctx->id, err) < 0)
-    return -1;
-  config = ocirun_bundle_load (ctx->bundle, &bundle, &rootfs, &raw, &raw_len, err);
-  if (config == NULL)
-    return -1;
-  job.config = config;
-  job.ctx = ctx;
-  job.bundle = bundle;
-  job.sync_sock = -1;
-  job.fifo_fd = -1;
-  job.rootfs = rootfs;
-  if (config->process->terminal && !ctx->console_socket && !ctx->foreground_tty)
-    {
-      ocirun_make_error (err, 0, "process.terminal is true: a --console-socket is required to create the container");
-      goto fail;
-    }
-  if (!config->process->terminal && ctx->console_socket)
-    {
-      ocirun_make_error (err, 0, "--console-socket: only meaningful when process.terminal is true");
-      goto fail;
-    }
-  if (config->process->terminal && ctx->foreground_tty && !ctx->console_socket && !isatty (0) && !isatty (1)
-      && !isatty (2))
-    {
-      /* a foreground run proxies the container's pty to the caller's
-       * terminal.  With none on stdio and no controlling terminal there is
-       * nobody to type into it: an interactive shell would wait forever,
-       * ignoring the SIGTERM we forward to it.  runc looks the same way
-       * (stderr, stdout, stdin, then /dev/tty) and fails at once ("open
-       * /dev/tty: no such device or address"). */
-      int tty = open ("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
-      if (tty < 0)
-        {
-          ocirun_make_error (err, errno,
-                             "process.terminal is true but there is no terminal to attach the container to "
-                             "(pass --console-socket, or run from a terminal): open `/dev/tty`");
-          goto fail;
-        }
-      close (tty);
-    }
-  /* CVE-2019-5736: before anything is made (this may re-exec us) */
-  if (ocirun_exe_guard_needed (config, config->process) && ocirun_exe_guard (err) < 0)
-    goto fail;
-  if (ocirun_ns_prepare (&job, err) < 0)
-    goto fail;
-  if (config->linux_->seccomp)
-    {
-      if (ocirun_seccomp_compile (config->linux_->seccomp, ctx->seccomp_cache, &job.seccomp, err) < 0)
-        goto fail;
-    }
-
-  /* from here on there is state to undo */
-  if (ocirun_status_create (ctx->root, ctx->id, &st, err) < 0)
-    {
-      /* never remove a directory we did not make (a duplicate id) */
-      ocirun_status_release (&st);
-      goto fail;
-    }
-  have_status = true;
-  job.state_dir = st.dir;
-  ocirun_status_init_creating (&st, ctx->id, bundle, config, rootfs);
-  if (write_file_atomic_at (st.dirfd, "config.json", raw, raw_len, err) < 0)
-    goto fail;
-  if (mkfifoat (st.dirfd, "exec.fifo", 0600) < 0)
-    {
-      ocirun_make_error (err, errno, "mkfifo `%s/exec.fifo`", st.dir);
-      goto fail;
-    }
-
-  /* the record names the cgroup before it exists: a runtime killed while
-   * making it leaves nothing `delete --force` cannot find.  The systemd
-   * driver makes nothing before the unit starts (at the first enter), and
-   * its record is written right below, before that. */
-  if (ctx->systemd_cgroup)
-    {
-      if (ocirun_cgroup_create_systemd (ctx->id, config->linux_, &config->annotations, ctx->rootless, &job.cgroup,
-                                        err)
-          < 0)
-        goto fail;
-    }
-  else
-    {
-      st.cgroup = ocirun_cgroup_plan (ctx->id, config->linux_, ctx->rootless, err);
-      if (st.cgroup == NULL || ocirun_status_write (&st, err) < 0)
-        goto fail;
-      if (ocirun_cgroup_create (ctx->id, config->linux_, ctx->rootless, &job.cgroup, err) < 0)
-        goto fail;
-    }
-  cgsaved = ocirun_cgroup_save (job.cgroup);
-  free (st.cgroup);
-  st.cgroup = xstrdup (cgsaved);
-  if (ocirun_status_write (&st, err) < 0)
-    goto fail;
-
-  if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-    {
-      ocirun_make_error (err, errno, "socketpair");
-      goto fail;
-    }
-  if (job.ns_fds[NS_PID] >= 0)
-    {
-      /* only the container's init joins that pid namespace: keep ours to
-       * return to, so hooks (runtime namespace) and whatever else this
-       * command forks later are not born in the container's */
-      own_pidns = open ("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
-      if (own_pidns < 0)
-        {
-          ocirun_make_error (err, errno, "open `/proc/self/ns/pid`");
-          goto fail;
-        }
-      if (setns (job.ns_fds[NS_PID], CLONE_NEWPID) < 0)
-        {
-          ocirun_make_error (err, errno, "join the pid namespace");
-          goto fail;
-        }
-    }
-  if (ocirun_ns_set_time_offsets (&job, err) < 0)
-    goto fail;
-  if (ocirun_mounts_prepare_idmapped (&job, err) < 0)
-    goto fail;
-
-  pid = clone_child (&job, err);
-  if (pid < 0)
-    goto fail;
-  if (pid == 0)
-    {
-      /* the state dir lock belongs to this command, not to the container */
-      close (st.dirfd);
-      st.dirfd = -1;
-      close (sv[0]);
-      /* first of all: a runtime killed from here on takes us with it */
-      sync_die_with_parent (sv[1]);
-      job.sync_sock = sv[1];
-      ocirun_init_main (&job);
-    }
-  ocirun_mounts_release_idmapped (); /* the child has its copies */
-  close (sv[1]);
-  sv[1] = -1;
-  /* best effort: root of a user namespace (rootless podman) may not enter
-   * its own pid namespace (owned by the parent user namespace) again */
-  if (own_pidns >= 0 && setns (own_pidns, CLONE_NEWPID) < 0)
-    ocirun_debug ("cannot return to the runtime's pid namespace: %s", strerror (errno));
-  if (ocirun_ns_await_init (&job, sv[0], &pid, err) < 0)
-    goto fail;
-
-  /* the child exists: join it to the cgroup, write its id maps */
-  if (sync_expect (sv[0], SYNC_CHILD_WANT_SETUP, NULL, NULL, err) < 0)
-    goto fail;
-  if (ocirun_cgroup_clone_fd (job.cgroup) < 0 && ocirun_cgroup_enter (job.cgroup, pid, NULL, err) < 0)
-    goto fail;
-  if (ocirun_ns_write_idmaps (&job, pid, err) < 0)
-    goto fail;
-  /* linux.netDevices: into the child's network namespace before it goes on */
-  if (ocirun_netdev_move (&job, pid, &netdevs, err) < 0)
-    goto fail;
-  st.state->has_pid = true;
-  st.state->pid = pid;
-  st.start_time = process_start_time (pid);
-  if (ocirun_status_write (&st, err) < 0)
-    goto fail;
-  if (sync_send (sv[0], SYNC_PARENT_SETUP_DONE, 0, NULL, 0, -1) < 0)
-    {
-      ocirun_make_error (err, errno, "sync with the container process");
-      goto fail;
-    }
-
-  /* runtime.md lifecycle step 3-5: prestart, createRuntime */
-  if (sync_expect (sv[0], SYNC_CHILD_CREATE_RUNTIME, NULL, NULL, err) < 0)
-    goto fail;
-  json = state_json (&st, "creating");
-  hooks_started = true;
-  if (ocirun_hooks_run (config->hooks, HOOK_PRESTART, json, err) < 0
-      || ocirun_hooks_run (config->hooks, HOOK_CREATE_RUNTIME, json, err) < 0)
-    goto fail;
-  if (sync_send (sv[0], SYNC_PARENT_HOOKS_DONE, 0, json, strlen (json) + 1, -1) < 0)
-    {
-      ocirun_make_error (err, errno, "sync with the container process");
-      goto fail;
-    }
-
-  {
-    cleanup_free char *cur = state_json (&st, "creating");
-    if (ocirun_parent_wait_ready (sv[0], ctx->console_socket, config->linux_->seccomp, cur, &master, err) < 0)
-      goto fail;
-  }
-
-  if (ctx->pid_file && write_pid_file (ctx->pid_file, pid, err) < 0)
-    goto fail;
-  free (st.state->status);
-  st.state->status = xstrdup ("created");
-  if (ocirun_status_write (&st, err) < 0)
-    goto fail;
-  /* recorded: only now may the init outlive us (until here a runtime
-   * killed at any instant takes the init with it, and the record says
-   * "creating": delete --force finds everything) */
-  if (sync_parent_release (sv[0], err) < 0)
-    goto fail;
-
-  out->pid = pid;
-  out->master = master;
-  ret = 0;
-  goto done;
-
-fail:
-  if (master >= 0)
-    close (master);
-  if (own_pidns >= 0)
-    setns (own_pidns, CLONE_NEWPID); /* poststop hooks run in ours */
-  ocirun_mounts_release_idmapped ();
-  kill_and_reap (pid);
-  if (hooks_started && config->hooks && config->hooks->poststop_len && have_status)
-    {
-      /* runtime.md: a failed prestart/createRuntime/createContainer hook
-       * stops the container and "continue[s] the lifecycle at step 12":
-       * the container is destroyed and the poststop hooks run */
-      cleanup_free char *stopped = state_json (&st, "stopped");
-      ocirun_hooks_run_all (config->hooks, HOOK_POSTSTOP, stopped);
-    }
-  ocirun_netdev_restore (&netdevs);
-  if (job.cgroup)
-    {
-      ocirun_error_t tmp = NULL;
-      if (ocirun_cgroup_destroy (job.cgroup, &tmp) < 0)
-        {
-          ocirun_warning ("cleanup: %s", tmp->msg);
-          ocirun_error_release (&tmp);
-        }
-    }
-  if (have_status)
-    {
-      ocirun_error_t tmp = NULL;
-      ocirun_rootfs_release_shared (st.dir); /* mounts.c: no mount namespace of its own */
-      if (ocirun_status_remove (ctx->root, &st, &tmp) < 0)
-        {
-          ocirun_warning ("cleanup: %s", tmp->msg);
-          ocirun_error_release (&tmp);
-        }
-    }
-done:
-  if (sv[0] >= 0)
-    close (sv[0]);
-  if (sv[1] >= 0)
-    close (sv[1]);
-  for (k = 0; k < NS_COUNT; k++)
-    if (job.ns_fds[k] >= 0)
-      close (job.ns_fds[k]);
-  if (have_status)
-    {
-      if (st.state)
-        st.state->annotations = (oci_map){ 0 };
-      ocirun_status_release (&st);
-    }
-  if (job.cgroup)
-    ocirun_cgroup_free (job.cgroup);
-  if (job.seccomp)
-    ocirun_seccomp_filter_free (job.seccomp);
-  oci_config_free (config);
-  return ret;
-}
-
-int
-ocirun_container_create (struct ocirun_context *ctx, ocirun_error_t *err)
-{
-  struct created c;
-  int ret = do_create (ctx, &c, err);
-  if (ret < 0)
-    return ret;
-  if (c.master >= 0)
-    close (c.master);
-  return 0;
-}
-
-static oci_config *
-load_saved_config (struct ocirun_status *st, ocirun_error_t *err)
+oci_config *
+ocirun_load_saved_config (struct ocirun_status *st, ocirun_error_t *err)
 {
   cleanup_free char *path = NULL;
   cleanup_free char *raw = NULL;
   size_t len;
   xasprintf (&path, "%s/config.json", st->dir);
-  return load_config (path, &raw, &len, err);
+  return ocirun_load_config (path, &raw, &len, err);
+}
+
+int
+ocirun_status_open (const char *root, const char *id, int flags, struct ocirun_status *st, ocirun_error_t *err)
+{
+  int ret;
+  st->dirfd = -1;
+  if (ocirun_validate_id (id, err) < 0)
+    return -1;
+  if (flags & STATUS_READONLY)
+    ret = ocirun_status_load_readonly (root, id, st, err);
+  else
+    ret = ocirun_status_load (root, id, st, err);
+  if (ret < 0 && !((flags & STATUS_KEEP_INCOMPLETE) && st->incomplete))
+    ocirun_status_release (st);
+  return ret;
 }
 
 static int kill_locked (struct ocirun_status *st, int signo, bool all, ocirun_error_t *err);
 
-/* runtime.md "start": signal the init waiting on the exec fifo. */
+/* The init could not run the program (startContainer hook, execve): it
+ * left the reason in start.err (init.c), created empty during setup. */
 static int
-do_start (struct ocirun_context *ctx, ocirun_error_t *err)
+read_start_error (struct ocirun_status *st, ocirun_error_t *err)
 {
-  struct ocirun_status st;
+  cleanup_close int efd = openat (st->dirfd, "start.err", O_RDONLY | O_CLOEXEC);
+  cleanup_free char *msg = NULL;
+  struct stat esb;
+  if (efd < 0 || fstat (efd, &esb) < 0 || esb.st_size == 0)
+    return 0;
+  if (read_all_fd (efd, "start.err", &msg, NULL, err) == 0)
+    ocirun_make_error (err, 0, "%s", msg);
+  return -1;
+}
+
+/* runtime.md "start": signal the init waiting on the exec fifo, holding
+ * the container's lock.  *poststart_failed: the container is to be
+ * deleted once the lock is released. */
+static int
+start_locked (struct ocirun_context *ctx, struct ocirun_status *st, bool *poststart_failed, ocirun_error_t *err)
+{
+  cleanup_config oci_config *config = NULL;
   cleanup_close int fifo = -1;
   cleanup_free char *fifo_path = NULL;
   cleanup_free char *json = NULL;
-  oci_config *config = NULL;
-  const char *live;
+  const char *live = ocirun_status_live (st);
   struct pollfd pfd;
-  bool poststart_failed = false;
-  int ret;
 
-  if (ocirun_validate_id (ctx->id, err) < 0)
-    return -1;
-  ret = ocirun_status_load (ctx->root, ctx->id, &st, err);
-  if (ret < 0)
-    {
-      ocirun_status_release (&st);
-      return ret;
-    }
-  live = ocirun_status_live (&st);
   if (strcmp (live, "created") != 0)
-    {
-      ocirun_make_error (err, 0, "container `%s` is %s: start needs a container in the created state", ctx->id, live);
-      goto out;
-    }
-  config = load_saved_config (&st, err);
+    return ocirun_make_error (err, 0, "container `%s` is %s: start needs a container in the created state", ctx->id,
+                              live);
+  config = ocirun_load_saved_config (st, err);
   if (config == NULL)
-    goto out;
-  xasprintf (&fifo_path, "%s/exec.fifo", st.dir);
+    return -1;
+  xasprintf (&fifo_path, "%s/exec.fifo", st->dir);
   fifo = open (fifo_path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
   if (fifo < 0)
     {
       if (errno == ENXIO || errno == ENOENT)
-        ocirun_make_error (err, 0, "container `%s` is not waiting to start (its process exited)", ctx->id);
-      else
-        ocirun_make_error (err, errno, "open `%s`", fifo_path);
-      goto out;
+        return ocirun_make_error (err, 0, "container `%s` is not waiting to start (its process exited)", ctx->id);
+      return ocirun_make_error (err, errno, "open `%s`", fifo_path);
     }
   ocirun_fault_point ("start:write-fifo");
   if (write (fifo, "0", 1) != 1)
-    {
-      ocirun_make_error (err, errno, "start container `%s`", ctx->id);
-      goto out;
-    }
+    return ocirun_make_error (err, errno, "start container `%s`", ctx->id);
   ocirun_fault_point ("start:fifo-written");
   unlink (fifo_path);
-  free (st.state->status);
-  st.state->status = xstrdup ("running");
-  if (ocirun_status_write (&st, err) < 0)
-    goto out;
+  free (st->state->status);
+  st->state->status = xstrdup ("running");
+  if (ocirun_status_write (st, err) < 0)
+    return -1;
 
   /* The init closes its end of the fifo (O_CLOEXEC) when it execs the
    * user's program (or dies): that is POLLERR on our end.  poststart hooks
@@ -553,23 +177,12 @@ do_start (struct ocirun_context *ctx, ocirun_error_t *err)
   pfd.events = 0;
   while (poll (&pfd, 1, -1) < 0 && errno == EINTR)
     ;
-  {
-    /* the init could not run the program (startContainer hook, execve) */
-    cleanup_close int efd = openat (st.dirfd, "start.err", O_RDONLY | O_CLOEXEC);
-    struct stat esb;
-    /* the init creates it empty; it has a message when the program did not run */
-    if (efd >= 0 && fstat (efd, &esb) == 0 && esb.st_size > 0)
-      {
-        cleanup_free char *msg = NULL;
-        if (read_all_fd (efd, "start.err", &msg, NULL, err) == 0)
-          ocirun_make_error (err, 0, "%s", msg);
-        goto out;
-      }
-  }
+  if (read_start_error (st, err) < 0)
+    return -1;
   if (config->hooks && config->hooks->poststart_len)
     {
       ocirun_error_t tmp = NULL;
-      json = state_json (&st, "running");
+      json = ocirun_state_json (st, "running");
       if (ocirun_hooks_run (config->hooks, HOOK_POSTSTART, json, &tmp) < 0)
         {
           /* runtime.md step 9: "If any poststart hook fails, the runtime
@@ -577,20 +190,27 @@ do_start (struct ocirun_context *ctx, ocirun_error_t *err)
            * lifecycle at step 12", the destruction (runc 1.1 runs poststart
            * within create and destroys the container when a hook fails) */
           ocirun_error_t ignore = NULL;
-          kill_locked (&st, SIGKILL, true, &ignore);
+          kill_locked (st, SIGKILL, true, &ignore);
           ocirun_error_release (&ignore);
           *err = tmp;
-          poststart_failed = true;
-          goto out;
+          *poststart_failed = true;
+          return -1;
         }
     }
-  ret = 0;
-  goto done;
-out:
-  ret = -1;
-done:
-  oci_config_free (config);
-  ocirun_status_release (&st);
+  return 0;
+}
+
+int
+ocirun_container_start (struct ocirun_context *ctx, ocirun_error_t *err)
+{
+  bool poststart_failed = false;
+  int ret;
+  {
+    cleanup_status struct ocirun_status st = OCIRUN_STATUS_INIT;
+    if (ocirun_status_open (ctx->root, ctx->id, 0, &st, err) < 0)
+      return -1;
+    ret = start_locked (ctx, &st, &poststart_failed, err);
+  }
   if (poststart_failed)
     {
       /* after the lock is released: delete takes it */
@@ -603,29 +223,18 @@ done:
 }
 
 int
-ocirun_container_start (struct ocirun_context *ctx, ocirun_error_t *err)
-{
-  return do_start (ctx, err);
-}
-
-int
 ocirun_container_state (struct ocirun_context *ctx, char **json, ocirun_error_t *err)
 {
-  struct ocirun_status st;
-  int ret;
-  if (ocirun_validate_id (ctx->id, err) < 0)
+  cleanup_status struct ocirun_status st = OCIRUN_STATUS_INIT;
+  oci_state s;
+  if (ocirun_status_open (ctx->root, ctx->id, STATUS_READONLY, &st, err) < 0)
     return -1;
-  ret = ocirun_status_load_readonly (ctx->root, ctx->id, &st, err);
-  if (ret == 0)
-    {
-      oci_state s = *st.state;
-      s.status = (char *) ocirun_status_live (&st);
-      if (strcmp (s.status, "stopped") == 0 || !ocirun_status_pid_alive (&st))
-        s.has_pid = false;
-      *json = oci_state_generate (&s, true);
-    }
-  ocirun_status_release (&st);
-  return ret;
+  s = *st.state;
+  s.status = (char *) ocirun_status_live (&st);
+  if (strcmp (s.status, "stopped") == 0 || !ocirun_status_pid_alive (&st))
+    s.has_pid = false;
+  *json = oci_state_generate (&s, true);
+  return 0;
 }
 
 static int
@@ -729,37 +338,31 @@ kill_stopped_all (struct ocirun_status *st, int signo, ocirun_error_t *err)
 int
 ocirun_container_kill (struct ocirun_context *ctx, int signo, bool all, ocirun_error_t *err)
 {
-  struct ocirun_status st;
+  cleanup_status struct ocirun_status st = OCIRUN_STATUS_INIT;
   const char *live;
-  int ret;
-  if (ocirun_validate_id (ctx->id, err) < 0)
+  int ret = 0;
+  if (ocirun_status_open (ctx->root, ctx->id, 0, &st, err) < 0)
     return -1;
-  ret = ocirun_status_load (ctx->root, ctx->id, &st, err);
-  if (ret == 0)
+  live = ocirun_status_live (&st);
+  /* runtime.md kill: only a created or running container.  "no such
+   * process" is what containerd's shim (checkKillError) reads as
+   * "already exited" (NotFound), as runc's "container not running" */
+  if (strcmp (live, "stopped") == 0 && !all)
+    return ocirun_make_error (err, 0, "container `%s` is %s: no such process to signal", ctx->id, live);
+  if (strcmp (live, "creating") == 0)
     {
-      live = ocirun_status_live (&st);
-      /* runtime.md kill: only a created or running container.  "no such
-       * process" is what containerd's shim (checkKillError) reads as
-       * "already exited" (NotFound), as runc's "container not running" */
-      if (strcmp (live, "stopped") == 0 && !all)
-        ret = ocirun_make_error (err, 0, "container `%s` is %s: no such process to signal", ctx->id, live);
-      else if (strcmp (live, "creating") == 0)
-        {
-          /* we hold the lock: the create that recorded "creating" died and
-           * left processes; signal every one of them (runc's `kill` of a
-           * container whose init is gone reaches its cgroup the same way) */
-          if (ocirun_status_pid_alive (&st))
-            ret = signal_pid (st.state->pid, signo, err);
-          if (ret == 0)
-            ret = kill_stopped_all (&st, signo, err);
-        }
-      else if (strcmp (live, "stopped") == 0)
+      /* we hold the lock: the create that recorded "creating" died and
+       * left processes; signal every one of them (runc's `kill` of a
+       * container whose init is gone reaches its cgroup the same way) */
+      if (ocirun_status_pid_alive (&st))
+        ret = signal_pid (st.state->pid, signo, err);
+      if (ret == 0)
         ret = kill_stopped_all (&st, signo, err);
-      else
-        ret = kill_locked (&st, signo, all, err);
+      return ret;
     }
-  ocirun_status_release (&st);
-  return ret;
+  if (strcmp (live, "stopped") == 0)
+    return kill_stopped_all (&st, signo, err);
+  return kill_locked (&st, signo, all, err);
 }
 
 static void
@@ -964,18 +567,18 @@ out:
 int
 ocirun_container_delete (struct ocirun_context *ctx, bool force, ocirun_error_t *err)
 {
-  struct ocirun_status st;
-  oci_config *config = NULL;
+  cleanup_status struct ocirun_status st = OCIRUN_STATUS_INIT;
+  cleanup_config oci_config *config = NULL;
+  cleanup_cgroup ocirun_cgroup *cg = NULL;
   const char *live;
-  ocirun_cgroup *cg = NULL;
-  bool stopped;
   int ret;
 
+  /* before break_stuck_lock looks at the directory the id names */
   if (ocirun_validate_id (ctx->id, err) < 0)
     return -1;
   if (force)
     break_stuck_lock (ctx);
-  ret = ocirun_status_load (ctx->root, ctx->id, &st, err);
+  ret = ocirun_status_open (ctx->root, ctx->id, STATUS_KEEP_INCOMPLETE, &st, err);
   if (ret < 0)
     {
       if (st.incomplete)
@@ -991,104 +594,34 @@ ocirun_container_delete (struct ocirun_context *ctx, bool force, ocirun_error_t 
       return ret;
     }
   live = ocirun_status_live (&st);
-  stopped = strcmp (live, "stopped") == 0;
-  if (!stopped && !force)
-    {
-      /* runtime.md delete: "Attempting to delete a container that is
-       * not stopped MUST have no effect on the container and MUST
-       * generate an error." */
-      ret = ocirun_make_error (err, 0, "container `%s` is %s: stop it first, or use delete --force", ctx->id, live);
-      goto out;
-    }
-  config = load_saved_config (&st, err);
+  if (strcmp (live, "stopped") != 0 && !force)
+    /* runtime.md delete: "Attempting to delete a container that is
+     * not stopped MUST have no effect on the container and MUST
+     * generate an error." */
+    return ocirun_make_error (err, 0, "container `%s` is %s: stop it first, or use delete --force", ctx->id, live);
+  config = ocirun_load_saved_config (&st, err);
   ocirun_error_release (err);
   if (st.cgroup && *st.cgroup && ocirun_cgroup_load (st.cgroup, &cg, err) < 0)
-    goto out_err;
+    return -1;
   ocirun_fault_point ("delete:kill");
   /* whatever the record says: a stopped container's init is gone, but
    * without a pid namespace what it started may not be (runc kills those
    * too), and a runtime killed half-way may have left anything */
   if (stop_everything (&st, cg, err) < 0)
-    goto out_err;
+    return -1;
   ocirun_fault_point ("delete:cgroup");
   if (cg && ocirun_cgroup_destroy (cg, err) < 0)
-    goto out_err;
+    return -1;
   ocirun_rootfs_release_shared (st.dir); /* mounts.c: no mount namespace of its own */
   ocirun_fault_point ("delete:state");
-  ret = remove_state_dir (ctx->root, &st, err);
-  if (ret < 0)
-    goto out;
+  if (remove_state_dir (ctx->root, &st, err) < 0)
+    return -1;
   if (config && config->hooks && config->hooks->poststop_len)
     {
-      cleanup_free char *json = state_json (&st, "stopped");
+      cleanup_free char *json = ocirun_state_json (&st, "stopped");
       /* runtime.md step 13: warn, and the remaining hooks still run */
       ocirun_hooks_run_all (config->hooks, HOOK_POSTSTOP, json);
     }
-  ret = 0;
-  goto out;
-out_err:
-  ret = -1;
-out:
-  if (cg)
-    ocirun_cgroup_free (cg);
-  oci_config_free (config);
-  ocirun_status_release (&st);
-  return ret;
-}
-
-/* ---- run: create + start, then (not detached) wait and forward signals ---- */
-
-int
-ocirun_container_run (struct ocirun_context *ctx, int *exit_status, ocirun_error_t *err)
-{
-  struct created c;
-  sigset_t mask, old;
-  int ret;
-
-  *exit_status = 0;
-  if (!ctx->detach)
-    {
-      ocirun_foreground_prepare (&mask, &old);
-      ctx->foreground_tty = ctx->console_socket == NULL;
-    }
-  ret = do_create (ctx, &c, err);
-  if (ret < 0)
-    return ret;
-  ret = do_start (ctx, err);
-  if (ret < 0)
-    {
-      ocirun_error_t tmp = NULL;
-      if (c.master >= 0)
-        close (c.master);
-      ocirun_container_delete (ctx, true, &tmp);
-      ocirun_error_release (&tmp);
-      return ret;
-    }
-  if (ctx->detach)
-    {
-      if (c.master >= 0)
-        close (c.master);
-      return 0;
-    }
-
-  ret = ocirun_wait_foreground (c.pid, c.master, &mask, exit_status, err);
-  if (c.master >= 0)
-    close (c.master);
-  sigprocmask (SIG_SETMASK, &old, NULL);
-  if (ret < 0)
-    return ret;
-  /* runc's --keep: the stopped container stays (state, ps, events still
-   * answer) until the caller's `delete` */
-  if (ctx->keep)
-    return 0;
-  {
-    ocirun_error_t tmp = NULL;
-    if (ocirun_container_delete (ctx, true, &tmp) < 0)
-      {
-        ocirun_warning ("%s", tmp->msg);
-        ocirun_error_release (&tmp);
-      }
-  }
   return 0;
 }
 
@@ -1114,7 +647,6 @@ ocirun_container_list (const char *root, struct ocirun_container_info **out, siz
     {
       struct ocirun_status st;
       ocirun_error_t tmp = NULL;
-      struct ocirun_container_info *nv;
       struct stat sb;
       if (de->d_name[0] == '.')
         continue;
@@ -1124,10 +656,7 @@ ocirun_container_list (const char *root, struct ocirun_container_info **out, siz
           ocirun_status_release (&st);
           continue;
         }
-      nv = realloc (v, (len + 1) * sizeof *v);
-      if (nv == NULL)
-        abort ();
-      v = nv;
+      v = xrealloc (v, (len + 1) * sizeof *v);
       memset (&v[len], 0, sizeof v[len]);
       v[len].id = xstrdup (de->d_name);
       v[len].status = xstrdup (ocirun_status_live (&st));
@@ -1163,36 +692,24 @@ ocirun_container_info_free (struct ocirun_container_info *v, size_t n)
 /* Load a live container's cgroup, requiring one of the given states. */
 static int
 load_cgroup_in_state (struct ocirun_context *ctx, const char *verb, const char *const *ok_states, ocirun_cgroup **cg,
-                      pid_t *pid, ocirun_error_t *err)
+                      ocirun_error_t *err)
 {
-  struct ocirun_status st;
+  cleanup_status struct ocirun_status st = OCIRUN_STATUS_INIT;
   const char *live;
   bool ok = false;
-  int ret;
 
   *cg = NULL;
-  if (ocirun_validate_id (ctx->id, err) < 0)
+  if (ocirun_status_open (ctx->root, ctx->id, 0, &st, err) < 0)
     return -1;
-  ret = ocirun_status_load (ctx->root, ctx->id, &st, err);
-  if (ret < 0)
-    {
-      ocirun_status_release (&st);
-      return ret;
-    }
   live = ocirun_status_live (&st);
   for (; *ok_states; ok_states++)
     if (strcmp (live, *ok_states) == 0)
       ok = true;
   if (!ok)
-    ret = ocirun_make_error (err, 0, "container `%s` is %s: cannot %s it", ctx->id, live, verb);
-  else if (st.cgroup == NULL || *st.cgroup == '\0')
-    ret = ocirun_make_error (err, 0, "container `%s` has no cgroup: cannot %s it", ctx->id, verb);
-  else
-    ret = ocirun_cgroup_load (st.cgroup, cg, err);
-  if (pid)
-    *pid = st.state->pid;
-  ocirun_status_release (&st);
-  return ret;
+    return ocirun_make_error (err, 0, "container `%s` is %s: cannot %s it", ctx->id, live, verb);
+  if (st.cgroup == NULL || *st.cgroup == '\0')
+    return ocirun_make_error (err, 0, "container `%s` has no cgroup: cannot %s it", ctx->id, verb);
+  return ocirun_cgroup_load (st.cgroup, cg, err);
 }
 
 int
@@ -1201,7 +718,7 @@ ocirun_container_pause (struct ocirun_context *ctx, bool pause, ocirun_error_t *
   static const char *const running[] = { "running", "created", NULL };
   static const char *const paused[] = { "paused", NULL };
   ocirun_cgroup *cg = NULL;
-  int ret = load_cgroup_in_state (ctx, pause ? "pause" : "resume", pause ? running : paused, &cg, NULL, err);
+  int ret = load_cgroup_in_state (ctx, pause ? "pause" : "resume", pause ? running : paused, &cg, err);
   if (ret == 0)
     ret = ocirun_cgroup_freeze (cg, pause, err);
   ocirun_cgroup_free (cg);
@@ -1215,7 +732,7 @@ ocirun_container_pids (struct ocirun_context *ctx, pid_t **pids, size_t *n, ocir
    * namespace, processes outlive the init), nothing once it is gone */
   static const char *const live[] = { "running", "created", "paused", "stopped", NULL };
   ocirun_cgroup *cg = NULL;
-  int ret = load_cgroup_in_state (ctx, "list the processes of", live, &cg, NULL, err);
+  int ret = load_cgroup_in_state (ctx, "list the processes of", live, &cg, err);
   *pids = NULL;
   *n = 0;
   if (ret == 0)
@@ -1234,7 +751,7 @@ ocirun_container_update (struct ocirun_context *ctx, const oci_resources *r, oci
 {
   static const char *const live[] = { "running", "created", "paused", NULL };
   ocirun_cgroup *cg = NULL;
-  int ret = load_cgroup_in_state (ctx, "update", live, &cg, NULL, err);
+  int ret = load_cgroup_in_state (ctx, "update", live, &cg, err);
   if (ret == 0)
     ret = ocirun_cgroup_update (cg, r, err);
   ocirun_cgroup_free (cg);
@@ -1246,7 +763,7 @@ ocirun_container_stats (struct ocirun_context *ctx, char **json, ocirun_error_t 
 {
   static const char *const live[] = { "running", "created", "paused", NULL };
   ocirun_cgroup *cg = NULL;
-  int ret = load_cgroup_in_state (ctx, "read the stats of", live, &cg, NULL, err);
+  int ret = load_cgroup_in_state (ctx, "read the stats of", live, &cg, err);
   if (ret == 0)
     ret = ocirun_cgroup_stats_json (cg, json, err);
   ocirun_cgroup_free (cg);
@@ -1267,7 +784,7 @@ ocirun_container_oom_count (struct ocirun_context *ctx, unsigned long long *coun
   int ret;
 
   *count = 0;
-  ret = load_cgroup_in_state (ctx, "read the events of", live, &cg, NULL, err);
+  ret = load_cgroup_in_state (ctx, "read the events of", live, &cg, err);
   if (ret < 0)
     {
       ocirun_cgroup_free (cg);
@@ -1284,77 +801,4 @@ ocirun_container_oom_count (struct ocirun_context *ctx, unsigned long long *coun
     }
   ocirun_cgroup_free (cg);
   return 0;
-}
-
-/* for criu.c (container_internal.h) */
-oci_config *
-ocirun_load_config (const char *path, char **raw, size_t *raw_len, ocirun_error_t *err)
-{
-  return load_config (path, raw, raw_len, err);
-}
-
-void
-ocirun_status_init_creating (struct ocirun_status *st, const char *id, const char *bundle, const oci_config *config,
-                             const char *rootfs)
-{
-  st->state = xmalloc0 (sizeof (oci_state));
-  st->state->oci_version = xstrdup (OCI_SPEC_VERSION);
-  st->state->id = xstrdup (id);
-  st->state->status = xstrdup ("creating");
-  st->state->bundle = xstrdup (bundle);
-  st->state->annotations = config->annotations; /* borrowed: not freed with the status */
-  st->created = now_rfc3339 ();
-  st->rootfs = xstrdup (rootfs);
-  st->terminal = config->process->terminal;
-}
-
-oci_config *
-ocirun_bundle_load (const char *bundle_arg, char **bundle, char **rootfs, char **raw, size_t *raw_len,
-                    ocirun_error_t *err)
-{
-  cleanup_free char *config_path = NULL;
-  oci_config *config;
-  struct stat sb;
-
-  *bundle = realpath (bundle_arg ? bundle_arg : ".", NULL);
-  if (*bundle == NULL)
-    {
-      ocirun_make_error (err, errno, "bundle `%s`", bundle_arg ? bundle_arg : ".");
-      return NULL;
-    }
-  xasprintf (&config_path, "%s/config.json", *bundle);
-  config = load_config (config_path, raw, raw_len, err);
-  if (config == NULL)
-    return NULL;
-  if (ocirun_config_validate (config, true, err) < 0)
-    goto fail;
-  if (config->root->path[0] == '/')
-    *rootfs = realpath (config->root->path, NULL);
-  else
-    {
-      cleanup_free char *rel = NULL;
-      xasprintf (&rel, "%s/%s", *bundle, config->root->path);
-      *rootfs = realpath (rel, NULL);
-    }
-  if (*rootfs == NULL || stat (*rootfs, &sb) < 0 || !S_ISDIR (sb.st_mode))
-    {
-      ocirun_make_error (err, *rootfs ? ENOTDIR : errno, "root.path: `%s`", config->root->path);
-      goto fail;
-    }
-  return config;
-fail:
-  oci_config_free (config);
-  return NULL;
-}
-
-int
-ocirun_write_pid_file (const char *path, pid_t pid, ocirun_error_t *err)
-{
-  return write_pid_file (path, pid, err);
-}
-
-char *
-ocirun_now_rfc3339 (void)
-{
-  return now_rfc3339 ();
 }

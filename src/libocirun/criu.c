@@ -43,6 +43,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "container_internal.h"
+#include "foreground.h"
 #include "job.h"
 #include "status.h"
 #include "utils.h"
@@ -102,12 +103,8 @@ args_add (struct args *a, const char *fmt, ...)
   char *s;
   if (a->n + 2 > a->cap)
     {
-      char **nv;
       a->cap = a->cap ? a->cap * 2 : 32;
-      nv = realloc (a->v, a->cap * sizeof *nv);
-      if (nv == NULL)
-        abort ();
-      a->v = nv;
+      a->v = xrealloc (a->v, a->cap * sizeof *a->v);
     }
   va_start (ap, fmt);
   if (vasprintf (&s, fmt, ap) < 0)
@@ -347,6 +344,50 @@ read_descriptors (const char *image_dir, char *out[3], ocirun_error_t *err)
 
 /* ---- checkpoint ---- */
 
+/* criu's command line for a dump (or pre-dump) of the container whose
+ * record is st, into image (criu's work files in work). */
+static int
+checkpoint_args (struct args *a, const struct ocirun_criu_options *o, struct ocirun_status *st,
+                 const oci_config *config, const char *image, const char *work, const char *log, const char *freeze,
+                 ocirun_error_t *err)
+{
+  bool pre_dump = o->pre_dump;
+  bool leave_running = o->leave_running || pre_dump;
+  size_t i;
+
+  args_add (a, "criu");
+  args_add (a, pre_dump ? "pre-dump" : "dump");
+  args_add (a, "--tree=%d", st->state->pid);
+  args_add (a, "--images-dir=%s", image);
+  args_add (a, "--work-dir=%s", work);
+  args_add (a, "--log-file=%s", log);
+  args_add (a, "-v4");
+  args_add (a, "--root=%s", st->rootfs ? st->rootfs : "/");
+  common_args (a, o);
+  if (leave_running && !pre_dump)
+    args_add (a, "--leave-running");
+  if (freeze && *freeze)
+    args_add (a, "--freeze-cgroup=%s", freeze);
+  if (pre_dump || o->parent_path)
+    args_add (a, "--track-mem");
+  if (o->parent_path)
+    args_add (a, "--prev-images-dir=%s", o->parent_path);
+  if (o->empty_ns_net)
+    args_add (a, "--empty-ns=net");
+  /* runc: a bind mount is external, named by its destination */
+  for (i = 0; i < config->mounts_len; i++)
+    if (ocirun_mount_is_bind (&config->mounts[i]))
+      args_add (a, "--external=mnt[%s]:%s", config->mounts[i].destination, config->mounts[i].destination);
+  if (netns_path (config))
+    {
+      struct stat sb;
+      if (stat (netns_path (config), &sb) < 0)
+        return ocirun_make_error (err, errno, "linux.namespaces: network path `%s`", netns_path (config));
+      args_add (a, "--external=net[%lu]:extRootNetNS", (unsigned long) sb.st_ino);
+    }
+  return 0;
+}
+
 int
 ocirun_container_checkpoint (struct ocirun_context *ctx, const struct ocirun_criu_options *o, ocirun_error_t *err)
 {
@@ -364,18 +405,13 @@ ocirun_container_checkpoint (struct ocirun_context *ctx, const struct ocirun_cri
   bool pre_dump = o->pre_dump;
   bool leave_running = o->leave_running || pre_dump;
   bool was_paused;
-  size_t raw_len, i;
+  size_t raw_len;
   int status = 0, ret = -1;
 
-  if (ocirun_validate_id (ctx->id, err) < 0)
-    return -1;
   if (validate_mode (o->manage_cgroups_mode, err) < 0)
     return -1;
-  if (ocirun_status_load (ctx->root, ctx->id, &st, err) < 0)
-    {
-      ocirun_status_release (&st);
-      return -1;
-    }
+  if (ocirun_status_open (ctx->root, ctx->id, 0, &st, err) < 0)
+    return -1;
   live = ocirun_status_live (&st);
   /* paused too: containerd's client pauses a task before it asks for the
    * checkpoint (and resumes it after), runc dumps it; criu finds the cgroup
@@ -427,40 +463,8 @@ ocirun_container_checkpoint (struct ocirun_context *ctx, const struct ocirun_cri
   if (cg && !ocirun_cgroup_is_empty_manager (cg))
     freeze = ocirun_cgroup_path (cg, strcmp (ocirun_cgroup_mode_name (cg), "v2") == 0 ? NULL : "freezer");
 
-  args_add (&a, "criu");
-  args_add (&a, pre_dump ? "pre-dump" : "dump");
-  args_add (&a, "--tree=%d", st.state->pid);
-  args_add (&a, "--images-dir=%s", image);
-  args_add (&a, "--work-dir=%s", work);
-  args_add (&a, "--log-file=%s", log);
-  args_add (&a, "-v4");
-  args_add (&a, "--root=%s", st.rootfs ? st.rootfs : "/");
-  common_args (&a, o);
-  if (leave_running && !pre_dump)
-    args_add (&a, "--leave-running");
-  if (freeze && *freeze)
-    args_add (&a, "--freeze-cgroup=%s", freeze);
-  if (pre_dump || o->parent_path)
-    args_add (&a, "--track-mem");
-  if (o->parent_path)
-    args_add (&a, "--prev-images-dir=%s", o->parent_path);
-  if (o->empty_ns_net)
-    args_add (&a, "--empty-ns=net");
-  /* runc: a bind mount is external, named by its destination */
-  for (i = 0; i < config->mounts_len; i++)
-    if (ocirun_mount_is_bind (&config->mounts[i]))
-      args_add (&a, "--external=mnt[%s]:%s", config->mounts[i].destination, config->mounts[i].destination);
-  if (netns_path (config))
-    {
-      struct stat sb;
-      if (stat (netns_path (config), &sb) < 0)
-        {
-          ocirun_make_error (err, errno, "linux.namespaces: network path `%s`", netns_path (config));
-          goto out;
-        }
-      args_add (&a, "--external=net[%lu]:extRootNetNS", (unsigned long) sb.st_ino);
-    }
-
+  if (checkpoint_args (&a, o, &st, config, image, work, log, freeze, err) < 0)
+    goto out;
   if (run_criu (bin, &a, log, NULL, 0, NULL, &status, err) < 0)
     goto out;
   if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
@@ -516,283 +520,252 @@ read_pid (const char *path, pid_t *pid, ocirun_error_t *err)
   return 0;
 }
 
-int
-ocirun_container_restore (struct ocirun_context *ctx, const struct ocirun_criu_options *o, int *exit_status,
-                          ocirun_error_t *err)
+/* What a restore reads and builds before and around criu. */
+struct restore
 {
-  struct ocirun_status st;
-  struct args a = { 0 };
-  cleanup_free char *bin_found = NULL;
-  cleanup_free char *bundle = NULL;
-  cleanup_free char *raw = NULL;
-  cleanup_free char *rootfs = NULL;
-  cleanup_free char *image = NULL;
-  cleanup_free char *work = NULL;
-  cleanup_free char *log = NULL;
-  cleanup_free char *pidfile = NULL;
-  cleanup_free char *inventory = NULL;
-  cleanup_free char *cgsaved = NULL;
-  cleanup_close int netns_fd = -1;
-  char *desc[3] = { NULL, NULL, NULL };
-  int stdio_copies[3] = { -1, -1, -1 };
-  int keep[4];
-  size_t nkeep = 0;
-  oci_config *config = NULL;
-  ocirun_cgroup *cg = NULL;
+  oci_config *config;
+  char *bundle, *rootfs, *raw;
+  size_t raw_len;
+  char *image, *work, *log, *pidfile;
+  char *bin_found;
   const char *bin;
-  sigset_t mask, old;
-  bool have_status = false, masked = false;
-  pid_t pid = -1;
-  size_t raw_len = 0, i;
-  int status = 0, ret = -1;
+  char *desc[3];        /* the init's stdio in the checkpoint (descriptors.json) */
+  int stdio_copies[3];  /* ours, for criu's --inherit-fd */
+  int keep[4];          /* fds criu inherits */
+  size_t nkeep;
+  int netns_fd;
+  struct args a;
+};
 
-  *exit_status = 0;
-  memset (&st, 0, sizeof st);
-  st.dirfd = -1;
+static void
+restore_release (struct restore *r)
+{
+  size_t i;
+  for (i = 0; i < 3; i++)
+    {
+      free (r->desc[i]);
+      if (r->stdio_copies[i] >= 0)
+        close (r->stdio_copies[i]);
+    }
+  if (r->netns_fd >= 0)
+    close (r->netns_fd);
+  args_free (&r->a);
+  oci_config_free (r->config);
+  free (r->bundle);
+  free (r->rootfs);
+  free (r->raw);
+  free (r->image);
+  free (r->work);
+  free (r->log);
+  free (r->pidfile);
+  free (r->bin_found);
+}
+
+/* Everything checked before anything is made: the bundle, the images,
+ * criu itself, the network namespace to hand back. */
+static int
+restore_check (struct ocirun_context *ctx, const struct ocirun_criu_options *o, struct restore *r,
+               ocirun_error_t *err)
+{
+  cleanup_free char *inventory = NULL;
+
   if (ocirun_validate_id (ctx->id, err) < 0)
     return -1;
   if (validate_mode (o->manage_cgroups_mode, err) < 0)
     return -1;
   if (ctx->systemd_cgroup)
     return ocirun_make_error (err, 0, "--systemd-cgroup: restore with the systemd cgroup driver is not supported yet");
-  config = ocirun_bundle_load (ctx->bundle, &bundle, &rootfs, &raw, &raw_len, err);
-  if (config == NULL)
+  r->config = ocirun_bundle_load (ctx->bundle, &r->bundle, &r->rootfs, &r->raw, &r->raw_len, err);
+  if (r->config == NULL)
     return -1;
-  if (config->process->terminal)
-    {
-      ocirun_make_error (err, 0, "restore: process.terminal is true: not supported "
-                         "(criu's command line cannot hand the pty to a console socket)");
-      goto out;
-    }
+  if (r->config->process->terminal)
+    return ocirun_make_error (err, 0, "restore: process.terminal is true: not supported "
+                              "(criu's command line cannot hand the pty to a console socket)");
   if (ctx->console_socket)
-    {
-      ocirun_make_error (err, 0, "--console-socket: only meaningful when process.terminal is true");
-      goto out;
-    }
-  image = realpath (o->image_path, NULL);
-  if (image == NULL)
-    {
-      ocirun_make_error (err, errno, "restore: --image-path `%s`", o->image_path);
-      goto out;
-    }
-  xasprintf (&inventory, "%s/inventory.img", image);
+    return ocirun_make_error (err, 0, "--console-socket: only meaningful when process.terminal is true");
+  r->image = realpath (o->image_path, NULL);
+  if (r->image == NULL)
+    return ocirun_make_error (err, errno, "restore: --image-path `%s`", o->image_path);
+  xasprintf (&inventory, "%s/inventory.img", r->image);
   if (access (inventory, R_OK) < 0)
+    return ocirun_make_error (err, 0, "restore: --image-path `%s`: no checkpoint there (no inventory.img)", r->image);
+  r->bin = criu_binary (ctx, &r->bin_found, err);
+  if (r->bin == NULL)
+    return -1;
+  if (read_descriptors (r->image, r->desc, err) < 0)
+    return -1;
+  if (netns_path (r->config))
     {
-      ocirun_make_error (err, 0, "restore: --image-path `%s`: no checkpoint there (no inventory.img)", image);
-      goto out;
+      r->netns_fd = open (netns_path (r->config), O_RDONLY | O_CLOEXEC);
+      if (r->netns_fd < 0)
+        return ocirun_make_error (err, errno, "linux.namespaces: network path `%s`", netns_path (r->config));
     }
-  bin = criu_binary (ctx, &bin_found, err);
-  if (bin == NULL)
-    goto out;
-  if (read_descriptors (image, desc, err) < 0)
-    goto out;
-  if (netns_path (config))
-    {
-      netns_fd = open (netns_path (config), O_RDONLY | O_CLOEXEC);
-      if (netns_fd < 0)
-        {
-          ocirun_make_error (err, errno, "linux.namespaces: network path `%s`", netns_path (config));
-          goto out;
-        }
-    }
+  return 0;
+}
 
-  if (!ctx->detach)
-    {
-      ocirun_foreground_prepare (&mask, &old);
-      masked = true;
-    }
+/* criu's command line, once the state dir and the cgroup exist. */
+static int
+restore_args (const struct ocirun_criu_options *o, struct restore *r, struct ocirun_status *st, ocirun_cgroup *cg,
+              ocirun_error_t *err)
+{
+  struct args *a = &r->a;
+  size_t i;
 
-  /* from here on there is state to undo */
-  if (ocirun_status_create (ctx->root, ctx->id, &st, err) < 0)
-    {
-      ocirun_status_release (&st);
-      goto out;
-    }
-  have_status = true;
   if (o->work_path)
     {
       if (mkdir_p (o->work_path, 0700, err) < 0)
-        goto fail;
-      work = realpath (o->work_path, NULL);
-      if (work == NULL)
-        {
-          ocirun_make_error (err, errno, "restore: --work-path `%s`", o->work_path);
-          goto fail;
-        }
+        return -1;
+      r->work = realpath (o->work_path, NULL);
+      if (r->work == NULL)
+        return ocirun_make_error (err, errno, "restore: --work-path `%s`", o->work_path);
     }
   else
-    work = xstrdup (image);
-  xasprintf (&log, "%s/restore.log", work);
-  unlink (log);
-  xasprintf (&pidfile, "%s/restore.pid", st.dir);
+    r->work = xstrdup (r->image);
+  xasprintf (&r->log, "%s/restore.log", r->work);
+  unlink (r->log);
+  xasprintf (&r->pidfile, "%s/restore.pid", st->dir);
 
-  ocirun_status_init_creating (&st, ctx->id, bundle, config, rootfs);
-  if (write_file_atomic_at (st.dirfd, "config.json", raw, raw_len, err) < 0)
-    goto fail;
-  /* as create: the record names the cgroup before it exists */
-  st.cgroup = ocirun_cgroup_plan (ctx->id, config->linux_, ctx->rootless, err);
-  if (st.cgroup == NULL || ocirun_status_write (&st, err) < 0)
-    goto fail;
-  if (ocirun_cgroup_create (ctx->id, config->linux_, ctx->rootless, &cg, err) < 0)
-    goto fail;
-  cgsaved = ocirun_cgroup_save (cg);
-  free (st.cgroup);
-  st.cgroup = xstrdup (cgsaved);
-  if (ocirun_status_write (&st, err) < 0)
-    goto fail;
-
-  args_add (&a, "criu");
-  args_add (&a, "restore");
-  args_add (&a, "--images-dir=%s", image);
-  args_add (&a, "--work-dir=%s", work);
-  args_add (&a, "--log-file=%s", log);
-  args_add (&a, "-v4");
-  args_add (&a, "--root=%s", rootfs);
-  args_add (&a, "--restore-detached");
-  args_add (&a, "--pidfile=%s", pidfile);
-  common_args (&a, o);
+  args_add (a, "criu");
+  args_add (a, "restore");
+  args_add (a, "--images-dir=%s", r->image);
+  args_add (a, "--work-dir=%s", r->work);
+  args_add (a, "--log-file=%s", r->log);
+  args_add (a, "-v4");
+  args_add (a, "--root=%s", r->rootfs);
+  args_add (a, "--restore-detached");
+  args_add (a, "--pidfile=%s", r->pidfile);
+  common_args (a, o);
   if (o->empty_ns_net)
-    args_add (&a, "--empty-ns=net");
+    args_add (a, "--empty-ns=net");
   if (o->lsm_profile)
-    args_add (&a, "--lsm-profile=%s", o->lsm_profile);
+    args_add (a, "--lsm-profile=%s", o->lsm_profile);
   if (o->lsm_mount_context)
-    args_add (&a, "--lsm-mount-context=%s", o->lsm_mount_context);
+    args_add (a, "--lsm-mount-context=%s", o->lsm_mount_context);
   if (!ocirun_cgroup_is_empty_manager (cg))
     {
       const char *rel = ocirun_cgroup_relative_path (cg);
       if (rel && *rel && (o->manage_cgroups_mode == NULL || strcmp (o->manage_cgroups_mode, "ignore") != 0))
-        args_add (&a, "--cgroup-root=%s", rel);
+        args_add (a, "--cgroup-root=%s", rel);
     }
-  for (i = 0; i < config->mounts_len; i++)
-    if (ocirun_mount_is_bind (&config->mounts[i]))
+  for (i = 0; i < r->config->mounts_len; i++)
+    if (ocirun_mount_is_bind (&r->config->mounts[i]))
       {
-        const char *src = config->mounts[i].source ? config->mounts[i].source : "";
+        const char *src = r->config->mounts[i].source ? r->config->mounts[i].source : "";
         cleanup_free char *abs = NULL;
         if (src[0] != '/')
-          xasprintf (&abs, "%s/%s", bundle, src);
-        args_add (&a, "--external=mnt[%s]:%s", config->mounts[i].destination, abs ? abs : src);
+          xasprintf (&abs, "%s/%s", r->bundle, src);
+        args_add (a, "--external=mnt[%s]:%s", r->config->mounts[i].destination, abs ? abs : src);
       }
-  if (netns_fd >= 0)
+  if (r->netns_fd >= 0)
     {
-      args_add (&a, "--inherit-fd=fd[%d]:extRootNetNS", netns_fd);
-      keep[nkeep++] = netns_fd;
+      args_add (a, "--inherit-fd=fd[%d]:extRootNetNS", r->netns_fd);
+      r->keep[r->nkeep++] = r->netns_fd;
     }
   /* runc: the init's stdio pipes become ours (containerd, conmon); criu
    * gets copies above 2, its own stdio goes to the log */
   for (i = 0; i < 3; i++)
-    if (desc[i] && strncmp (desc[i], "pipe:", 5) == 0)
+    if (r->desc[i] && strncmp (r->desc[i], "pipe:", 5) == 0)
       {
         int d = fcntl ((int) i, F_DUPFD_CLOEXEC, 10);
         if (d < 0)
-          {
-            ocirun_make_error (err, errno, "restore: stdio fd %zu (a pipe in the checkpoint)", i);
-            goto fail;
-          }
-        stdio_copies[i] = d;
-        args_add (&a, "--inherit-fd=fd[%d]:%s", d, desc[i]);
-        keep[nkeep++] = d;
+          return ocirun_make_error (err, errno, "restore: stdio fd %zu (a pipe in the checkpoint)", i);
+        r->stdio_copies[i] = d;
+        args_add (a, "--inherit-fd=fd[%d]:%s", d, r->desc[i]);
+        r->keep[r->nkeep++] = d;
       }
+  return 0;
+}
 
-  if (run_criu (bin, &a, log, nkeep ? keep : NULL, nkeep, ocirun_cgroup_is_empty_manager (cg) ? NULL : cg, &status,
-                err)
+/* Run criu in the container's cgroup; *pid: the restored tree's root. */
+static int
+restore_run (struct restore *r, ocirun_cgroup *cg, pid_t *pid, ocirun_error_t *err)
+{
+  int status = 0;
+  if (run_criu (r->bin, &r->a, r->log, r->nkeep ? r->keep : NULL, r->nkeep,
+                ocirun_cgroup_is_empty_manager (cg) ? NULL : cg, &status, err)
       < 0)
-    goto fail;
+    return -1;
   if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
-    {
-      criu_failed ("restore", status, log, err);
-      goto fail;
-    }
-  if (read_pid (pidfile, &pid, err) < 0)
-    {
-      ocirun_error_prefix (err, "criu restore");
-      goto fail;
-    }
-  unlink (pidfile);
-  st.state->has_pid = true;
-  st.state->pid = pid;
-  st.start_time = process_start_time (pid);
-  free (st.state->status);
-  st.state->status = xstrdup ("running");
-  if (st.start_time == 0)
-    {
-      /* it already exited: a foreground restore still reports its status */
-      if (ctx->detach)
-        {
-          ocirun_make_error (err, 0, "criu restore: the restored process %d exited at once; see `%s`", pid, log);
-          goto fail;
-        }
-    }
-  if (ocirun_status_write (&st, err) < 0)
-    goto fail;
+    return criu_failed ("restore", status, r->log, err);
+  if (read_pid (r->pidfile, pid, err) < 0)
+    return ocirun_error_prefix (err, "criu restore");
+  unlink (r->pidfile);
+  return 0;
+}
+
+/* The restored tree runs: record it "running", write the pid file. */
+static int
+restore_record (struct ocirun_context *ctx, struct restore *r, struct ocirun_status *st, pid_t pid,
+                ocirun_error_t *err)
+{
+  st->state->has_pid = true;
+  st->state->pid = pid;
+  st->start_time = process_start_time (pid);
+  free (st->state->status);
+  st->state->status = xstrdup ("running");
+  /* it already exited: a foreground restore still reports its status */
+  if (st->start_time == 0 && ctx->detach)
+    return ocirun_make_error (err, 0, "criu restore: the restored process %d exited at once; see `%s`", pid, r->log);
+  if (ocirun_status_write (st, err) < 0)
+    return -1;
   if (ctx->pid_file && ocirun_write_pid_file (ctx->pid_file, pid, err) < 0)
-    goto fail;
-  ret = 0;
-  if (ctx->detach)
-    goto done;
+    return -1;
+  return 0;
+}
 
-  /* foreground: wait as run does, then delete */
-  st.state->annotations = (oci_map){ 0 };
-  ocirun_status_release (&st);
-  have_status = false;
-  ret = ocirun_wait_foreground (pid, -1, &mask, exit_status, err);
-  sigprocmask (SIG_SETMASK, &old, NULL);
-  masked = false;
-  {
-    ocirun_error_t tmp = NULL;
-    if (ocirun_container_delete (ctx, true, &tmp) < 0)
-      {
-        ocirun_warning ("%s", tmp->msg);
-        ocirun_error_release (&tmp);
-      }
-  }
-  goto done;
+int
+ocirun_container_restore (struct ocirun_context *ctx, const struct ocirun_criu_options *o, int *exit_status,
+                          ocirun_error_t *err)
+{
+  struct restore r = { .stdio_copies = { -1, -1, -1 }, .netns_fd = -1 };
+  struct ocirun_status st = OCIRUN_STATUS_INIT;
+  cleanup_cgroup ocirun_cgroup *cg = NULL;
+  sigset_t mask, old;
+  pid_t pid = -1;
+  int ret = -1;
 
-fail:
-  if (pid > 0)
-    kill (pid, SIGKILL);
-  if (cg)
+  *exit_status = 0;
+  if (restore_check (ctx, o, &r, err) < 0)
+    goto out;
+  if (!ctx->detach)
+    ocirun_foreground_prepare (&mask, &old);
+  /* from here on there is state to undo: as create, the record names
+   * the cgroup before it exists */
+  if (ocirun_creating_open (ctx, r.bundle, r.rootfs, r.config, r.raw, r.raw_len, false, &st, &cg, err) < 0)
+    goto out;
+  if (restore_args (o, &r, &st, cg, err) < 0 || restore_run (&r, cg, &pid, err) < 0
+      || restore_record (ctx, &r, &st, pid, err) < 0)
     {
       ocirun_error_t tmp = NULL;
-      ocirun_cgroup_kill (cg, SIGKILL, &tmp);
+      if (pid > 0)
+        kill (pid, SIGKILL);
+      if (cg)
+        ocirun_cgroup_kill (cg, SIGKILL, &tmp);
       ocirun_error_release (&tmp);
-      if (ocirun_cgroup_destroy (cg, &tmp) < 0)
-        {
-          ocirun_warning ("cleanup: %s", tmp->msg);
-          ocirun_error_release (&tmp);
-        }
+      ocirun_creating_undo (ctx->root, &st, cg);
+      if (pid > 0)
+        while (waitpid (pid, NULL, WNOHANG) > 0)
+          ;
+      ocirun_creating_release (&st);
+      if (!ctx->detach)
+        sigprocmask (SIG_SETMASK, &old, NULL);
+      goto out;
     }
-  if (pid > 0)
-    while (waitpid (pid, NULL, WNOHANG) > 0)
-      ;
-  if (have_status)
+  ocirun_creating_release (&st);
+  ret = 0;
+  if (!ctx->detach)
     {
+      /* foreground: wait as run does, then delete */
       ocirun_error_t tmp = NULL;
-      if (ocirun_status_remove (ctx->root, &st, &tmp) < 0)
+      ret = ocirun_wait_foreground (pid, -1, &mask, exit_status, err);
+      sigprocmask (SIG_SETMASK, &old, NULL);
+      if (ocirun_container_delete (ctx, true, &tmp) < 0)
         {
-          ocirun_warning ("cleanup: %s", tmp->msg);
+          ocirun_warning ("%s", tmp->msg);
           ocirun_error_release (&tmp);
         }
-    }
-  ret = -1;
-done:
-  if (masked)
-    sigprocmask (SIG_SETMASK, &old, NULL);
-  if (have_status)
-    {
-      if (st.state)
-        st.state->annotations = (oci_map){ 0 };
-      ocirun_status_release (&st);
     }
 out:
-  for (i = 0; i < 3; i++)
-    {
-      free (desc[i]);
-      if (stdio_copies[i] >= 0)
-        close (stdio_copies[i]);
-    }
-  args_free (&a);
-  if (cg)
-    ocirun_cgroup_free (cg);
-  oci_config_free (config);
+  restore_release (&r);
   return ret;
 }

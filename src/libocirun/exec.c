@@ -17,8 +17,14 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include "container_internal.h"
 #include "exe_guard.h"
+#include "foreground.h"
+#include "init.h"
+#include "intermediate.h"
 #include "job.h"
+#include "namespaces.h"
+#include "process.h"
 #include "status.h"
 #include "sync.h"
 #include "userns.h"
@@ -50,12 +56,9 @@ strv_free (char **v, size_t n)
 static void
 strv_append (char ***v, size_t *n, const char *s)
 {
-  char **nv = realloc (*v, (*n + 2) * sizeof (char *));
-  if (nv == NULL)
-    abort ();
-  nv[*n] = xstrdup (s);
-  nv[*n + 1] = NULL;
-  *v = nv;
+  *v = xrealloc (*v, (*n + 2) * sizeof (char *));
+  (*v)[*n] = xstrdup (s);
+  (*v)[*n + 1] = NULL;
   (*n)++;
 }
 
@@ -216,10 +219,10 @@ exec_child (struct ocirun_job *job, int pidfd, int nsflags, int rootfd)
 
   prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
   prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-  prctl (PR_SET_NAME, "ocirun:[exec]", 0, 0, 0);
-  if (sync_send (job->sync_sock, SYNC_CHILD_WANT_SETUP, 0, NULL, 0, -1) < 0)
+  prctl (PR_SET_NAME, STAGE_EXEC, 0, 0, 0);
+  if (sync_ask_for_setup (job->sync_sock, NULL) < 0)
     _exit (1);
-  if (sync_expect (job->sync_sock, SYNC_PARENT_SETUP_DONE, NULL, NULL, &err) < 0)
+  if (sync_wait_for_idmaps (job->sync_sock, &err) < 0)
     _exit (1);
   /* every namespace at once, the pid namespace too: it only applies to
    * children, so we fork once more (a sibling of ours, the runtime's child).
@@ -232,7 +235,9 @@ exec_child (struct ocirun_job *job, int pidfd, int nsflags, int rootfd)
       goto fail;
     }
   close (pidfd);
-  if ((nsflags & CLONE_NEWPID) && ocirun_ns_fork_init (job->sync_sock, &err) < 0)
+  /* the pid namespace applies to our children: become the intermediate
+   * stage, which forks the exec process and exits */
+  if ((nsflags & CLONE_NEWPID) && ocirun_intermediate_fork (job->sync_sock, &err) < 0)
     goto fail;
   if ((nsflags & CLONE_NEWNS) && chdir ("/") < 0)
     {
@@ -248,7 +253,7 @@ exec_child (struct ocirun_job *job, int pidfd, int nsflags, int rootfd)
     }
   if (ocirun_process_setup (job, p, &err) < 0)
     goto fail;
-  if (sync_send (job->sync_sock, SYNC_CHILD_READY, 0, NULL, 0, -1) < 0)
+  if (sync_send_ready (job->sync_sock, NULL) < 0)
     _exit (1);
   /* outlive the runtime only once it wrote the pid file (sync.h) */
   if (sync_child_detach (job->sync_sock) < 0)
@@ -262,26 +267,168 @@ fail:
   _exit (1);
 }
 
+/* What exec reads of the container, under its lock (then released, so
+ * other commands go on while the process runs). */
+struct target
+{
+  pid_t init_pid;
+  unsigned long long start_time;
+  char *state; /* for the seccomp agent: the container's state, as for the init */
+  char *config_path;
+  ocirun_cgroup *cg;
+};
+
+static void
+target_release (struct target *t)
+{
+  free (t->state);
+  free (t->config_path);
+  if (t->cg)
+    ocirun_cgroup_free (t->cg);
+}
+
+static int
+read_target (struct ocirun_context *ctx, const struct ocirun_exec_options *o, struct target *t, ocirun_error_t *err)
+{
+  cleanup_status struct ocirun_status st = OCIRUN_STATUS_INIT;
+  oci_state cur;
+  const char *live;
+
+  if (ocirun_status_open (ctx->root, ctx->id, 0, &st, err) < 0)
+    return -1;
+  live = ocirun_status_live (&st);
+  if (strcmp (live, "running") != 0 && strcmp (live, "created") != 0
+      && !(strcmp (live, "paused") == 0 && o->ignore_paused))
+    return ocirun_make_error (err, 0, "container `%s` is %s: cannot exec in it%s", ctx->id, live,
+                              strcmp (live, "paused") == 0 ? " (use --ignore-paused)" : "");
+  t->init_pid = st.state->pid;
+  cur = *st.state;
+  cur.status = (char *) live;
+  t->state = oci_state_generate (&cur, false);
+  t->start_time = st.start_time;
+  if (st.cgroup && *st.cgroup && ocirun_cgroup_load (st.cgroup, &t->cg, err) < 0)
+    return -1;
+  xasprintf (&t->config_path, "%s/config.json", st.dir);
+  return 0;
+}
+
+/* The container's config with the process to run in place of its own. */
+static oci_config *
+load_exec_config (struct ocirun_context *ctx, struct ocirun_exec_options *o, const struct target *t,
+                  ocirun_error_t *err)
+{
+  cleanup_free char *raw = NULL;
+  cleanup_config oci_config *config = NULL;
+  size_t len;
+
+  config = ocirun_load_config (t->config_path, &raw, &len, err);
+  if (config == NULL || build_process (config, o, err) < 0)
+    return NULL;
+  /* the process decides whether there is a terminal, as in runc: with
+   * --process it is process.json's `terminal` (containerd's shim passes
+   * --console-socket and a process.json, never --tty), else --tty */
+  if (config->process->terminal && o->detach && !ctx->console_socket)
+    {
+      ocirun_make_error (err, 0, "exec: a terminal (--tty or process.terminal) with --detach needs a --console-socket");
+      return NULL;
+    }
+  if (!config->process->terminal && ctx->console_socket)
+    {
+      ocirun_make_error (err, 0, "exec: --console-socket is only meaningful with a terminal (--tty or process.terminal)");
+      return NULL;
+    }
+  if (ocirun_rlimits_validate (config->process, "exec", err) < 0
+      || ocirun_cpu_affinity_validate (config->process, "exec", err) < 0)
+    return NULL;
+  return steal_pointer (&config);
+}
+
+/* CVE-2019-5736: our child enters the container; if a process there (or
+ * the one we start) has CAP_SYS_PTRACE, run from a sealed copy.  This may
+ * re-exec us: nothing may be open or changed yet. */
+static int
+guard_binary (const oci_config *config, ocirun_cgroup *cg, ocirun_error_t *err)
+{
+  cleanup_free pid_t *pids = NULL;
+  size_t npids = 0;
+  bool need;
+
+  if (!ocirun_exe_guard_reachable (config) || ocirun_exe_is_safe ())
+    return 0;
+  need = ocirun_exe_guard_needed (config, config->process);
+  if (!need && cg)
+    {
+      ocirun_error_t tmp = NULL;
+      if (ocirun_cgroup_pids (cg, &pids, &npids, &tmp) < 0)
+        {
+          ocirun_error_release (&tmp);
+          need = true; /* cannot tell: be safe */
+        }
+      else
+        need = ocirun_exe_guard_pids_need (pids, npids);
+    }
+  return need ? ocirun_exe_guard (err) : 0;
+}
+
+/* A pidfd pins the init (checked to be still the container's after
+ * opening); without a mount namespace, its root (its chroot) too. */
+static int
+pin_init (struct ocirun_context *ctx, const struct target *t, int nsflags, int *pidfd, int *rootfd,
+          ocirun_error_t *err)
+{
+  char path[64];
+  *pidfd = (int) syscall (SYS_pidfd_open, t->init_pid, 0);
+  if (*pidfd < 0 || process_start_time (t->init_pid) != t->start_time)
+    return ocirun_make_error (err, 0, "container `%s` is stopped: cannot exec in it", ctx->id);
+  if (nsflags & CLONE_NEWNS)
+    return 0;
+  snprintf (path, sizeof path, "/proc/%d/root", t->init_pid);
+  *rootfd = open (path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (*rootfd < 0 || process_start_time (t->init_pid) != t->start_time)
+    return ocirun_make_error (err, *rootfd < 0 ? errno : 0, "container `%s`: open the root of its init", ctx->id);
+  return 0;
+}
+
+/* The parent's side of the exec stage's handshake: cgroup, the
+ * intermediate's pid, ready (with the pty / seccomp listener relayed),
+ * the pid file, release. */
+static int
+exec_handshake (struct ocirun_context *ctx, struct ocirun_exec_options *o, const oci_config *config,
+                const struct target *t, int sock, int nsflags, pid_t *pid, int *master, ocirun_error_t *err)
+{
+  if (sync_wait_for_setup_request (sock, err) < 0)
+    return -1;
+  if (t->cg && ocirun_cgroup_enter (t->cg, *pid, o->cgroup, err) < 0)
+    return -1;
+  if (sync_send_setup_done (sock, err) < 0)
+    return -1;
+  if ((nsflags & CLONE_NEWPID) && ocirun_intermediate_reap (sock, pid, err) < 0)
+    return -1;
+  if (ocirun_parent_wait_ready (sock, ctx->console_socket, config->linux_ ? config->linux_->seccomp : NULL, t->state,
+                                master, err)
+      < 0)
+    return -1;
+  if (o->pid_file && ocirun_write_pid_file (o->pid_file, *pid, err) < 0)
+    return -1;
+  return sync_parent_release (sock, err);
+}
+
 int
 ocirun_container_exec (struct ocirun_context *ctx, struct ocirun_exec_options *o, int *exit_status,
                        ocirun_error_t *err)
 {
-  struct ocirun_status st;
+  struct target t = { 0 };
   struct ocirun_job job;
-  cleanup_free char *config_path = NULL;
-  cleanup_free char *raw = NULL;
   cleanup_close int pidfd = -1;
   cleanup_close int rootfd = -1;
-  cleanup_free char *state = NULL;
-  oci_config *config = NULL;
-  ocirun_cgroup *cg = NULL;
-  char *perr = NULL;
-  const char *live;
+  cleanup_close int sock = -1;
+  cleanup_close int master = -1;
+  cleanup_config oci_config *config = NULL;
+  cleanup_seccomp_filter ocirun_seccomp_filter *seccomp = NULL;
   sigset_t mask, old;
-  int sv[2] = { -1, -1 };
-  int master = -1, nsflags, ret = -1, k;
-  pid_t pid = -1, init_pid;
-  unsigned long long start_time;
+  int sv[2];
+  int nsflags, ret = -1, k;
+  pid_t pid;
 
   *exit_status = 0;
   memset (&job, 0, sizeof job);
@@ -289,144 +436,50 @@ ocirun_container_exec (struct ocirun_context *ctx, struct ocirun_exec_options *o
     job.ns_fds[k] = -1;
   job.sync_sock = -1;
   job.fifo_fd = -1;
+  job.start_err_fd = -1;
 
-  if (ocirun_validate_id (ctx->id, err) < 0)
-    return -1;
-  /* read what we need under the lock, then let other commands go on */
-  if (ocirun_status_load (ctx->root, ctx->id, &st, err) < 0)
-    {
-      ocirun_status_release (&st);
-      return -1;
-    }
-  live = ocirun_status_live (&st);
-  if (strcmp (live, "running") != 0 && strcmp (live, "created") != 0
-      && !(strcmp (live, "paused") == 0 && o->ignore_paused))
-    {
-      ocirun_make_error (err, 0, "container `%s` is %s: cannot exec in it%s", ctx->id, live,
-                         strcmp (live, "paused") == 0 ? " (use --ignore-paused)" : "");
-      ocirun_status_release (&st);
-      return -1;
-    }
-  init_pid = st.state->pid;
-  {
-    /* for the seccomp agent: the container's state, as for the init */
-    oci_state cur = *st.state;
-    cur.status = (char *) live;
-    state = oci_state_generate (&cur, false);
-  }
-  start_time = st.start_time;
-  if (st.cgroup && *st.cgroup && ocirun_cgroup_load (st.cgroup, &cg, err) < 0)
-    {
-      ocirun_status_release (&st);
-      return -1;
-    }
-  xasprintf (&config_path, "%s/config.json", st.dir);
-  ocirun_status_release (&st);
-
-  if (read_all_file (config_path, &raw, NULL, err) < 0)
+  if (read_target (ctx, o, &t, err) < 0)
     goto out;
-  config = oci_config_parse_data (raw, strlen (raw), "config.json", &perr);
+  config = load_exec_config (ctx, o, &t, err);
   if (config == NULL)
-    {
-      ocirun_make_error (err, 0, "%s", perr ? perr : "config.json: invalid");
-      free (perr);
-      goto out;
-    }
-  if (build_process (config, o, err) < 0)
-    goto out;
-  /* the process decides whether there is a terminal, as in runc: with
-   * --process it is process.json's `terminal` (containerd's shim passes
-   * --console-socket and a process.json, never --tty), else --tty */
-  if (config->process->terminal && o->detach && !ctx->console_socket)
-    {
-      ocirun_make_error (err, 0, "exec: a terminal (--tty or process.terminal) with --detach needs a --console-socket");
-      goto out;
-    }
-  if (!config->process->terminal && ctx->console_socket)
-    {
-      ocirun_make_error (err, 0, "exec: --console-socket is only meaningful with a terminal (--tty or process.terminal)");
-      goto out;
-    }
-  if (ocirun_rlimits_validate (config->process, "exec", err) < 0
-      || ocirun_cpu_affinity_validate (config->process, "exec", err) < 0)
     goto out;
   job.ctx = ctx;
   job.config = config;
   job.is_exec = true;
-  if (config->linux_ && config->linux_->seccomp)
-    {
-      if (ocirun_seccomp_compile (config->linux_->seccomp, ctx->seccomp_cache, &job.seccomp, err) < 0)
-        goto out;
-    }
-
-  /* CVE-2019-5736: our child enters the container; if a process there
-   * (or the one we start) has CAP_SYS_PTRACE, run from a sealed copy.
-   * This may re-exec us: nothing is open or changed yet. */
-  if (ocirun_exe_guard_reachable (config) && !ocirun_exe_is_safe ())
-    {
-      bool need = ocirun_exe_guard_needed (config, config->process);
-      if (!need && cg)
-        {
-          cleanup_free pid_t *pids = NULL;
-          size_t npids = 0;
-          ocirun_error_t tmp = NULL;
-          if (ocirun_cgroup_pids (cg, &pids, &npids, &tmp) < 0)
-            {
-              ocirun_error_release (&tmp);
-              need = true; /* cannot tell: be safe */
-            }
-          else
-            need = ocirun_exe_guard_pids_need (pids, npids);
-        }
-      if (need && ocirun_exe_guard (err) < 0)
-        goto out;
-    }
-
-  /* a pidfd pins the init: check it is still the container's after opening */
-  pidfd = (int) syscall (SYS_pidfd_open, init_pid, 0);
-  if (pidfd < 0 || process_start_time (init_pid) != start_time)
-    {
-      ocirun_make_error (err, 0, "container `%s` is stopped: cannot exec in it", ctx->id);
-      goto out;
-    }
+  if (config->linux_ && config->linux_->seccomp
+      && ocirun_seccomp_compile (config->linux_->seccomp, ctx->seccomp_cache, &seccomp, err) < 0)
+    goto out;
+  job.seccomp = seccomp;
+  if (guard_binary (config, t.cg, err) < 0)
+    goto out;
   nsflags = ns_flags_of (config);
-  if (!(nsflags & CLONE_NEWNS))
-    {
-      /* the init's root (its chroot), pinned while the pidfd pins the init */
-      char path[64];
-      snprintf (path, sizeof path, "/proc/%d/root", init_pid);
-      rootfd = open (path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-      if (rootfd < 0 || process_start_time (init_pid) != start_time)
-        {
-          ocirun_make_error (err, rootfd < 0 ? errno : 0, "container `%s`: open the root of its init", ctx->id);
-          goto out;
-        }
-    }
+  if (pin_init (ctx, &t, nsflags, &pidfd, &rootfd, err) < 0)
+    goto out;
 
   if (!o->detach)
-    {
-      ocirun_foreground_prepare (&mask, &old);
-    }
+    ocirun_foreground_prepare (&mask, &old);
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
     {
       ocirun_make_error (err, errno, "socketpair");
       goto out;
     }
+  sock = sv[0];
   if ((nsflags & CLONE_NEWUSER)
-      && ocirun_userns_check_user (config->process, init_pid,
+      && ocirun_userns_check_user (config->process, t.init_pid,
                                    o->process_path ? "process.json: user" : o->user ? "exec --user" : "process.user",
                                    err)
              < 0)
-    goto out;
-  /* execCPUAffinity.initial: where we run until the cgroup is joined */
-  if (ocirun_cpu_affinity_apply (config->process, false, err) < 0)
-    goto out;
-  pid = fork ();
-  if (pid < 0)
     {
-      ocirun_make_error (err, errno, "fork");
+      close (sv[1]);
       goto out;
     }
+  /* execCPUAffinity.initial: where we run until the cgroup is joined */
+  if (ocirun_cpu_affinity_apply (config->process, false, err) < 0)
+    {
+      close (sv[1]);
+      goto out;
+    }
+  pid = fork ();
   if (pid == 0)
     {
       close (sv[0]);
@@ -435,68 +488,23 @@ ocirun_container_exec (struct ocirun_context *ctx, struct ocirun_exec_options *o
       ocirun_reset_signals ();
       exec_child (&job, pidfd, nsflags, rootfd);
     }
+  if (pid < 0)
+    ocirun_make_error (err, errno, "fork");
   close (sv[1]);
-  sv[1] = -1;
-
-  if (sync_expect (sv[0], SYNC_CHILD_WANT_SETUP, NULL, NULL, err) < 0)
-    goto fail;
-  if (cg && ocirun_cgroup_enter (cg, pid, o->cgroup, err) < 0)
-    goto fail;
-  if (sync_send (sv[0], SYNC_PARENT_SETUP_DONE, 0, NULL, 0, -1) < 0)
+  if (pid < 0)
+    goto out;
+  if (exec_handshake (ctx, o, config, &t, sock, nsflags, &pid, &master, err) < 0)
     {
-      ocirun_make_error (err, errno, "sync with the exec process");
-      goto fail;
-    }
-  if ((nsflags & CLONE_NEWPID) && ocirun_ns_recv_init_pid (sv[0], &pid, err) < 0)
-    goto fail;
-  if (ocirun_parent_wait_ready (sv[0], ctx->console_socket, config->linux_ ? config->linux_->seccomp : NULL,
-                                state, &master, err)
-      < 0)
-    goto fail;
-  if (o->pid_file)
-    {
-      cleanup_free char *tmp = NULL;
-      char buf[32];
-      int n = snprintf (buf, sizeof buf, "%d", pid);
-      xasprintf (&tmp, "%s.ocirun-tmp", o->pid_file);
-      if (write_file (tmp, buf, (size_t) n, err) < 0 || rename (tmp, o->pid_file) < 0)
-        {
-          if (*err == NULL)
-            ocirun_make_error (err, errno, "--pid-file: rename to `%s`", o->pid_file);
-          unlink (tmp);
-          goto fail;
-        }
-    }
-  if (sync_parent_release (sv[0], err) < 0)
-    goto fail;
-  if (o->detach)
-    {
-      ret = 0;
+      ocirun_kill_and_reap (pid);
       goto out;
     }
-
-  ret = ocirun_wait_foreground (pid, master, &mask, exit_status, err);
-  sigprocmask (SIG_SETMASK, &old, NULL);
-  goto out;
-
-fail:
-  if (pid > 0)
+  ret = 0;
+  if (!o->detach)
     {
-      kill (pid, SIGKILL);
-      while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
-        ;
+      ret = ocirun_wait_foreground (pid, master, &mask, exit_status, err);
+      sigprocmask (SIG_SETMASK, &old, NULL);
     }
 out:
-  if (master >= 0)
-    close (master);
-  if (sv[0] >= 0)
-    close (sv[0]);
-  if (sv[1] >= 0)
-    close (sv[1]);
-  if (cg)
-    ocirun_cgroup_free (cg);
-  if (job.seccomp)
-    ocirun_seccomp_filter_free (job.seccomp);
-  oci_config_free (config);
+  target_release (&t);
   return ret;
 }

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "hooks.h"
 #include "job.h"
 #include "utils.h"
 

@@ -13,24 +13,25 @@
 #include <unistd.h>
 
 #include "hardening.h"
+#include "hooks.h"
+#include "init.h"
+#include "intermediate.h"
 #include "job.h"
 #include "lsm.h"
+#include "namespaces.h"
 #include "netdev.h"
+#include "process.h"
 #include "sync.h"
+#include "terminal.h"
 #include "utils.h"
 
-/* start.err, opened (empty) during setup.  Not the state directory: the
- * init waits for `start` inside the container, and a container process
- * with CAP_SYS_PTRACE could walk out of a directory fd via /proc/1/fd. */
-static int start_err_fd = -1;
-
 /* After `start`: leave the reason we could not run the program where
- * `start` looks once our end of the exec fifo closes. */
+ * `start` looks once our end of the exec fifo closes (job->start_err_fd). */
 static void __attribute__ ((noreturn))
-fail_after_start (ocirun_error_t *err, int code)
+fail_after_start (struct ocirun_job *job, ocirun_error_t *err, int code)
 {
   const char *msg = (err && *err) ? (*err)->msg : "container process failed";
-  if (start_err_fd >= 0 && write_all (start_err_fd, msg, strlen (msg)) < 0)
+  if (job->start_err_fd >= 0 && write_all (job->start_err_fd, msg, strlen (msg)) < 0)
     _exit (code);
   _exit (code);
 }
@@ -139,11 +140,33 @@ install_seccomp (struct ocirun_job *job, ocirun_error_t *err)
   ret = ocirun_seccomp_install (job->seccomp, &listener, err);
   if (ret < 0 || listener < 0)
     return ret;
-  ret = sync_send (job->sync_sock, SYNC_CHILD_SECCOMP_LISTENER, 0, NULL, 0, listener);
+  ret = sync_send_seccomp_listener (job->sync_sock, listener, err);
   close (listener);
+  return ret;
+}
+
+/* process.terminal: a pty, its master handed to the runtime; without one,
+ * a session of our own. */
+static int
+setup_terminal (struct ocirun_job *job, const oci_process *p, ocirun_error_t *err)
+{
+  int master = -1, ret;
+  if (!p->terminal)
+    {
+      /* runc (nsexec) makes every container process a session leader: never
+       * part of the caller's session (its job control, its SIGHUP), and a
+       * tree criu can dump ("a session leader ... is outside of its pid
+       * namespace" otherwise) */
+      if (setsid () < 0 && errno != EPERM)
+        return ocirun_make_error (err, errno, "setsid");
+      return 0;
+    }
+  ret = ocirun_terminal_setup_child (job, &master, err);
   if (ret < 0)
-    return ocirun_make_error (err, errno, "send the seccomp listener to the runtime");
-  return 0;
+    return ret;
+  ret = sync_send_pty (job->sync_sock, master, err);
+  close (master);
+  return ret;
 }
 
 /* The process' side of setup, shared by init and exec: terminal, rlimits,
@@ -158,26 +181,9 @@ ocirun_process_setup (struct ocirun_job *job, const oci_process *p, ocirun_error
   bool cwd_done;
   int ret;
 
-  if (p->terminal)
-    {
-      int master = -1;
-      ret = ocirun_terminal_setup_child (job, &master, err);
-      if (ret < 0)
-        return ret;
-      if (sync_send (job->sync_sock, SYNC_CHILD_PTY, 0, NULL, 0, master) < 0)
-        {
-          close (master);
-          return ocirun_make_error (err, errno, "send the pty to the runtime");
-        }
-      close (master);
-    }
-  else if (setsid () < 0 && errno != EPERM)
-    /* runc (nsexec) makes every container process a session leader: never
-     * part of the caller's session (its job control, its SIGHUP), and a
-     * tree criu can dump ("a session leader ... is outside of its pid
-     * namespace" otherwise) */
-    return ocirun_make_error (err, errno, "setsid");
-
+  ret = setup_terminal (job, p, err);
+  if (ret < 0)
+    return ret;
   ret = ocirun_rlimits_apply (p, err);
   if (ret < 0)
     return ret;
@@ -301,25 +307,30 @@ init_setup (struct ocirun_job *job, char **hook_state, ocirun_error_t *err)
   prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 
   /* kept (O_CLOEXEC) so a failure after `start` can be left for `start`
-   * to report; the directory itself is not kept (see start_err_fd) */
+   * to report; the directory itself is not kept (see job.h) */
   {
     cleanup_close int dirfd = openat (AT_FDCWD, job->state_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (dirfd >= 0)
       job->fifo_fd = openat (dirfd, "exec.fifo", O_RDWR | O_CLOEXEC);
     if (job->fifo_fd < 0)
       return ocirun_make_error (err, errno, "open the exec fifo in `%s`", job->state_dir);
-    start_err_fd = openat (dirfd, "start.err", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (start_err_fd < 0)
+    job->start_err_fd = openat (dirfd, "start.err", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (job->start_err_fd < 0)
       return ocirun_make_error (err, errno, "create `%s/start.err`", job->state_dir);
   }
   /* a joined user namespace with new namespaces, or the reverse */
   ret = ocirun_ns_child_enter (job, err);
   if (ret < 0)
     return ret;
+  /* it made a pid namespace, which only our children enter: become the
+   * intermediate stage, which forks the init and exits */
+  if (ret > 0 && ocirun_intermediate_fork (job->sync_sock, err) < 0)
+    return -1;
 
-  if (sync_send (job->sync_sock, SYNC_CHILD_WANT_SETUP, 0, NULL, 0, -1) < 0)
-    return ocirun_make_error (err, errno, "sync with the runtime");
-  ret = sync_expect (job->sync_sock, SYNC_PARENT_SETUP_DONE, NULL, NULL, err);
+  ret = sync_ask_for_setup (job->sync_sock, err);
+  if (ret < 0)
+    return ret;
+  ret = sync_wait_for_idmaps (job->sync_sock, err);
   if (ret < 0)
     return ret;
   prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
@@ -347,9 +358,10 @@ init_setup (struct ocirun_job *job, char **hook_state, ocirun_error_t *err)
     }
 
   /* prestart + createRuntime hooks run in the runtime's namespaces */
-  if (sync_send (job->sync_sock, SYNC_CHILD_CREATE_RUNTIME, 0, NULL, 0, -1) < 0)
-    return ocirun_make_error (err, errno, "sync with the runtime");
-  ret = sync_expect (job->sync_sock, SYNC_PARENT_HOOKS_DONE, &state, NULL, err);
+  ret = sync_ask_for_runtime_hooks (job->sync_sock, err);
+  if (ret < 0)
+    return ret;
+  ret = sync_wait_for_hooks_done (job->sync_sock, &state, err);
   if (ret < 0)
     return ret;
   /* createContainer: in the container's namespaces, before pivot_root */
@@ -403,7 +415,7 @@ ocirun_init_main (struct ocirun_job *job)
       _exit (1);
     }
   prctl (PR_SET_NAME, STAGE_INIT, 0, 0, 0);
-  if (sync_send (job->sync_sock, SYNC_CHILD_READY, 0, NULL, 0, -1) < 0)
+  if (sync_send_ready (job->sync_sock, NULL) < 0)
     _exit (1);
   /* we outlive the runtime only once it recorded us as "created" (a
    * runtime killed before that takes us with it: sync.h) */
@@ -423,8 +435,8 @@ ocirun_init_main (struct ocirun_job *job)
       cleanup_free char *st = state_in_container (state, "created");
       if (ocirun_hooks_run_in_container (job->config->hooks, HOOK_START_CONTAINER, st, job->config->process, &err)
           < 0)
-        fail_after_start (&err, 1);
+        fail_after_start (job, &err, 1);
     }
   ocirun_exec_process (job->config->process, job->exec_path, &err);
-  fail_after_start (&err, 127);
+  fail_after_start (job, &err, 127);
 }

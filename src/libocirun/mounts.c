@@ -21,6 +21,7 @@
 
 #include "job.h"
 #include "lsm.h"
+#include "process.h"
 #include "userns.h"
 #include "utils.h"
 

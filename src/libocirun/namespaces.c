@@ -6,18 +6,15 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <string.h>
-#include <signal.h>
 #include <stdint.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/vfs.h>
-#include <sys/wait.h>
 #include <linux/nsfs.h>
 
 #include "job.h"
-#include "sync.h"
+#include "namespaces.h"
 #include "userns.h"
 #include "utils.h"
 
@@ -136,7 +133,8 @@ ocirun_ns_write_idmaps (struct ocirun_job *job, pid_t pid, ocirun_error_t *err)
  *  - a user namespace joined by path and other namespaces created: they
  *    must be owned by the joined user namespace, so the child joins it
  *    first and then unshare()s the rest (and, for a new pid namespace,
- *    forks the init once more: unshare(CLONE_NEWPID) applies to children);
+ *    becomes the intermediate stage that forks the init: unshare(CLONE_NEWPID)
+ *    applies to children);
  *  - a new user namespace and other namespaces joined by path: from inside
  *    the new user namespace the child has no privilege over the host's
  *    namespaces, so it joins them first and then unshare()s the user
@@ -190,53 +188,9 @@ join_one (struct ocirun_job *job, enum ocirun_ns k, ocirun_error_t *err)
   return 0;
 }
 
-/* Fork the process that will be the init (or the exec'd process) in the
- * pid namespace we joined or created for our children, as a sibling
- * (CLONE_PARENT): the runtime waits for it, and its parent-death signal
- * follows the runtime.  We send its pid to the runtime and exit; it
- * returns 0 once we are gone, so its messages come after ours. */
-int
-ocirun_ns_fork_init (int sync_sock, ocirun_error_t *err)
-{
-  int pfd[2];
-  char buf[32];
-  pid_t pid;
-  int n;
-
-  if (pipe2 (pfd, O_CLOEXEC) < 0)
-    return ocirun_make_error (err, errno, "pipe");
-  pid = (pid_t) syscall (SYS_clone, (unsigned long) CLONE_PARENT, NULL, NULL, NULL, NULL);
-  if (pid < 0)
-    {
-      n = errno;
-      close (pfd[0]);
-      close (pfd[1]);
-      return ocirun_make_error (err, n, "fork the container process in its pid namespace");
-    }
-  if (pid == 0)
-    {
-      char c;
-      /* our parent is the runtime (CLONE_PARENT): die with it, even when
-       * it died before this line */
-      sync_die_with_parent (sync_sock);
-      close (pfd[1]);
-      while (read (pfd[0], &c, 1) < 0 && errno == EINTR)
-        ;
-      close (pfd[0]);
-      return 0;
-    }
-  close (pfd[0]);
-  n = snprintf (buf, sizeof buf, "%d", pid);
-  if (sync_send (sync_sock, SYNC_CHILD_INIT_PID, 0, buf, (size_t) n + 1, -1) < 0)
-    {
-      kill (pid, SIGKILL);
-      _exit (1);
-    }
-  _exit (0);
-}
-
 /* Child, before it asks for its id maps: the split order (see above).
- * Returns in the process that goes on as the container's init. */
+ * Returns 1 when it created a pid namespace, which only its children
+ * enter: the caller then becomes the intermediate stage (intermediate.c). */
 int
 ocirun_ns_child_enter (struct ocirun_job *job, ocirun_error_t *err)
 {
@@ -261,36 +215,17 @@ ocirun_ns_child_enter (struct ocirun_job *job, ocirun_error_t *err)
     {
       if (unshare (CLONE_NEWPID) < 0)
         return ocirun_make_error (err, errno, "create the pid namespace");
-      return ocirun_ns_fork_init (job->sync_sock, err);
+      return 1;
     }
   return 0;
 }
 
-/* Parent (create or exec): the child forked the process that goes on
- * (ocirun_ns_fork_init): reap the child, *pid becomes that process. */
-int
-ocirun_ns_recv_init_pid (int sync_sock, pid_t *pid, ocirun_error_t *err)
+/* Parent, right after clone: does the child fork the init (see
+ * ocirun_ns_child_enter)? */
+bool
+ocirun_ns_child_forks_init (const struct ocirun_job *job)
 {
-  cleanup_free char *payload = NULL;
-  long long v;
-  if (sync_expect (sync_sock, SYNC_CHILD_INIT_PID, &payload, NULL, err) < 0)
-    return -1;
-  if (payload == NULL || parse_int64 (payload, &v) < 0 || v <= 0)
-    return ocirun_make_error (err, 0, "sync: bad init pid from the container process");
-  while (waitpid (*pid, NULL, 0) < 0 && errno == EINTR)
-    ;
-  *pid = (pid_t) v;
-  return 0;
-}
-
-/* Parent, right after clone: when the child forks the init (see
- * ocirun_ns_child_enter), learn the init's pid and reap the child. */
-int
-ocirun_ns_await_init (struct ocirun_job *job, int sync_sock, pid_t *pid, ocirun_error_t *err)
-{
-  if (!split_create (job) || !job->ns_new[NS_PID])
-    return 0;
-  return ocirun_ns_recv_init_pid (sync_sock, pid, err);
+  return split_create (job) && job->ns_new[NS_PID];
 }
 
 /* Called in the parent before clone: a new time namespace is created for

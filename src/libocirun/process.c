@@ -18,6 +18,7 @@
 
 #include "job.h"
 #include "lsm.h"
+#include "process.h"
 #include "utils.h"
 
 struct sched_attr_
@@ -474,7 +475,6 @@ ocirun_process_setenv (oci_process *p, const char *kv)
 {
   const char *eq = strchr (kv, '=');
   size_t klen = eq ? (size_t) (eq - kv) : strlen (kv), i;
-  char **nv;
   for (i = 0; i < p->env_len; i++)
     if (strncmp (p->env[i], kv, klen) == 0 && p->env[i][klen] == '=')
       {
@@ -482,10 +482,7 @@ ocirun_process_setenv (oci_process *p, const char *kv)
         p->env[i] = xstrdup (kv);
         return;
       }
-  nv = realloc (p->env, (p->env_len + 2) * sizeof (char *));
-  if (nv == NULL)
-    abort ();
-  nv[p->env_len++] = xstrdup (kv);
-  nv[p->env_len] = NULL;
-  p->env = nv;
+  p->env = xrealloc (p->env, (p->env_len + 2) * sizeof (char *));
+  p->env[p->env_len++] = xstrdup (kv);
+  p->env[p->env_len] = NULL;
 }

@@ -6,6 +6,7 @@
 #include <sys/resource.h>
 
 #include "job.h"
+#include "process.h"
 #include "utils.h"
 
 static const struct

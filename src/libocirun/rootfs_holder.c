@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 
 #include "job.h"
+#include "process.h"
 #include "utils.h"
 
 static int

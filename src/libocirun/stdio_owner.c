@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "job.h"
+#include "process.h"
 
 int
 ocirun_stdio_chown (uid_t uid, bool own_pty, ocirun_error_t *err)

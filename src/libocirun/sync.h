@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "error.h"
 
@@ -33,14 +34,48 @@ struct sync_hdr
   uint32_t len;
 };
 
-/* Send a message with an optional payload and an optional fd (-1 for none). */
-int sync_send (int sock, enum sync_msg type, int errno_, const void *payload, size_t len, int fd);
-/* Receive one message; *payload is malloc()ed (NUL-terminated) or NULL,
- * *fd receives a passed fd or -1.  Returns -1 on EOF/failure with err set. */
-int sync_recv (int sock, struct sync_hdr *hdr, char **payload, int *fd, ocirun_error_t *err);
-/* Receive and require a given type; a SYNC_CHILD_ERROR becomes *err. */
-int sync_expect (int sock, enum sync_msg type, char **payload, int *fd, ocirun_error_t *err);
-/* Child: report an error to the parent. */
+/* ---- the messages, one function each, in the order they flow ----
+ * Every function fills *err on failure.  A wait that gets SYNC_CHILD_ERROR
+ * instead returns the child's message with its errno in (*err)->status; a
+ * wait that gets EOF (the other side died) fails too: both sides treat
+ * that as "abort".  docs/architecture.md has the picture. */
+
+/* child, exec: I exist in my namespaces (SYNC_CHILD_WANT_SETUP) */
+int sync_ask_for_setup (int sock, ocirun_error_t *err);
+/* parent: wait for that */
+int sync_wait_for_setup_request (int sock, ocirun_error_t *err);
+/* parent: cgroup joined, id maps written, net devices moved (SYNC_PARENT_SETUP_DONE) */
+int sync_send_setup_done (int sock, ocirun_error_t *err);
+/* child, exec: wait for the cgroup and the id maps */
+int sync_wait_for_idmaps (int sock, ocirun_error_t *err);
+
+/* intermediate: the pid of the process that goes on (SYNC_CHILD_INIT_PID) */
+int sync_send_init_pid (int sock, pid_t pid, ocirun_error_t *err);
+/* parent: wait for it */
+int sync_wait_for_init_pid (int sock, pid_t *pid, ocirun_error_t *err);
+
+/* child: mounts ready, run prestart + createRuntime (SYNC_CHILD_CREATE_RUNTIME) */
+int sync_ask_for_runtime_hooks (int sock, ocirun_error_t *err);
+/* parent: wait for that */
+int sync_wait_for_hooks_request (int sock, ocirun_error_t *err);
+/* parent: the hooks ran; the state JSON for the container's own hooks (SYNC_PARENT_HOOKS_DONE) */
+int sync_send_hooks_done (int sock, const char *state_json, ocirun_error_t *err);
+/* child: wait for that; *state_json is malloc()ed */
+int sync_wait_for_hooks_done (int sock, char **state_json, ocirun_error_t *err);
+
+/* child, exec: the pty master (SYNC_CHILD_PTY) */
+int sync_send_pty (int sock, int master, ocirun_error_t *err);
+/* child, exec: the seccomp notify fd (SYNC_CHILD_SECCOMP_LISTENER) */
+int sync_send_seccomp_listener (int sock, int listener, ocirun_error_t *err);
+/* child, exec: set up, waiting for `start` (SYNC_CHILD_READY) */
+int sync_send_ready (int sock, ocirun_error_t *err);
+/* parent: wait for SYNC_CHILD_READY; each fd sent before it (type
+ * SYNC_CHILD_PTY or SYNC_CHILD_SECCOMP_LISTENER) goes to on_fd, which owns
+ * it from then on; on_fd < 0 stops the wait. */
+typedef int (*sync_fd_handler) (void *data, enum sync_msg type, int fd, ocirun_error_t *err);
+int sync_wait_for_ready (int sock, sync_fd_handler on_fd, void *data, ocirun_error_t *err);
+
+/* child, exec: setup failed: errno and message to the parent (SYNC_CHILD_ERROR) */
 void sync_send_error (int sock, ocirun_error_t *err);
 
 /* Child stages, first thing after clone/fork (with the runtime's end of

@@ -20,6 +20,7 @@
 
 #include "job.h"
 #include "sync.h"
+#include "terminal.h"
 #include "utils.h"
 
 /* Child, after pivot_root: allocate the pty, make it the controlling
@@ -81,13 +82,6 @@ ocirun_console_socket_send (const char *path, int master, ocirun_error_t *err)
   struct sockaddr_un addr = { .sun_family = AF_UNIX };
   static const char name[] = "/dev/ptmx";
   struct iovec iov = { (void *) name, sizeof name - 1 };
-  union
-  {
-    char buf[CMSG_SPACE (sizeof (int))];
-    struct cmsghdr align;
-  } u;
-  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
-  struct cmsghdr *c;
 
   if (sock < 0)
     return ocirun_make_error (err, errno, "--console-socket: socket");
@@ -96,13 +90,7 @@ ocirun_console_socket_send (const char *path, int master, ocirun_error_t *err)
   strcpy (addr.sun_path, path);
   if (connect (sock, (struct sockaddr *) &addr, sizeof addr) < 0)
     return ocirun_make_error (err, errno, "--console-socket: connect to `%s`", path);
-  memset (&u, 0, sizeof u);
-  c = CMSG_FIRSTHDR (&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN (sizeof (int));
-  memcpy (CMSG_DATA (c), &master, sizeof master);
-  if (sendmsg (sock, &msg, MSG_NOSIGNAL) < 0)
+  if (fd_sendmsg (sock, &iov, 1, master) < 0)
     return ocirun_make_error (err, errno, "--console-socket: send the pty to `%s`", path);
   return 0;
 }

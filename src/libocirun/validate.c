@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "job.h"
+#include "process.h"
 #include "userns.h"
 #include "netdev.h"
 #include "utils.h"

@@ -1,4 +1,5 @@
-/* Pieces of the parent stage shared by create/run and exec. */
+/* A foreground run, exec or restore: forward signals, proxy the pty, wait
+ * (foreground.h). */
 #include "config.h"
 
 #include <errno.h>
@@ -8,70 +9,9 @@
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 
-#include "job.h"
-#include "sync.h"
+#include "foreground.h"
+#include "terminal.h"
 #include "utils.h"
-
-/* Until the child says it is ready, handle what it sends: its pty master
- * (to the console socket, or kept in *master for a foreground caller) and
- * its seccomp listener fd (to linux.seccomp.listenerPath, with the state). */
-int
-ocirun_parent_wait_ready (int sock, const char *console_socket, const oci_seccomp *seccomp, const char *state_json,
-                          int *master, ocirun_error_t *err)
-{
-  struct sync_hdr hdr;
-  *master = -1;
-  for (;;)
-    {
-      cleanup_free char *payload = NULL;
-      int fd = -1, r = 0;
-      if (sync_recv (sock, &hdr, &payload, &fd, err) < 0)
-        goto fail;
-      switch (hdr.type)
-        {
-        case SYNC_CHILD_READY:
-          if (fd >= 0)
-            close (fd);
-          ocirun_debug ("the child is ready");
-          return 0;
-        case SYNC_CHILD_ERROR:
-          if (fd >= 0)
-            close (fd);
-          /* the child's message already carries strerror */
-          ocirun_make_error (err, 0, "%s", payload ? payload : "container setup failed");
-          (*err)->status = hdr.err;
-          goto fail;
-        case SYNC_CHILD_PTY:
-          ocirun_debug ("received the pty master from the child");
-          if (console_socket)
-            {
-              r = ocirun_console_socket_send (console_socket, fd, err);
-              close (fd);
-            }
-          else if (*master < 0)
-            *master = fd;
-          else
-            close (fd);
-          break;
-        case SYNC_CHILD_SECCOMP_LISTENER:
-          ocirun_debug ("received the seccomp listener from the child");
-          r = ocirun_seccomp_send_listener (seccomp, fd, state_json, err);
-          close (fd);
-          break;
-        default:
-          if (fd >= 0)
-            close (fd);
-          break;
-        }
-      if (r < 0)
-        goto fail;
-    }
-fail:
-  if (*master >= 0)
-    close (*master);
-  *master = -1;
-  return -1;
-}
 
 /* Foreground run/exec: become the subreaper of what we start, and block
  * the signals we forward (and SIGCHLD) from before the child exists, so
