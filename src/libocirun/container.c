@@ -28,6 +28,7 @@
 #include "netdev.h"
 #include "status.h"
 #include "sync.h"
+#include "trace.h"
 #include "utils.h"
 
 #ifndef CLONE_INTO_CGROUP
@@ -253,10 +254,12 @@ do_create (struct ocirun_context *ctx, struct created *out, ocirun_error_t *err)
     goto fail;
   if (ocirun_ns_prepare (&job, err) < 0)
     goto fail;
+  ocirun_trace ("namespaces prepare");
   if (config->linux_->seccomp)
     {
       if (ocirun_seccomp_compile (config->linux_->seccomp, ctx->seccomp_cache, &job.seccomp, err) < 0)
         goto fail;
+      ocirun_trace ("seccomp compile");
     }
 
   /* from here on there is state to undo */
@@ -276,6 +279,7 @@ do_create (struct ocirun_context *ctx, struct created *out, ocirun_error_t *err)
       ocirun_make_error (err, errno, "mkfifo `%s/exec.fifo`", st.dir);
       goto fail;
     }
+  ocirun_trace ("state dir");
 
   /* the record names the cgroup before it exists: a runtime killed while
    * making it leaves nothing `delete --force` cannot find.  The systemd
@@ -301,6 +305,7 @@ do_create (struct ocirun_context *ctx, struct created *out, ocirun_error_t *err)
   st.cgroup = xstrdup (cgsaved);
   if (ocirun_status_write (&st, err) < 0)
     goto fail;
+  ocirun_trace ("cgroup setup");
 
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
     {
@@ -334,6 +339,7 @@ do_create (struct ocirun_context *ctx, struct created *out, ocirun_error_t *err)
     goto fail;
   if (pid == 0)
     {
+      ocirun_trace_restart ("container");
       /* the state dir lock belongs to this command, not to the container */
       close (st.dirfd);
       st.dirfd = -1;
@@ -343,6 +349,7 @@ do_create (struct ocirun_context *ctx, struct created *out, ocirun_error_t *err)
       job.sync_sock = sv[1];
       ocirun_init_main (&job);
     }
+  ocirun_trace ("clone");
   ocirun_mounts_release_idmapped (); /* the child has its copies */
   close (sv[1]);
   sv[1] = -1;
@@ -356,8 +363,10 @@ do_create (struct ocirun_context *ctx, struct created *out, ocirun_error_t *err)
   /* the child exists: join it to the cgroup, write its id maps */
   if (sync_expect (sv[0], SYNC_CHILD_WANT_SETUP, NULL, NULL, err) < 0)
     goto fail;
+  ocirun_trace ("wait: container started");
   if (ocirun_cgroup_clone_fd (job.cgroup) < 0 && ocirun_cgroup_enter (job.cgroup, pid, NULL, err) < 0)
     goto fail;
+  ocirun_trace ("cgroup enter");
   if (ocirun_ns_write_idmaps (&job, pid, err) < 0)
     goto fail;
   /* linux.netDevices: into the child's network namespace before it goes on */
@@ -373,10 +382,12 @@ do_create (struct ocirun_context *ctx, struct created *out, ocirun_error_t *err)
       ocirun_make_error (err, errno, "sync with the container process");
       goto fail;
     }
+  ocirun_trace ("id maps, record pid");
 
   /* runtime.md lifecycle step 3-5: prestart, createRuntime */
   if (sync_expect (sv[0], SYNC_CHILD_CREATE_RUNTIME, NULL, NULL, err) < 0)
     goto fail;
+  ocirun_trace ("wait: container mounts");
   json = state_json (&st, "creating");
   hooks_started = true;
   if (ocirun_hooks_run (config->hooks, HOOK_PRESTART, json, err) < 0
@@ -387,12 +398,14 @@ do_create (struct ocirun_context *ctx, struct created *out, ocirun_error_t *err)
       ocirun_make_error (err, errno, "sync with the container process");
       goto fail;
     }
+  ocirun_trace ("hooks");
 
   {
     cleanup_free char *cur = state_json (&st, "creating");
     if (ocirun_parent_wait_ready (sv[0], ctx->console_socket, config->linux_->seccomp, cur, &master, err) < 0)
       goto fail;
   }
+  ocirun_trace ("wait: container ready");
 
   if (ctx->pid_file && write_pid_file (ctx->pid_file, pid, err) < 0)
     goto fail;
@@ -405,6 +418,7 @@ do_create (struct ocirun_context *ctx, struct created *out, ocirun_error_t *err)
    * "creating": delete --force finds everything) */
   if (sync_parent_release (sv[0], err) < 0)
     goto fail;
+  ocirun_trace ("record created");
 
   out->pid = pid;
   out->master = master;
@@ -1055,6 +1069,7 @@ ocirun_container_run (struct ocirun_context *ctx, int *exit_status, ocirun_error
   if (ret < 0)
     return ret;
   ret = do_start (ctx, err);
+  ocirun_trace ("start");
   if (ret < 0)
     {
       ocirun_error_t tmp = NULL;
@@ -1072,6 +1087,7 @@ ocirun_container_run (struct ocirun_context *ctx, int *exit_status, ocirun_error
     }
 
   ret = ocirun_wait_foreground (c.pid, c.master, &mask, exit_status, err);
+  ocirun_trace ("wait: exec and exit");
   if (c.master >= 0)
     close (c.master);
   sigprocmask (SIG_SETMASK, &old, NULL);
@@ -1088,6 +1104,7 @@ ocirun_container_run (struct ocirun_context *ctx, int *exit_status, ocirun_error
         ocirun_warning ("%s", tmp->msg);
         ocirun_error_release (&tmp);
       }
+    ocirun_trace ("delete");
   }
   return 0;
 }
@@ -1326,6 +1343,7 @@ ocirun_bundle_load (const char *bundle_arg, char **bundle, char **rootfs, char *
   config = load_config (config_path, raw, raw_len, err);
   if (config == NULL)
     return NULL;
+  ocirun_trace ("parse");
   if (ocirun_config_validate (config, true, err) < 0)
     goto fail;
   if (config->root->path[0] == '/')
@@ -1341,6 +1359,7 @@ ocirun_bundle_load (const char *bundle_arg, char **bundle, char **rootfs, char *
       ocirun_make_error (err, *rootfs ? ENOTDIR : errno, "root.path: `%s`", config->root->path);
       goto fail;
     }
+  ocirun_trace ("validate");
   return config;
 fail:
   oci_config_free (config);
