@@ -17,6 +17,7 @@
 #include "lsm.h"
 #include "netdev.h"
 #include "sync.h"
+#include "trace.h"
 #include "utils.h"
 
 /* start.err, opened (empty) during setup.  Not the state directory: the
@@ -136,7 +137,9 @@ static int
 install_seccomp (struct ocirun_job *job, ocirun_error_t *err)
 {
   int listener = -1, ret;
+  ocirun_trace ("process setup");
   ret = ocirun_seccomp_install (job->seccomp, &listener, err);
+  ocirun_trace ("seccomp load");
   if (ret < 0 || listener < 0)
     return ret;
   ret = sync_send (job->sync_sock, SYNC_CHILD_SECCOMP_LISTENER, 0, NULL, 0, listener);
@@ -275,6 +278,7 @@ ocirun_process_setup (struct ocirun_job *job, const oci_process *p, ocirun_error
       if (ret < 0)
         return ret;
     }
+  ocirun_trace ("process setup");
 
   return 0;
 }
@@ -316,12 +320,14 @@ init_setup (struct ocirun_job *job, char **hook_state, ocirun_error_t *err)
   ret = ocirun_ns_child_enter (job, err);
   if (ret < 0)
     return ret;
+  ocirun_trace ("stage start");
 
   if (sync_send (job->sync_sock, SYNC_CHILD_WANT_SETUP, 0, NULL, 0, -1) < 0)
     return ocirun_make_error (err, errno, "sync with the runtime");
   ret = sync_expect (job->sync_sock, SYNC_PARENT_SETUP_DONE, NULL, NULL, err);
   if (ret < 0)
     return ret;
+  ocirun_trace ("wait: runtime setup");
   prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
 
   ret = ocirun_ns_join (job, err);
@@ -334,9 +340,11 @@ init_setup (struct ocirun_job *job, char **hook_state, ocirun_error_t *err)
         ocirun_debug ("cannot become root in the user namespace: %s", strerror (errno));
     }
 
+  ocirun_trace ("namespaces join");
   ret = ocirun_rootfs_prepare (job, &rootfd, err);
   if (ret < 0)
     return ret;
+  ocirun_trace ("mounts");
   if (p && p->cwd)
     {
       /* a missing cwd is created, as runc does */
@@ -352,6 +360,7 @@ init_setup (struct ocirun_job *job, char **hook_state, ocirun_error_t *err)
   ret = sync_expect (job->sync_sock, SYNC_PARENT_HOOKS_DONE, &state, NULL, err);
   if (ret < 0)
     return ret;
+  ocirun_trace ("wait: runtime hooks");
   /* createContainer: in the container's namespaces, before pivot_root */
   if (c->hooks && c->hooks->create_container_len)
     {
@@ -362,11 +371,13 @@ init_setup (struct ocirun_job *job, char **hook_state, ocirun_error_t *err)
       ret = ocirun_hooks_run_in_container (c->hooks, HOOK_CREATE_CONTAINER, st, p, err);
       if (ret < 0)
         return ret;
+      ocirun_trace ("hooks");
     }
 
   ret = ocirun_rootfs_pivot (job, rootfd, err);
   if (ret < 0)
     return ret;
+  ocirun_trace ("pivot_root");
   /* hostname and sysctls before readonlyPaths makes /proc/sys read-only */
   ret = set_names (c, err);
   if (ret < 0)
@@ -377,9 +388,11 @@ init_setup (struct ocirun_job *job, char **hook_state, ocirun_error_t *err)
   ret = ocirun_sysctl_apply (c, err);
   if (ret < 0)
     return ret;
+  ocirun_trace ("hostname, sysctl");
   ret = ocirun_rootfs_finalize (job, err);
   if (ret < 0)
     return ret;
+  ocirun_trace ("masked, readonly paths");
 
   ret = ocirun_process_setup (job, p, err);
   if (ret < 0)
@@ -410,6 +423,7 @@ ocirun_init_main (struct ocirun_job *job)
   if (sync_child_detach (job->sync_sock) < 0)
     _exit (1);
   close (job->sync_sock);
+  ocirun_trace ("wait: runtime records");
 
   /* wait for `start` (runtime.md: "start ... MUST run the user-specified program") */
   do
@@ -417,6 +431,7 @@ ocirun_init_main (struct ocirun_job *job)
   while (r < 0 && errno == EINTR);
   if (r != 1)
     _exit (1);
+  ocirun_trace ("wait: start");
 
   if (job->config->hooks && job->config->hooks->start_container_len)
     {
@@ -424,7 +439,9 @@ ocirun_init_main (struct ocirun_job *job)
       if (ocirun_hooks_run_in_container (job->config->hooks, HOOK_START_CONTAINER, st, job->config->process, &err)
           < 0)
         fail_after_start (&err, 1);
+      ocirun_trace ("hooks");
     }
+  ocirun_trace_report ();
   ocirun_exec_process (job->config->process, job->exec_path, &err);
   fail_after_start (&err, 127);
 }
