@@ -21,6 +21,7 @@
 #include "job.h"
 #include "status.h"
 #include "sync.h"
+#include "trace.h"
 #include "userns.h"
 #include "utils.h"
 
@@ -221,6 +222,7 @@ exec_child (struct ocirun_job *job, int pidfd, int nsflags, int rootfd)
     _exit (1);
   if (sync_expect (job->sync_sock, SYNC_PARENT_SETUP_DONE, NULL, NULL, &err) < 0)
     _exit (1);
+  ocirun_trace ("wait: runtime setup");
   /* every namespace at once, the pid namespace too: it only applies to
    * children, so we fork once more (a sibling of ours, the runtime's child).
    * The runtime itself never joins it: whatever it forks later (hooks,
@@ -246,6 +248,7 @@ exec_child (struct ocirun_job *job, int pidfd, int nsflags, int rootfd)
       ocirun_make_error (&err, errno, "chroot to the container's root");
       goto fail;
     }
+  ocirun_trace ("namespaces join");
   if (ocirun_process_setup (job, p, &err) < 0)
     goto fail;
   if (sync_send (job->sync_sock, SYNC_CHILD_READY, 0, NULL, 0, -1) < 0)
@@ -254,6 +257,8 @@ exec_child (struct ocirun_job *job, int pidfd, int nsflags, int rootfd)
   if (sync_child_detach (job->sync_sock) < 0)
     _exit (1);
   close (job->sync_sock);
+  ocirun_trace ("wait: runtime records");
+  ocirun_trace_report ();
   ocirun_exec_process (p, job->exec_path, &err);
   ocirun_log (OCIRUN_LOG_ERROR, "%s", err->msg);
   _exit (127);
@@ -421,6 +426,7 @@ ocirun_container_exec (struct ocirun_context *ctx, struct ocirun_exec_options *o
   /* execCPUAffinity.initial: where we run until the cgroup is joined */
   if (ocirun_cpu_affinity_apply (config->process, false, err) < 0)
     goto out;
+  ocirun_trace ("load state, config");
   pid = fork ();
   if (pid < 0)
     {
@@ -429,6 +435,7 @@ ocirun_container_exec (struct ocirun_context *ctx, struct ocirun_exec_options *o
     }
   if (pid == 0)
     {
+      ocirun_trace_restart ("exec");
       close (sv[0]);
       sync_die_with_parent (sv[1]);
       job.sync_sock = sv[1];
@@ -437,11 +444,14 @@ ocirun_container_exec (struct ocirun_context *ctx, struct ocirun_exec_options *o
     }
   close (sv[1]);
   sv[1] = -1;
+  ocirun_trace ("fork");
 
   if (sync_expect (sv[0], SYNC_CHILD_WANT_SETUP, NULL, NULL, err) < 0)
     goto fail;
+  ocirun_trace ("wait: exec process started");
   if (cg && ocirun_cgroup_enter (cg, pid, o->cgroup, err) < 0)
     goto fail;
+  ocirun_trace ("cgroup enter");
   if (sync_send (sv[0], SYNC_PARENT_SETUP_DONE, 0, NULL, 0, -1) < 0)
     {
       ocirun_make_error (err, errno, "sync with the exec process");
@@ -453,6 +463,7 @@ ocirun_container_exec (struct ocirun_context *ctx, struct ocirun_exec_options *o
                                 state, &master, err)
       < 0)
     goto fail;
+  ocirun_trace ("wait: exec process ready");
   if (o->pid_file)
     {
       cleanup_free char *tmp = NULL;
@@ -475,7 +486,9 @@ ocirun_container_exec (struct ocirun_context *ctx, struct ocirun_exec_options *o
       goto out;
     }
 
+  ocirun_trace ("record");
   ret = ocirun_wait_foreground (pid, master, &mask, exit_status, err);
+  ocirun_trace ("wait: exec and exit");
   sigprocmask (SIG_SETMASK, &old, NULL);
   goto out;
 
