@@ -567,6 +567,7 @@ do_start (struct ocirun_context *ctx, ocirun_error_t *err)
   pfd.events = 0;
   while (poll (&pfd, 1, -1) < 0 && errno == EINTR)
     ;
+  ocirun_init_unpin_after_exec (config, st.state->pid);
   {
     /* the init could not run the program (startContainer hook, execve) */
     cleanup_close int efd = openat (st.dirfd, "start.err", O_RDONLY | O_CLOEXEC);

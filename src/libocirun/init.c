@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -24,6 +25,65 @@
  * init waits for `start` inside the container, and a container process
  * with CAP_SYS_PTRACE could walk out of a directory fd via /proc/1/fd. */
 static int start_err_fd = -1;
+
+/* A small memory limit (256k) sometimes killed the container: its setup
+ * ("the container's setup process exited unexpectedly") or, at `start`,
+ * its program inside execve (exit 137), more often under CPU load.  The
+ * kernel charges a cgroup's memory in batches of 64 pages (256 KiB on
+ * x86) cached per CPU (the memcg "stock"): the first charge on one CPU
+ * takes the whole limit into that CPU's stock, and once the process runs
+ * on another CPU its charges find the counter at the limit.  Reclaim then
+ * drains the other CPU's stock only asynchronously (a work item there),
+ * which a busy CPU runs too late, and the OOM killer fires with nothing in
+ * use (dmesg: "usage 256kB, limit 256kB", kmem 28-64kB, rss 0; the setup
+ * really charges ~40 KiB: the clone's copies are the runtime's).  So with
+ * a limit below one batch per CPU (plus one), setup and the execve stay on
+ * the CPU the process is on after the cgroup join (which applied the
+ * cpuset's mask); `start` gives the program its mask back once the execve
+ * is done (ocirun_init_unpin_after_exec). */
+#define MEMCG_BATCH_BYTES (64LL * 4096)
+
+bool
+ocirun_init_pins_cpu (const oci_config *c)
+{
+  long ncpu;
+  if (!(c->linux_ && c->linux_->resources && c->linux_->resources->memory
+        && c->linux_->resources->memory->has_limit && c->linux_->resources->memory->limit > 0))
+    return false;
+  ncpu = sysconf (_SC_NPROCESSORS_ONLN);
+  return ncpu > 1 && c->linux_->resources->memory->limit < (ncpu + 1) * MEMCG_BATCH_BYTES;
+}
+
+static void
+pin_cpu_for_setup (const oci_config *c)
+{
+  cpu_set_t one;
+  int cpu;
+  if (!ocirun_init_pins_cpu (c))
+    return;
+  cpu = sched_getcpu ();
+  if (cpu < 0)
+    return;
+  CPU_ZERO (&one);
+  CPU_SET (cpu, &one);
+  sched_setaffinity (0, sizeof one, &one);
+}
+
+/* `start`, after the init's execve: every CPU, which the kernel narrows
+ * to the container's cpuset (what the join had given the init) */
+void
+ocirun_init_unpin_after_exec (const oci_config *c, pid_t pid)
+{
+  cpu_set_t all;
+  int i;
+  if (pid <= 0 || !ocirun_init_pins_cpu (c))
+    return;
+  CPU_ZERO (&all);
+  for (i = 0; i < CPU_SETSIZE; i++)
+    CPU_SET (i, &all);
+  if (sched_setaffinity (pid, sizeof all, &all) < 0)
+    ocirun_debug ("restore the cpu affinity of pid %d: %s", (int) pid, strerror (errno));
+}
 
 /* After `start`: leave the reason we could not run the program where
  * `start` looks once our end of the exec fifo closes. */
@@ -328,6 +388,7 @@ init_setup (struct ocirun_job *job, char **hook_state, ocirun_error_t *err)
   if (ret < 0)
     return ret;
   ocirun_trace ("wait: runtime setup");
+  pin_cpu_for_setup (c);
   prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
 
   ret = ocirun_ns_join (job, err);
