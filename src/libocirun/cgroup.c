@@ -694,9 +694,16 @@ destroy_hier (struct cg_hier *h, ocirun_error_t *err)
 
   if (h->created == NULL)
     return 0; /* not ours */
-  if (rmdir_children (h->path, err) < 0)
-    return -1;
-  r = rmdir_retry (h->path);
+  /* the common case (no child cgroup, no task left): one rmdir, without
+   * listing the directory first */
+  if (rmdir (h->path) == 0 || errno == ENOENT)
+    r = 0;
+  else
+    {
+      if (rmdir_children (h->path, err) < 0)
+        return -1;
+      r = rmdir_retry (h->path);
+    }
   if (r < 0)
     return ocirun_make_error (err, -r, "remove cgroup `%s`", h->path);
   /* then the parents we made, up to and including `created`; a parent
