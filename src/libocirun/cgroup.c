@@ -620,6 +620,12 @@ make_path (ocirun_cgroup *cg, struct cg_hier *h, int *mkdir_errno, ocirun_error_
         {
           if (h->created == NULL)
             h->created = xstrdup (p);
+          /* v1 cpuset, a parent we made: the kernel then copies cpus and
+           * mems into each new child itself; the writes of cpuset_init
+           * each rebuild the scheduler domains (with sched_load_balance
+           * on, the default), the costliest step of a v1 cgroup create */
+          if (cpuset && next)
+            (void) cg_write_raw (p, "cgroup.clone_children", "1");
         }
       else if (errno != EEXIST)
         {
