@@ -9,8 +9,8 @@ import re
 
 from helpers import default_config
 
-LINE = re.compile(r"^ocirun: trace: (\S+) (.+?)\s+(-?[0-9]+\.[0-9]+) ms$")
-FILE_LINE = re.compile(r"^trace: (\S+) (.+?)\s+(-?[0-9]+\.[0-9]+) ms$")
+LINE = re.compile(r"^ocirun: trace: (\S+) (.+?)\s+(-?[0-9]+\.[0-9]+) ms  cpu\s+(-?[0-9]+\.[0-9]+) ms$")
+FILE_LINE = re.compile(r"^trace: (\S+) (.+?)\s+(-?[0-9]+\.[0-9]+) ms  cpu\s+(-?[0-9]+\.[0-9]+) ms$")
 
 RUNTIME_RUN = ["cli", "parse", "validate", "state dir", "cgroup setup", "clone", "wait: container started",
                "cgroup enter", "wait: container mounts", "hooks", "wait: container ready", "record created",
@@ -30,13 +30,29 @@ def env(**kw):
 
 
 def parse(lines, regex):
-    """{side: [(phase, ms)]} from the trace lines among `lines`"""
+    """{side: [(phase, ms)]} from the trace lines among `lines` (the CPU
+    time of each phase is checked here: non-negative, and the side's
+    phases add up to its total as well)"""
     out = {}
+    cpu = {}
     for ln in lines:
         m = regex.match(ln)
         if m:
             out.setdefault(m.group(1), []).append((m.group(2), float(m.group(3))))
+            cpu.setdefault(m.group(1), []).append((m.group(2), float(m.group(4))))
+    for side, phases in cpu.items():
+        check_sum(phases)
     return out
+
+
+def check_sum(phases):
+    for _, ms in phases:
+        assert ms >= 0, phases
+    # the phases cover the side's whole time: they add up to its total
+    # (each printed rounded to the microsecond)
+    assert phases[-1][0] == "total", phases
+    total = phases[-1][1]
+    assert abs(sum(ms for _, ms in phases[:-1]) - total) <= 0.001 * len(phases) + 0.001, phases
 
 
 def check_side(phases, expected):
@@ -45,12 +61,7 @@ def check_side(phases, expected):
         assert name in names, (name, names)
     assert len(names) == len(set(names)), names  # a phase marked twice is summed, never repeated
     assert names[-1] == "total", names
-    for _, ms in phases:
-        assert ms >= 0, phases
-    # the phases cover the side's whole time: they add up to its total
-    # (each printed rounded to the microsecond)
-    total = phases[-1][1]
-    assert abs(sum(ms for _, ms in phases[:-1]) - total) <= 0.001 * len(phases) + 0.001, phases
+    check_sum(phases)
 
 
 def test_trace_env_prints_both_sides_text(ctr):
@@ -89,6 +100,7 @@ def test_trace_to_json_log(ctr, work):
     for x in recs:
         if x["level"] == "trace":
             assert isinstance(x["ms"], (int, float)) and x["ms"] >= 0, x
+            assert isinstance(x["cpu_ms"], (int, float)) and x["cpu_ms"] >= 0, x
             assert x["phase"] in x["msg"] and x["msg"].startswith(x["side"] + " "), x
             sides.setdefault(x["side"], []).append((x["phase"], x["ms"]))
     assert set(sides) == {"runtime", "container"}, recs
@@ -109,7 +121,7 @@ def test_debug_logs_each_step_and_the_breakdown_text_log(ctr, work):
     check_side(sides["runtime"], RUNTIME_RUN)
     check_side(sides["container"], CONTAINER)
     # every step as it ends, with its time
-    steps = [ln for ln in lines if re.match(r"^debug: (runtime|container): .+ done in [0-9.]+ ms$", ln)]
+    steps = [ln for ln in lines if re.match(r"^debug: (runtime|container): .+ done in [0-9.]+ ms \(cpu [0-9.]+ ms\)$", ln)]
     assert any(s.startswith("debug: runtime: clone done in") for s in steps), lines
     assert any(s.startswith("debug: container: pivot_root done in") for s in steps), lines
 
