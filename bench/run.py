@@ -525,8 +525,9 @@ def enter_private_ns():
     os.environ["OCIRUN_BENCH_NS"] = "1"
     script = ('mount --make-rprivate / && mount -t tmpfs ocirun-bench /sys/fs/cgroup/unified'
               ' && exec "$@"')
+    # the script that was started (bench/breakdown.py imports this one)
     os.execvp("unshare", ["unshare", "-m", "sh", "-c", script, "sh", sys.executable,
-                          os.path.abspath(__file__)] + sys.argv[1:])
+                          os.path.abspath(sys.argv[0])] + sys.argv[1:])
 
 
 def cgroup_hierarchies():
