@@ -10,6 +10,7 @@
 
 #include "hardening.h"
 #include "ocirun.h"
+#include "trace.h"
 #include "userns.h"
 #include "utils.h"
 
@@ -224,6 +225,7 @@ main (int argc, char **argv)
       ocirun_error_release (&err);
       return 1;
     }
+  ocirun_trace_init (g.debug);
   g.seccomp_cache = seccomp_cache_dir ();
   if (g.root == NULL)
     {
@@ -300,8 +302,12 @@ dispatch:
       for (a = 0; a < argc; a++)
         ocirun_debug ("argv[%d] `%s`", a, argv[a]);
     }
+  ocirun_trace ("cli");
   ret = verbs[i].fn (&g, argc, argv, &err);
-  ocirun_debug ("%s: %s, exit status %d", verbs[i].name, ret < 0 ? "failed" : "done", ret < 0 ? g.fail_status : ret);
+  ocirun_trace (verbs[i].name); /* what the verb's own marks did not cover */
+  ocirun_trace_report ();
+  ocirun_log (OCIRUN_LOG_INFO, "%s: %s, exit status %d", verbs[i].name, ret < 0 ? "failed" : "done",
+              ret < 0 ? g.fail_status : ret);
   if (ret < 0)
     {
       const char *msg = err && err->msg ? err->msg : "failed";

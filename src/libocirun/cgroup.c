@@ -620,6 +620,12 @@ make_path (ocirun_cgroup *cg, struct cg_hier *h, int *mkdir_errno, ocirun_error_
         {
           if (h->created == NULL)
             h->created = xstrdup (p);
+          /* v1 cpuset, a parent we made: the kernel then copies cpus and
+           * mems into each new child itself; the writes of cpuset_init
+           * each rebuild the scheduler domains (with sched_load_balance
+           * on, the default), the costliest step of a v1 cgroup create */
+          if (cpuset && next)
+            (void) cg_write_raw (p, "cgroup.clone_children", "1");
         }
       else if (errno != EEXIST)
         {
@@ -694,9 +700,16 @@ destroy_hier (struct cg_hier *h, ocirun_error_t *err)
 
   if (h->created == NULL)
     return 0; /* not ours */
-  if (rmdir_children (h->path, err) < 0)
-    return -1;
-  r = rmdir_retry (h->path);
+  /* the common case (no child cgroup, no task left): one rmdir, without
+   * listing the directory first */
+  if (rmdir (h->path) == 0 || errno == ENOENT)
+    r = 0;
+  else
+    {
+      if (rmdir_children (h->path, err) < 0)
+        return -1;
+      r = rmdir_retry (h->path);
+    }
   if (r < 0)
     return ocirun_make_error (err, -r, "remove cgroup `%s`", h->path);
   /* then the parents we made, up to and including `created`; a parent

@@ -177,6 +177,7 @@ start_locked (struct ocirun_context *ctx, struct ocirun_status *st, bool *postst
   pfd.events = 0;
   while (poll (&pfd, 1, -1) < 0 && errno == EINTR)
     ;
+  ocirun_init_unpin_after_exec (config, st->state->pid);
   if (read_start_error (st, err) < 0)
     return -1;
   if (config->hooks && config->hooks->poststart_len)

@@ -31,6 +31,7 @@
 #include "status.h"
 #include "sync.h"
 #include "terminal.h"
+#include "trace.h"
 #include "utils.h"
 
 #ifndef CLONE_INTO_CGROUP
@@ -112,6 +113,7 @@ ocirun_bundle_load (const char *bundle_arg, char **bundle, char **rootfs, char *
   config = ocirun_load_config (config_path, raw, raw_len, err);
   if (config == NULL)
     return NULL;
+  ocirun_trace ("parse");
   if (ocirun_config_validate (config, true, err) < 0)
     return NULL;
   if (config->root->path[0] == '/')
@@ -127,6 +129,7 @@ ocirun_bundle_load (const char *bundle_arg, char **bundle, char **rootfs, char *
       ocirun_make_error (err, *rootfs ? ENOTDIR : errno, "root.path: `%s`", config->root->path);
       return NULL;
     }
+  ocirun_trace ("validate");
   return steal_pointer (&config);
 }
 
@@ -196,8 +199,10 @@ ocirun_creating_open (struct ocirun_context *ctx, const char *bundle, const char
       ocirun_make_error (err, errno, "mkfifo `%s/exec.fifo`", st->dir);
       goto fail;
     }
+  ocirun_trace ("state dir");
   if (creating_cgroup (ctx, config, st, cg, err) < 0)
     goto fail;
+  ocirun_trace ("cgroup setup");
   return 0;
 fail:
   ocirun_creating_undo (ctx->root, st, *cg);
@@ -400,9 +405,13 @@ prepare_job (struct parent *p, ocirun_error_t *err)
     return -1;
   if (ocirun_ns_prepare (&p->job, err) < 0)
     return -1;
-  if (config->linux_->seccomp
-      && ocirun_seccomp_compile (config->linux_->seccomp, p->ctx->seccomp_cache, &p->job.seccomp, err) < 0)
-    return -1;
+  ocirun_trace ("namespaces prepare");
+  if (config->linux_->seccomp)
+    {
+      if (ocirun_seccomp_compile (config->linux_->seccomp, p->ctx->seccomp_cache, &p->job.seccomp, err) < 0)
+        return -1;
+      ocirun_trace ("seccomp compile");
+    }
   return 0;
 }
 
@@ -469,6 +478,7 @@ spawn_child (struct parent *p, ocirun_error_t *err)
   p->pid = clone_child (job, err);
   if (p->pid == 0)
     {
+      ocirun_trace_restart ("container");
       /* the state dir lock belongs to this command, not to the container */
       close (p->st.dirfd);
       close (sv[0]);
@@ -480,6 +490,7 @@ spawn_child (struct parent *p, ocirun_error_t *err)
   close (sv[1]);
   if (p->pid < 0)
     return -1;
+  ocirun_trace ("clone");
   ocirun_mounts_release_idmapped (); /* the child has its copies */
   /* best effort: root of a user namespace (rootless podman) may not enter
    * its own pid namespace (owned by the parent user namespace) again */
@@ -497,8 +508,10 @@ setup_child (struct parent *p, ocirun_error_t *err)
 {
   if (sync_wait_for_setup_request (p->sock, err) < 0)
     return -1;
+  ocirun_trace ("wait: container started");
   if (ocirun_cgroup_clone_fd (p->job.cgroup) < 0 && ocirun_cgroup_enter (p->job.cgroup, p->pid, NULL, err) < 0)
     return -1;
+  ocirun_trace ("cgroup enter");
   if (ocirun_ns_write_idmaps (&p->job, p->pid, err) < 0)
     return -1;
   /* linux.netDevices: into the child's network namespace before it goes on */
@@ -509,6 +522,7 @@ setup_child (struct parent *p, ocirun_error_t *err)
   p->st.start_time = process_start_time (p->pid);
   if (ocirun_status_write (&p->st, err) < 0)
     return -1;
+  ocirun_trace ("id maps, record pid");
   return sync_send_setup_done (p->sock, err);
 }
 
@@ -520,11 +534,13 @@ run_runtime_hooks (struct parent *p, ocirun_error_t *err)
   cleanup_free char *json = NULL;
   if (sync_wait_for_hooks_request (p->sock, err) < 0)
     return -1;
+  ocirun_trace ("wait: container mounts");
   json = ocirun_state_json (&p->st, "creating");
   p->hooks_started = true;
   if (ocirun_hooks_run (p->config->hooks, HOOK_PRESTART, json, err) < 0
       || ocirun_hooks_run (p->config->hooks, HOOK_CREATE_RUNTIME, json, err) < 0)
     return -1;
+  ocirun_trace ("hooks");
   return sync_send_hooks_done (p->sock, json, err);
 }
 
@@ -532,8 +548,11 @@ static int
 wait_child_ready (struct parent *p, ocirun_error_t *err)
 {
   cleanup_free char *cur = ocirun_state_json (&p->st, "creating");
-  return ocirun_parent_wait_ready (p->sock, p->ctx->console_socket, p->config->linux_->seccomp, cur, &p->master,
-                                   err);
+  if (ocirun_parent_wait_ready (p->sock, p->ctx->console_socket, p->config->linux_->seccomp, cur, &p->master, err)
+      < 0)
+    return -1;
+  ocirun_trace ("wait: container ready");
+  return 0;
 }
 
 /* The init waits for `start`: record it "created", then let it go. */
@@ -549,7 +568,10 @@ record_created (struct parent *p, ocirun_error_t *err)
   /* recorded: only now may the init outlive us (until here a runtime
    * killed at any instant takes the init with it, and the record says
    * "creating": delete --force finds everything) */
-  return sync_parent_release (p->sock, err);
+  if (sync_parent_release (p->sock, err) < 0)
+    return -1;
+  ocirun_trace ("record created");
+  return 0;
 }
 
 /* A create that failed at any step: remove everything it made. */
@@ -637,6 +659,7 @@ ocirun_container_run (struct ocirun_context *ctx, int *exit_status, ocirun_error
   if (ret < 0)
     return ret;
   ret = ocirun_container_start (ctx, err);
+  ocirun_trace ("start");
   if (ret < 0)
     {
       ocirun_error_t tmp = NULL;
@@ -654,6 +677,7 @@ ocirun_container_run (struct ocirun_context *ctx, int *exit_status, ocirun_error
     }
 
   ret = ocirun_wait_foreground (c.pid, c.master, &mask, exit_status, err);
+  ocirun_trace ("wait: exec and exit");
   if (c.master >= 0)
     close (c.master);
   sigprocmask (SIG_SETMASK, &old, NULL);
@@ -670,6 +694,7 @@ ocirun_container_run (struct ocirun_context *ctx, int *exit_status, ocirun_error
         ocirun_warning ("%s", tmp->msg);
         ocirun_error_release (&tmp);
       }
+    ocirun_trace ("delete");
   }
   return 0;
 }

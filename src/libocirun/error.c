@@ -137,6 +137,10 @@ ocirun_log_init (const char *log_file, bool json, bool debug)
   log_json = json;
   if (debug)
     ocirun_log_verbosity = OCIRUN_LOG_DEBUG;
+  else if (log_file && *log_file)
+    /* runc's default level: a log file receives info lines too (the
+     * outcome of each command), not only warnings and errors */
+    ocirun_log_verbosity = OCIRUN_LOG_INFO;
   if (log_file && *log_file)
     {
       int fd = open (log_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
@@ -172,21 +176,16 @@ json_escape (FILE *f, const char *s)
     }
 }
 
-void
-ocirun_log (enum ocirun_log_level level, const char *fmt, ...)
+static void
+vlog (enum ocirun_log_level level, const char *extra, const char *fmt, va_list ap)
 {
-  static const char *names[] = { "error", "warning", "info", "debug" };
+  static const char *names[] = { "error", "warning", "info", "debug", "trace" };
   char *msg = NULL, *line = NULL;
   size_t line_len = 0;
   FILE *f;
-  va_list ap;
 
-  if ((int) level > ocirun_log_verbosity)
-    return;
-  va_start (ap, fmt);
   if (vasprintf (&msg, fmt, ap) < 0)
     msg = NULL;
-  va_end (ap);
   if (msg == NULL)
     return;
 
@@ -206,18 +205,41 @@ ocirun_log (enum ocirun_log_level level, const char *fmt, ...)
       strftime (tbuf, sizeof tbuf, "%Y-%m-%dT%H:%M:%S", &tm);
       fprintf (f, "{\"level\":\"%s\",\"msg\":\"", names[level]);
       json_escape (f, msg);
-      fprintf (f, "\",\"time\":\"%s.%09ldZ\"}\n", tbuf, ts.tv_nsec);
+      fprintf (f, "\",%s%s\"time\":\"%s.%09ldZ\"}\n", extra ? extra : "", extra ? "," : "", tbuf, ts.tv_nsec);
     }
   else if (log_fd >= 0)
     fprintf (f, "%s: %s\n", names[level], msg);
   else
-    fprintf (f, "ocirun: %s%s\n", level == OCIRUN_LOG_ERROR ? "" : level == OCIRUN_LOG_WARNING ? "warning: " : "debug: ",
-             msg);
+    fprintf (f, "ocirun: %s%s%s\n", level == OCIRUN_LOG_ERROR ? "" : names[level],
+             level == OCIRUN_LOG_ERROR ? "" : ": ", msg);
   fclose (f);
+  /* one write per line: the container's side logs to the same fd */
   if (write (log_fd >= 0 ? log_fd : 2, line, line_len) < 0)
     {
       /* nowhere left to report it */
     }
   free (line);
   free (msg);
+}
+
+void
+ocirun_log (enum ocirun_log_level level, const char *fmt, ...)
+{
+  va_list ap;
+  if ((int) level > ocirun_log_verbosity)
+    return;
+  va_start (ap, fmt);
+  vlog (level, NULL, fmt, ap);
+  va_end (ap);
+}
+
+void
+ocirun_log_extra (enum ocirun_log_level level, const char *extra_json, const char *fmt, ...)
+{
+  va_list ap;
+  if (level != OCIRUN_LOG_TRACE && (int) level > ocirun_log_verbosity)
+    return;
+  va_start (ap, fmt);
+  vlog (level, extra_json, fmt, ap);
+  va_end (ap);
 }

@@ -28,11 +28,17 @@ enum ocirun_log_level
   OCIRUN_LOG_WARNING = 1,
   OCIRUN_LOG_INFO = 2,
   OCIRUN_LOG_DEBUG = 3,
+  OCIRUN_LOG_TRACE = 4, /* trace.h's phase breakdown: logged whenever tracing is on */
 };
 int ocirun_log_init (const char *log_file, bool json, bool debug);
 /* fd the log goes to; -1 means stderr */
 int ocirun_log_fd (void);
 void ocirun_log (enum ocirun_log_level level, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+/* ocirun_log with extra fields for the json format (`"k":v,...`, already
+ * escaped; ignored in text); OCIRUN_LOG_TRACE is written whatever the
+ * verbosity (the caller checked that tracing is on). */
+void ocirun_log_extra (enum ocirun_log_level level, const char *extra_json, const char *fmt, ...)
+    __attribute__ ((format (printf, 3, 4)));
 #define ocirun_debug(...) ocirun_log (OCIRUN_LOG_DEBUG, __VA_ARGS__)
 #define ocirun_warning(...) ocirun_log (OCIRUN_LOG_WARNING, __VA_ARGS__)
 extern int ocirun_log_verbosity;

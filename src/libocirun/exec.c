@@ -27,6 +27,7 @@
 #include "process.h"
 #include "status.h"
 #include "sync.h"
+#include "trace.h"
 #include "userns.h"
 #include "utils.h"
 
@@ -224,6 +225,7 @@ exec_child (struct ocirun_job *job, int pidfd, int nsflags, int rootfd)
     _exit (1);
   if (sync_wait_for_idmaps (job->sync_sock, &err) < 0)
     _exit (1);
+  ocirun_trace ("wait: runtime setup");
   /* every namespace at once, the pid namespace too: it only applies to
    * children, so we fork once more (a sibling of ours, the runtime's child).
    * The runtime itself never joins it: whatever it forks later (hooks,
@@ -251,6 +253,7 @@ exec_child (struct ocirun_job *job, int pidfd, int nsflags, int rootfd)
       ocirun_make_error (&err, errno, "chroot to the container's root");
       goto fail;
     }
+  ocirun_trace ("namespaces join");
   if (ocirun_process_setup (job, p, &err) < 0)
     goto fail;
   if (sync_send_ready (job->sync_sock, NULL) < 0)
@@ -259,6 +262,8 @@ exec_child (struct ocirun_job *job, int pidfd, int nsflags, int rootfd)
   if (sync_child_detach (job->sync_sock) < 0)
     _exit (1);
   close (job->sync_sock);
+  ocirun_trace ("wait: runtime records");
+  ocirun_trace_report ();
   ocirun_exec_process (p, job->exec_path, &err);
   ocirun_log (OCIRUN_LOG_ERROR, "%s", err->msg);
   _exit (127);
@@ -398,8 +403,10 @@ exec_handshake (struct ocirun_context *ctx, struct ocirun_exec_options *o, const
 {
   if (sync_wait_for_setup_request (sock, err) < 0)
     return -1;
+  ocirun_trace ("wait: exec process started");
   if (t->cg && ocirun_cgroup_enter (t->cg, *pid, o->cgroup, err) < 0)
     return -1;
+  ocirun_trace ("cgroup enter");
   if (sync_send_setup_done (sock, err) < 0)
     return -1;
   if ((nsflags & CLONE_NEWPID) && ocirun_intermediate_reap (sock, pid, err) < 0)
@@ -408,9 +415,13 @@ exec_handshake (struct ocirun_context *ctx, struct ocirun_exec_options *o, const
                                 master, err)
       < 0)
     return -1;
+  ocirun_trace ("wait: exec process ready");
   if (o->pid_file && ocirun_write_pid_file (o->pid_file, *pid, err) < 0)
     return -1;
-  return sync_parent_release (sock, err);
+  if (sync_parent_release (sock, err) < 0)
+    return -1;
+  ocirun_trace ("record");
+  return 0;
 }
 
 int
@@ -479,9 +490,11 @@ ocirun_container_exec (struct ocirun_context *ctx, struct ocirun_exec_options *o
       close (sv[1]);
       goto out;
     }
+  ocirun_trace ("load state, config");
   pid = fork ();
   if (pid == 0)
     {
+      ocirun_trace_restart ("exec");
       close (sv[0]);
       sync_die_with_parent (sv[1]);
       job.sync_sock = sv[1];
@@ -493,6 +506,7 @@ ocirun_container_exec (struct ocirun_context *ctx, struct ocirun_exec_options *o
   close (sv[1]);
   if (pid < 0)
     goto out;
+  ocirun_trace ("fork");
   if (exec_handshake (ctx, o, config, &t, sock, nsflags, &pid, &master, err) < 0)
     {
       ocirun_kill_and_reap (pid);
@@ -502,6 +516,7 @@ ocirun_container_exec (struct ocirun_context *ctx, struct ocirun_exec_options *o
   if (!o->detach)
     {
       ret = ocirun_wait_foreground (pid, master, &mask, exit_status, err);
+      ocirun_trace ("wait: exec and exit");
       sigprocmask (SIG_SETMASK, &old, NULL);
     }
 out:

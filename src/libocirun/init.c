@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -23,7 +24,71 @@
 #include "process.h"
 #include "sync.h"
 #include "terminal.h"
+#include "trace.h"
 #include "utils.h"
+
+/* A small memory limit (256k) sometimes killed the container: its setup
+ * ("the container's setup process exited unexpectedly") or, at `start`,
+ * its program inside execve (exit 137), more often under CPU load.  The
+ * kernel charges a cgroup's memory in batches of 64 pages (256 KiB on
+ * x86) cached per CPU (the memcg "stock"): the first charge on one CPU
+ * takes the whole limit into that CPU's stock, and once the process runs
+ * on another CPU its charges find the counter at the limit.  Reclaim then
+ * drains the other CPU's stock only asynchronously (a work item there),
+ * which a busy CPU runs too late, and the OOM killer fires with nothing in
+ * use (dmesg: "usage 256kB, limit 256kB", kmem 28-64kB, rss 0; the setup
+ * really charges ~40 KiB: the clone's copies are the runtime's).  So with
+ * a limit below one batch per CPU (plus one), setup and the execve stay on
+ * the CPU the process is on after the cgroup join (which applied the
+ * cpuset's mask); `start` gives the program its mask back once the execve
+ * is done (ocirun_init_unpin_after_exec). */
+#define MEMCG_BATCH_BYTES (64LL * 4096)
+
+bool
+ocirun_init_pins_cpu (const oci_config *c)
+{
+  long ncpu;
+  if (!(c->linux_ && c->linux_->resources && c->linux_->resources->memory
+        && c->linux_->resources->memory->has_limit && c->linux_->resources->memory->limit > 0))
+    return false;
+  ncpu = sysconf (_SC_NPROCESSORS_ONLN);
+  return ncpu > 1 && c->linux_->resources->memory->limit < (ncpu + 1) * MEMCG_BATCH_BYTES;
+}
+
+static void
+pin_cpu_for_setup (const oci_config *c)
+{
+  cpu_set_t one;
+  int cpu;
+  if (!ocirun_init_pins_cpu (c))
+    return;
+  cpu = sched_getcpu ();
+  if (cpu < 0)
+    return;
+  CPU_ZERO (&one);
+  CPU_SET (cpu, &one);
+  sched_setaffinity (0, sizeof one, &one);
+}
+
+/* `start`, after the init's execve: the CPUs this runtime may use (as the
+ * init had them before the pin; the kernel narrows them to the container's
+ * cpuset, which the join had given the init) */
+void
+ocirun_init_unpin_after_exec (const oci_config *c, pid_t pid)
+{
+  cpu_set_t all;
+  int i;
+  if (pid <= 0 || !ocirun_init_pins_cpu (c))
+    return;
+  if (sched_getaffinity (0, sizeof all, &all) < 0)
+    {
+      CPU_ZERO (&all);
+      for (i = 0; i < CPU_SETSIZE; i++)
+        CPU_SET (i, &all);
+    }
+  if (sched_setaffinity (pid, sizeof all, &all) < 0)
+    ocirun_debug ("restore the cpu affinity of pid %d: %s", (int) pid, strerror (errno));
+}
 
 /* After `start`: leave the reason we could not run the program where
  * `start` looks once our end of the exec fifo closes (job->start_err_fd). */
@@ -137,7 +202,9 @@ static int
 install_seccomp (struct ocirun_job *job, ocirun_error_t *err)
 {
   int listener = -1, ret;
+  ocirun_trace ("process setup");
   ret = ocirun_seccomp_install (job->seccomp, &listener, err);
+  ocirun_trace ("seccomp load");
   if (ret < 0 || listener < 0)
     return ret;
   ret = sync_send_seccomp_listener (job->sync_sock, listener, err);
@@ -281,6 +348,7 @@ ocirun_process_setup (struct ocirun_job *job, const oci_process *p, ocirun_error
       if (ret < 0)
         return ret;
     }
+  ocirun_trace ("process setup");
 
   return 0;
 }
@@ -326,6 +394,7 @@ init_setup (struct ocirun_job *job, char **hook_state, ocirun_error_t *err)
    * intermediate stage, which forks the init and exits */
   if (ret > 0 && ocirun_intermediate_fork (job->sync_sock, err) < 0)
     return -1;
+  ocirun_trace ("stage start");
 
   ret = sync_ask_for_setup (job->sync_sock, err);
   if (ret < 0)
@@ -333,6 +402,8 @@ init_setup (struct ocirun_job *job, char **hook_state, ocirun_error_t *err)
   ret = sync_wait_for_idmaps (job->sync_sock, err);
   if (ret < 0)
     return ret;
+  ocirun_trace ("wait: runtime setup");
+  pin_cpu_for_setup (c);
   prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
 
   ret = ocirun_ns_join (job, err);
@@ -345,9 +416,11 @@ init_setup (struct ocirun_job *job, char **hook_state, ocirun_error_t *err)
         ocirun_debug ("cannot become root in the user namespace: %s", strerror (errno));
     }
 
+  ocirun_trace ("namespaces join");
   ret = ocirun_rootfs_prepare (job, &rootfd, err);
   if (ret < 0)
     return ret;
+  ocirun_trace ("mounts");
   if (p && p->cwd)
     {
       /* a missing cwd is created, as runc does */
@@ -364,6 +437,7 @@ init_setup (struct ocirun_job *job, char **hook_state, ocirun_error_t *err)
   ret = sync_wait_for_hooks_done (job->sync_sock, &state, err);
   if (ret < 0)
     return ret;
+  ocirun_trace ("wait: runtime hooks");
   /* createContainer: in the container's namespaces, before pivot_root */
   if (c->hooks && c->hooks->create_container_len)
     {
@@ -374,11 +448,13 @@ init_setup (struct ocirun_job *job, char **hook_state, ocirun_error_t *err)
       ret = ocirun_hooks_run_in_container (c->hooks, HOOK_CREATE_CONTAINER, st, p, err);
       if (ret < 0)
         return ret;
+      ocirun_trace ("hooks");
     }
 
   ret = ocirun_rootfs_pivot (job, rootfd, err);
   if (ret < 0)
     return ret;
+  ocirun_trace ("pivot_root");
   /* hostname and sysctls before readonlyPaths makes /proc/sys read-only */
   ret = set_names (c, err);
   if (ret < 0)
@@ -389,9 +465,11 @@ init_setup (struct ocirun_job *job, char **hook_state, ocirun_error_t *err)
   ret = ocirun_sysctl_apply (c, err);
   if (ret < 0)
     return ret;
+  ocirun_trace ("hostname, sysctl");
   ret = ocirun_rootfs_finalize (job, err);
   if (ret < 0)
     return ret;
+  ocirun_trace ("masked, readonly paths");
 
   ret = ocirun_process_setup (job, p, err);
   if (ret < 0)
@@ -422,6 +500,7 @@ ocirun_init_main (struct ocirun_job *job)
   if (sync_child_detach (job->sync_sock) < 0)
     _exit (1);
   close (job->sync_sock);
+  ocirun_trace ("wait: runtime records");
 
   /* wait for `start` (runtime.md: "start ... MUST run the user-specified program") */
   do
@@ -429,6 +508,7 @@ ocirun_init_main (struct ocirun_job *job)
   while (r < 0 && errno == EINTR);
   if (r != 1)
     _exit (1);
+  ocirun_trace ("wait: start");
 
   if (job->config->hooks && job->config->hooks->start_container_len)
     {
@@ -436,7 +516,9 @@ ocirun_init_main (struct ocirun_job *job)
       if (ocirun_hooks_run_in_container (job->config->hooks, HOOK_START_CONTAINER, st, job->config->process, &err)
           < 0)
         fail_after_start (job, &err, 1);
+      ocirun_trace ("hooks");
     }
+  ocirun_trace_report ();
   ocirun_exec_process (job->config->process, job->exec_path, &err);
   fail_after_start (job, &err, 127);
 }

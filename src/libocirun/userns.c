@@ -494,15 +494,25 @@ read_map (const char *path, oci_id_mapping **out, size_t *n, ocirun_error_t *err
 bool
 ocirun_userns_is_nested (void)
 {
+  /* asked once per default device and twice by main: remembered per
+   * process (a clone asks again: it may have joined another user namespace
+   * by then; nothing asks before its own setns/unshare) */
+  static pid_t cached_pid;
+  static bool cached;
   cleanup_free oci_id_mapping *m = NULL;
   ocirun_error_t tmp = NULL;
   size_t n = 0;
+  pid_t self = getpid ();
+  if (cached_pid == self)
+    return cached;
   if (read_map ("/proc/self/uid_map", &m, &n, &tmp) < 0)
     {
       ocirun_error_release (&tmp);
       return false;
     }
-  return !(n == 1 && m[0].container_id == 0 && m[0].host_id == 0 && m[0].size == UINT32_MAX);
+  cached = !(n == 1 && m[0].container_id == 0 && m[0].host_id == 0 && m[0].size == UINT32_MAX);
+  cached_pid = self;
+  return cached;
 }
 
 int
