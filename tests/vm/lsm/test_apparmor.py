@@ -186,7 +186,7 @@ def test_unknown_profile_is_refused_and_leaves_nothing(ctr, cfg):
     c = ctr(sh(cfg, "echo should-not-run"))
     r = c.create(check=False)
     msg = one_line_error(r)
-    assert "process.apparmorProfile" in msg and name in msg, msg
+    assert "process.apparmorProfile" in msg and name in msg and "not loaded" in msg, msg
     assert c.left_behind() == [], c.left_behind()
     assert "should-not-run" not in c.stdout_text()
 
