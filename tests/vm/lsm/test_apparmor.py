@@ -206,9 +206,3 @@ def test_exec_unknown_profile_is_refused(ctr, cfg, profile):
     assert {p for p in helpers.descendants() - before if rtlib.pid_alive(p)} == set()
     assert helpers.status_of(c.rt, c.id) == "running"
 
-
-def test_features_reports_apparmor(rt):
-    f = json.loads(rt.features().out)
-    assert f["linux"]["apparmor"]["enabled"] is True
-    assert f["annotations"]["io.github.ocirun.apparmor.host"] == "enabled"
-    assert f["annotations"]["io.github.ocirun.selinux.host"] == "disabled"

@@ -130,9 +130,3 @@ def test_exec_bad_label_is_refused(ctr, cfg):
     assert helpers.status_of(c.rt, c.id) == "running"
     assert {p for p in helpers.descendants() - before if helpers.rtlib.pid_alive(p)} == set()
 
-
-def test_features_reports_selinux(rt):
-    f = json.loads(rt.features().out)
-    assert f["linux"]["selinux"]["enabled"] is True
-    assert f["annotations"]["io.github.ocirun.selinux.host"] == "enabled"
-    assert f["annotations"]["io.github.ocirun.apparmor.host"] == "disabled"
