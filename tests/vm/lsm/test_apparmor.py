@@ -206,3 +206,30 @@ def test_exec_unknown_profile_is_refused(ctr, cfg, profile):
     assert {p for p in helpers.descendants() - before if rtlib.pid_alive(p)} == set()
     assert helpers.status_of(c.rt, c.id) == "running"
 
+
+
+def test_podman_default_profile(ocirun_bin, rootfs_template, profile):
+    """podman (4.3, root) with ocirun: the containers-default-* profile it
+    loads and sends as process.apparmorProfile confines the container and
+    its exec; --security-opt apparmor= picks another."""
+    import sys
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "clients"))
+    import podlib
+    if podlib.missing_tools():
+        pytest.skip(podlib.missing_tools())
+    mine = profile()
+    pm = podlib.make_podman(ocirun_bin, rootfs_template)
+    try:
+        cid = pm.start_detached("sleep", "600")
+        default = pm.inspect(cid)["AppArmorProfile"]
+        assert default.startswith("containers-default-"), default
+        assert "\n%s (enforce)\n" % default in "\n" + loaded_profiles()
+        for cmd in (("exec", cid), ("exec", "--user", "1:1", cid)):
+            out = pm.ok(*cmd, "cat", "/proc/self/attr/current", timeout=300)
+            assert out.strip() == "%s (enforce)" % default, (cmd, out)
+        out = pm.run("--rm", "--security-opt", "apparmor=" + mine, podlib.IMAGE, "cat", "/proc/self/attr/current",
+                     timeout=300)
+        assert out.returncode == 0 and out.stdout.strip() == "%s (enforce)" % mine, out
+    finally:
+        left = pm.destroy()
+    assert not left, left
