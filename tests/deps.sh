@@ -8,7 +8,8 @@
 # Groups: build (compile ocirun), test (the integration and conformance
 # suites), clients (tests/clients: podman, containerd, Docker, CRI, criu;
 # each module skips, saying why, when its tools are absent), packaging
-# (debian/: dpkg-buildpackage, lintian, man), bench (bench/plot.py: gnuplot;
+# (debian/: dpkg-buildpackage, lintian, man), lsm (the qemu lane's AppArmor
+# and SELinux guests, which share this host's root), bench (bench/plot.py: gnuplot;
 # not installed by CI).
 
 OCIRUN_DEPS_build=(build-essential autoconf automake libtool pkg-config git
@@ -19,6 +20,7 @@ OCIRUN_DEPS_clients=(podman conmon containerd criu python3-grpcio clang
   python3-protobuf protobuf-compiler containernetworking-plugins
   docker.io docker-compose tmux)
 OCIRUN_DEPS_packaging=(debhelper lintian dpkg-dev fakeroot man-db)
+OCIRUN_DEPS_lsm=(apparmor selinux-policy-default)
 OCIRUN_DEPS_bench=(gnuplot-nox hyperfine)
 
 ocirun_deps_list() {

@@ -123,6 +123,18 @@ build_process (oci_config *config, struct ocirun_exec_options *o, ocirun_error_t
           free (perr);
           return -1;
         }
+      /* no profile/label in process.json: the container's, as runc
+       * (libcontainer newInitConfig), never unconfined */
+      if (config->process && (p->apparmor_profile == NULL || *p->apparmor_profile == '\0'))
+        {
+          free (p->apparmor_profile);
+          p->apparmor_profile = steal_pointer (&config->process->apparmor_profile);
+        }
+      if (config->process && (p->selinux_label == NULL || *p->selinux_label == '\0'))
+        {
+          free (p->selinux_label);
+          p->selinux_label = steal_pointer (&config->process->selinux_label);
+        }
       oci_process_free (config->process);
       config->process = p;
       return ocirun_process_validate (p, "process.json", err);

@@ -30,8 +30,10 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/vfs.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
+#include "job.h"
 #include "lsm.h"
 #include "utils.h"
 
@@ -91,9 +93,54 @@ ocirun_apparmor_enabled (void)
   return apparmor_on;
 }
 
+/* Is `label` a context of the loaded policy?  selinuxfs's `context` file
+ * answers (what libselinux's security_check_context does): a write of the
+ * NUL-terminated context fails with EINVAL for an unknown user, role, type
+ * or level.  1: valid, 0: invalid, -1: no answer (no selinuxfs, or the
+ * policy denies the check): the kernel judges when the label is applied. */
+static int
+selinux_context_valid (const char *label)
+{
+  static const char *const where[] = { "/sys/fs/selinux/context", "/selinux/context" };
+  size_t i, len = strlen (label) + 1;
+  for (i = 0; i < ARRAY_SIZE (where); i++)
+    {
+      cleanup_close int fd = open (where[i], O_RDWR | O_CLOEXEC);
+      ssize_t n;
+      if (fd < 0)
+        continue;
+      n = write (fd, label, len);
+      if (n == (ssize_t) len)
+        return 1;
+      return n < 0 && errno == EINVAL ? 0 : -1;
+    }
+  return -1;
+}
+
+/* linux.mountLabel goes into mount data as context="LABEL" */
+static int
+check_selinux_label (const char *label, const char *field, bool mount_label, ocirun_error_t *err)
+{
+  if (strchr (label, '\n') || (mount_label && strchr (label, '"')))
+    return ocirun_make_error (err, 0, "%s: `%s` is not a valid SELinux context", field, label);
+  if (selinux_context_valid (label) == 0)
+    return ocirun_make_error (err, 0, "%s: `%s` is not a valid SELinux context for the loaded policy", field, label);
+  return 0;
+}
+
+int
+ocirun_lsm_validate_mount_label (const oci_linux *l, ocirun_error_t *err)
+{
+  /* without SELinux it is ignored (runc's label.FormatMountLabel) */
+  if (l == NULL || l->mount_label == NULL || *l->mount_label == '\0' || !ocirun_selinux_enabled ())
+    return 0;
+  return check_selinux_label (l->mount_label, "linux.mountLabel", true, err);
+}
+
 int
 ocirun_lsm_validate (const oci_process *p, const char *where, ocirun_error_t *err)
 {
+  cleanup_free char *field = NULL;
   if (p == NULL)
     return 0;
   if (p->selinux_label && *p->selinux_label)
@@ -103,6 +150,9 @@ ocirun_lsm_validate (const oci_process *p, const char *where, ocirun_error_t *er
       if (!ocirun_selinux_enabled ())
         return ocirun_make_error (err, 0, "%s.selinuxLabel: `%s` is set, but SELinux is disabled or not supported", where,
                                   p->selinux_label);
+      xasprintf (&field, "%s.selinuxLabel", where);
+      if (check_selinux_label (p->selinux_label, field, false, err) < 0)
+        return -1;
     }
   if (p->apparmor_profile && *p->apparmor_profile)
     {
@@ -172,6 +222,17 @@ write_attr (const char *attr, const char *value, const char *field, ocirun_error
   return 0;
 }
 
+/* the kernel's answers to "exec PROFILE" (security/apparmor/domain.c
+ * aa_change_profile): ENOENT when no such profile is loaded, EPERM when
+ * the current confinement (or no_new_privs) forbids the change */
+static int
+apparmor_error (const char *profile, ocirun_error_t *err)
+{
+  if (errno == ENOENT)
+    return ocirun_make_error (err, 0, "process.apparmorProfile: profile `%s` is not loaded", profile);
+  return ocirun_make_error (err, errno, "process.apparmorProfile: change to profile `%s` on exec", profile);
+}
+
 int
 ocirun_lsm_apply (const oci_process *p, ocirun_error_t *err)
 {
@@ -187,9 +248,11 @@ ocirun_lsm_apply (const oci_process *p, ocirun_error_t *err)
       if (fd < 0 && tmp->status == ENOENT)
         {
           ocirun_error_release (&tmp);
-          ret = write_attr ("exec", v, "process.apparmorProfile", err);
-          if (ret < 0)
-            return ret;
+          fd = ocirun_procfs_open_self_attr ("exec", err);
+          if (fd < 0)
+            return ocirun_error_prefix (err, "process.apparmorProfile");
+          if (write (fd, v, strlen (v)) != (ssize_t) strlen (v))
+            return apparmor_error (p->apparmor_profile, err);
         }
       else if (fd < 0)
         {
@@ -197,7 +260,7 @@ ocirun_lsm_apply (const oci_process *p, ocirun_error_t *err)
           return ocirun_error_prefix (err, "process.apparmorProfile");
         }
       else if (write (fd, v, strlen (v)) != (ssize_t) strlen (v))
-        return ocirun_make_error (err, errno, "process.apparmorProfile: apply `%s`", p->apparmor_profile);
+        return apparmor_error (p->apparmor_profile, err);
     }
   if (p->selinux_label && *p->selinux_label)
     {
@@ -209,8 +272,9 @@ ocirun_lsm_apply (const oci_process *p, ocirun_error_t *err)
 }
 
 /* runc labels every filesystem mount but proc, sysfs, mqueue and cgroup
- * (libcontainer/rootfs_linux.go mountToRootfs); bind mounts keep the
- * source's labels. */
+ * with context= (libcontainer/rootfs_linux.go mountToRootfs; mqueue: see
+ * ocirun_lsm_label_mount_root); bind mounts, the rootfs among them, keep
+ * the source's labels (the caller labels its files, as for runc). */
 void
 ocirun_lsm_mount_data (const oci_linux *l, const char *type, char **data)
 {
@@ -233,4 +297,27 @@ ocirun_lsm_mount_data (const oci_linux *l, const char *type, char **data)
   xasprintf (&nd, "%s%scontext=\"%s\"", *data ? *data : "", *data && **data ? "," : "", l->mount_label);
   free (*data);
   *data = nd;
+}
+
+/* mqueue takes no context=: its superblock is made with the ipc namespace,
+ * before any mount, and a mount asking for another context fails with
+ * EINVAL.  runc labels the mounted root instead (rootfs_linux.go: mqueue,
+ * label.SetFileLabel), and so do we; mqueue's root takes a label
+ * ("seclabel" in its mount options). */
+int
+ocirun_lsm_label_mount_root (const oci_linux *l, const char *type, int rootfd, const char *dest, ocirun_error_t *err)
+{
+  cleanup_close int fd = -1;
+  char path[64];
+
+  if (l == NULL || l->mount_label == NULL || *l->mount_label == '\0' || type == NULL || strcmp (type, "mqueue") != 0
+      || !ocirun_selinux_enabled ())
+    return 0;
+  fd = ocirun_open_in_root (rootfd, dest, O_PATH, 0, err);
+  if (fd < 0)
+    return -1;
+  snprintf (path, sizeof path, "/proc/self/fd/%d", fd);
+  if (setxattr (path, "security.selinux", l->mount_label, strlen (l->mount_label), 0) < 0)
+    return ocirun_make_error (err, errno, "linux.mountLabel: label `%s` with `%s`", dest, l->mount_label);
+  return 0;
 }

@@ -661,6 +661,8 @@ do_fs_mount (struct ocirun_job *job, const oci_mount *m, int rootfd, const char 
     }
   if (r < 0)
     return ocirun_make_error (err, errno, "mounts[%zu]: mount `%s` (type `%s`) on `%s`", idx, src, m->type, dest);
+  if (ocirun_lsm_label_mount_root (job->config->linux_, m->type, rootfd, dest, err) < 0)
+    return ocirun_error_prefix (err, "mounts[%zu]", idx);
 
   if (pm->prop || pm->has_rec || defer_ro)
     {

@@ -8,6 +8,7 @@
 
 #include "job.h"
 #include "process.h"
+#include "lsm.h"
 #include "userns.h"
 #include "netdev.h"
 #include "utils.h"
@@ -181,6 +182,8 @@ ocirun_config_validate (const oci_config *c, bool need_process, ocirun_error_t *
       return ocirun_make_error (err, 0, "mounts[%zu].destination: required", i);
   if (c->linux_ == NULL)
     return ocirun_make_error (err, 0, "linux: required on Linux");
+  if (ocirun_lsm_validate_mount_label (c->linux_, err) < 0)
+    return -1;
   if (c->hostname && *c->hostname && !ns_present (c, "uts", NULL))
     return ocirun_make_error (err, 0, "hostname: setting it needs a uts namespace in linux.namespaces");
   if (c->domainname && *c->domainname && !ns_present (c, "uts", NULL))

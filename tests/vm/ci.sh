@@ -10,6 +10,9 @@
 # then two more boots with systemd as PID 1 (tests/vm/run.sh -s), one
 # with the unified hierarchy, one with systemd's v1 (hybrid) layout:
 #   4. pytest tests/systemd           (the --systemd-cgroup driver)
+# and two boots with an LSM (tests/vm/run.sh -l), AppArmor and SELinux:
+#   5. pytest tests/vm/lsm            (profiles and labels on real policies;
+#                                      the guest's own module + features)
 # and prints `N passed, N failed` as its last line; exit status 0 iff
 # nothing failed (a VM that fails or times out counts as 1 failure).
 #
@@ -24,11 +27,14 @@
 #   CI_VM_CPUS, CI_VM_MEM guest CPUs / memory (default 1 / 1G)
 #   CI_VM_SYSTEMD         "v2 v1" (default): the systemd guests to boot; "" for none
 #   CI_VM_SD_TIMEOUT      time limit of each systemd guest (default 600)
+#   CI_VM_LSM             "apparmor selinux" (default): the LSM guests to boot; "" for none
+#   CI_VM_LSM_TIMEOUT     time limit of each LSM guest (default 600)
 #   OCIRUN_VM_BUILD       the lane's build dir (default tests/vm/build)
 #   PYTHON                python with pytest (default /usr/bin/python3)
 #
 # Internal: `tests/vm/ci.sh --guest LOGDIR` is what runs inside the VM;
-# `--guest-systemd LOGDIR NAME` inside a systemd guest.
+# `--guest-systemd LOGDIR NAME` inside a systemd guest, `--guest-lsm LOGDIR
+# NAME` inside an LSM guest.
 set -uo pipefail
 
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -67,6 +73,25 @@ if [ "${1:-}" = --guest-systemd ]; then
 	exit 0
 fi
 
+if [ "${1:-}" = --guest-lsm ]; then
+	log=$2 name=$3
+	cd "$SRC" || exit 125
+	lsms=$(cat /sys/kernel/security/lsm 2>/dev/null)
+	case ",$lsms," in
+	*",$name,"*) ;;
+	*)
+		echo "ci.sh: $name is not an active LSM (${lsms:-no securityfs})" | tee "$log/lsm-$name.log"
+		echo 1 >"$log/lsm-$name.rc"
+		exit 0
+		;;
+	esac
+	say "guest (lsm $name): $lsms$([ -e /sys/fs/selinux/enforce ] && echo ", SELinux enforce=$(cat /sys/fs/selinux/enforce)")"
+	(cd tests && OCIRUN_VM_LSM=$name "$PYTHON" -m pytest -q -ra --durations=5 -p no:cacheprovider \
+		"vm/lsm/test_$name.py" vm/lsm/test_lsm_features.py) 2>&1 | tee "$log/lsm-$name.log"
+	echo "${PIPESTATUS[0]}" >"$log/lsm-$name.rc"
+	exit 0
+fi
+
 # ------------------------------------------------------------------ host side
 [ "$(id -u)" = 0 ] || { echo "ci.sh: must run as root" >&2; exit 2; }
 PYTEST_ARGS=()
@@ -94,6 +119,9 @@ if [ ! -f "$BUILD/initramfs.cpio" ] || ! { [ -f "$BUILD/vmlinux" ] || [ -f "$BUI
 	|| ! command -v qemu-system-x86_64 >/dev/null; then
 	say "setting up the VM lane (tests/vm/setup.sh)"
 	tests/vm/setup.sh || { echo "ci.sh: tests/vm/setup.sh failed"; echo "0 passed, 1 failed"; exit 1; }
+elif [ tests/vm/init.sh -nt "$BUILD/initramfs.cpio" ]; then
+	say "tests/vm/init.sh changed: rebuilding the initramfs"
+	tests/vm/setup.sh --rebuild || { echo "ci.sh: tests/vm/setup.sh --rebuild failed"; echo "0 passed, 1 failed"; exit 1; }
 fi
 T1=$(date +%s)
 
@@ -127,6 +155,19 @@ for m in ${CI_VM_SYSTEMD-v2 v1}; do
 	sdruns+=("systemd-$m")
 done
 T3=$(date +%s)
+
+lsmruns=()
+for m in ${CI_VM_LSM-apparmor selinux}; do
+	say "running the LSM guest ($m)"
+	t=$(date +%s)
+	tests/vm/run.sh -l "$m" -t "${CI_VM_LSM_TIMEOUT:-600}" -c "${CI_VM_CPUS:-1}" -m "${CI_VM_MEM:-1G}" \
+		-w "$SRC" -e "PYTHON=$PYTHON" "$SRC/tests/vm/ci.sh" --guest-lsm "$log" "$m"
+	rc=$?
+	[ "$rc" = 0 ] || echo "ci.sh: the LSM guest ($m) exited with status $rc"
+	echo "ci.sh: LSM guest ($m): $(($(date +%s) - t))s"
+	lsmruns+=("lsm-$m")
+done
+T4=$(date +%s)
 
 passed=0 failed=0
 # unit: its own `N passed, N failed` line
@@ -164,10 +205,10 @@ count_pytest() { # NAME: $log/NAME.log and $log/NAME.rc
 }
 count_pytest pytest
 count_pytest pytest-criu
-for n in "${sdruns[@]}"; do count_pytest "$n"; done
+for n in "${sdruns[@]}" "${lsmruns[@]}"; do count_pytest "$n"; done
 [ "$vmrc" = 0 ] || echo "ci.sh: the VM exited with status $vmrc"
 
 echo
-echo "ci.sh: setup $((T1 - T0))s, guest run $((T2 - T1))s, systemd guests $((T3 - T2))s, total $((T3 - T0))s"
+echo "ci.sh: setup $((T1 - T0))s, guest run $((T2 - T1))s, systemd guests $((T3 - T2))s, LSM guests $((T4 - T3))s, total $((T4 - T0))s"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$vmrc" -eq 0 ]

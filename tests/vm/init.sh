@@ -19,6 +19,12 @@
 #   v1/hybrid with systemd.unified_cgroup_hierarchy=0 on the command line)
 #   and starts ocirun-vm-command.service, which runs CMD (`init runcmd`)
 #   the same way, then powers off.
+# LSM mode (ocirun.lsm=apparmor|selinux, run.sh -l): the kernel boots with
+#   that LSM (run.sh puts it alone in lsm=); stage 2 mounts securityfs
+#   (AppArmor: the tests load their own profiles with the shared root's
+#   apparmor_parser) or selinuxfs and loads Debian's selinux-policy-default
+#   with load_policy, permissive unless ocirun.selinux=enforcing (see
+#   tests/vm/README.md for why the lane's tests run permissive).
 BB=/bin/busybox
 
 fatal() {
@@ -95,6 +101,7 @@ stage2() {
 	if grep -qw ocirun.systemd=1 /proc/cmdline; then
 		systemd_boot "$run"
 	fi
+	lsm_setup
 
 	# pure cgroup v2, every controller available to the root's children
 	mount -t cgroup2 -o nosuid,nodev,noexec,nsdelegate cgroup2 /sys/fs/cgroup || fatal "cannot mount cgroup2"
@@ -106,6 +113,34 @@ stage2() {
 	ip link set lo up 2>/dev/null
 
 	runcmd "$run"
+}
+
+# ocirun.lsm=: the LSM's file system, and SELinux's policy
+lsm_setup() {
+	mode='' enforce=0
+	for arg in $(cat /proc/cmdline); do
+		case $arg in
+		ocirun.lsm=*) mode=${arg#ocirun.lsm=} ;;
+		ocirun.selinux=enforcing) enforce=1 ;;
+		esac
+	done
+	case $mode in
+	'') ;;
+	apparmor)
+		mount -t securityfs securityfs /sys/kernel/security || fatal "cannot mount securityfs"
+		[ -d /sys/kernel/security/apparmor ] || fatal "AppArmor is not active: $(cat /sys/kernel/security/lsm)"
+		;;
+	selinux)
+		mount -t securityfs securityfs /sys/kernel/security 2>/dev/null
+		mount -t selinuxfs selinuxfs /sys/fs/selinux || fatal "cannot mount selinuxfs"
+		# the policy store of the shared root (selinux-policy-default's
+		# postinst built it); the loaded policy starts as the config says
+		# (Debian: permissive), enforcing only when asked
+		/usr/sbin/load_policy >/dev/console 2>&1 || fatal "load_policy failed"
+		echo $enforce >/sys/fs/selinux/enforce || fatal "cannot set SELinux enforce=$enforce"
+		;;
+	*) fatal "ocirun.lsm=$mode: expected apparmor or selinux" ;;
+	esac
 }
 
 # the command, its output to $run/out, its status to $run/rc; power off
@@ -137,7 +172,7 @@ systemd_boot() {
 		dev-hugepages.mount dev-mqueue.mount sys-kernel-debug.mount sys-kernel-tracing.mount \
 		sys-fs-fuse-connections.mount sys-kernel-config.mount systemd-binfmt.service proc-sys-fs-binfmt_misc.automount \
 		docker.socket podman.socket podman.service podman-restart.service podman-auto-update.service \
-		systemd-tmpfiles-setup.service systemd-tmpfiles-clean.timer systemd-sysusers.service \
+		systemd-tmpfiles-setup.service systemd-tmpfiles-clean.timer systemd-sysusers.service apparmor.service \
 		systemd-modules-load.service modprobe@dm_mod.service modprobe@loop.service modprobe@fuse.service \
 		modprobe@configfs.service modprobe@drm.service modprobe@efi_pstore.service; do
 		ln -sf /dev/null "/etc/systemd/system/$u"

@@ -17,15 +17,18 @@
 #   -v         show the guest console on stderr
 #   -s CG      boot systemd as PID 1 (CG: v2 = unified, v1 = systemd's
 #              legacy/hybrid layout); CMD runs as a oneshot service
+#   -l LSM     boot with that LSM alone as the major one (apparmor,
+#              selinux, selinux-enforcing): securityfs mounted, SELinux's
+#              policy loaded (permissive unless selinux-enforcing)
 # Environment: OCIRUN_VM_ACCEL=kvm to use KVM (default tcg, software emulation)
 # Exit status: CMD's; 124 on timeout; 125 when the VM failed.
 set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BUILD=${OCIRUN_VM_BUILD:-$HERE/build}
-mem=1G cpus=1 limit=1800 verbose=0 sdmode=''
+mem=1G cpus=1 limit=1800 verbose=0 sdmode='' lsm=''
 shares=() envs=()
-while getopts "w:e:m:c:t:s:vh" o; do
+while getopts "w:e:m:c:t:s:l:vh" o; do
 	case $o in
 	w) shares+=("$OPTARG") ;;
 	e) envs+=("$OPTARG") ;;
@@ -34,6 +37,7 @@ while getopts "w:e:m:c:t:s:vh" o; do
 	t) limit=$OPTARG ;;
 	v) verbose=1 ;;
 	s) sdmode=$OPTARG ;;
+	l) lsm=$OPTARG ;;
 	*) sed -n 's/^# \{0,1\}//; /^Usage:/,/^Exit/p' "$0" >&2; exit 125 ;;
 	esac
 done
@@ -81,6 +85,20 @@ v2) extra='ocirun.systemd=1 systemd.unified_cgroup_hierarchy=1' ;;
 v1) extra='ocirun.systemd=1 systemd.unified_cgroup_hierarchy=0' ;;
 *) die "-s $sdmode: expected v2 or v1" ;;
 esac
+# Debian's 6.1 has CONFIG_LSM=landlock,lockdown,yama,loadpin,safesetid,
+# integrity,apparmor,selinux,smack,tomoyo,bpf: the first exclusive module of
+# the list (AppArmor) wins, so the one we want is named alone in lsm= (which
+# overrides security=; selinux= is no parameter there: no
+# CONFIG_SECURITY_SELINUX_BOOTPARAM)
+minor=landlock,lockdown,yama,integrity
+case $lsm in
+'') ;;
+apparmor) extra="$extra lsm=$minor,apparmor,bpf apparmor=1 ocirun.lsm=apparmor" ;;
+selinux) extra="$extra lsm=$minor,selinux,bpf ocirun.lsm=selinux" ;;
+selinux-enforcing) extra="$extra lsm=$minor,selinux,bpf ocirun.lsm=selinux ocirun.selinux=enforcing" ;;
+*) die "-l $lsm: expected apparmor, selinux or selinux-enforcing" ;;
+esac
+[ -z "$lsm" ] || [ -z "$sdmode" ] || die "-l and -s do not go together"
 moddir=$(realpath "$BUILD/modules" 2>/dev/null || true)
 # software emulation unless asked for KVM: a writable /dev/kvm does not mean a
 # working one (nested virtualization may accept the VM and never run it)
