@@ -16,6 +16,7 @@
 #include "job.h"
 #include "lsm.h"
 #include "netdev.h"
+#include "paths.h"
 #include "sync.h"
 #include "utils.h"
 

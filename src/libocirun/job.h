@@ -67,7 +67,6 @@ int ocirun_ns_await_init (struct ocirun_job *job, int sync_sock, pid_t *pid, oci
 int ocirun_ns_recv_init_pid (int sync_sock, pid_t *pid, ocirun_error_t *err);
 
 /* mounts.c */
-int ocirun_open_in_root (int rootfd, const char *path, int flags, mode_t create_type, ocirun_error_t *err);
 int ocirun_rootfs_prepare (struct ocirun_job *job, int *rootfd, ocirun_error_t *err);
 int ocirun_rootfs_pivot (struct ocirun_job *job, int rootfd, ocirun_error_t *err);
 int ocirun_rootfs_finalize (struct ocirun_job *job, ocirun_error_t *err);

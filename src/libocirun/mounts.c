@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
-#include <linux/openat2.h>
 #include <sched.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -21,140 +20,13 @@
 
 #include "job.h"
 #include "lsm.h"
+#include "paths.h"
 #include "userns.h"
 #include "utils.h"
 
 #ifndef MS_NOSYMFOLLOW
 #define MS_NOSYMFOLLOW 256
 #endif
-
-static int
-sys_openat2 (int dirfd, const char *path, int flags, unsigned long long resolve)
-{
-  struct open_how how = { .flags = (unsigned long long) flags, .resolve = resolve };
-  if (flags & O_CREAT)
-    how.mode = 0644;
-  return (int) syscall (SYS_openat2, dirfd, path, &how, sizeof how);
-}
-
-#define IN_ROOT (RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)
-
-/* A component of `buf` (from the root, components before it resolved) is a
- * symlink whose target does not exist yet: the path to create is the
- * target (taken inside the root, as runc's SecureJoin does: an absolute
- * target or a ".." stays below the root) followed by the rest. */
-static char *
-redirect_dangling (int parent, const char *buf, const char *comp, const char *rest)
-{
-  char target[PATH_MAX];
-  ssize_t n = readlinkat (parent, comp, target, sizeof target - 1);
-  char *out = NULL;
-  if (n <= 0)
-    return NULL;
-  target[n] = '\0';
-  if (target[0] == '/')
-    xasprintf (&out, "%s%s%s", target, rest ? "/" : "", rest ? rest : "");
-  else
-    xasprintf (&out, "%.*s%s%s%s", (int) (comp - buf), buf, target, rest ? "/" : "", rest ? rest : "");
-  return out;
-}
-
-static int open_in_root (int rootfd, const char *path, int flags, mode_t create_type, int depth,
-                         ocirun_error_t *err);
-
-/* Open `path` (absolute or relative: both are taken inside the root) in
- * the tree at rootfd.  With create_type S_IFDIR/S_IFREG, missing
- * components are created (parents as directories), each one with
- * mkdirat/openat on a parent fd that was itself resolved in the root. */
-int
-ocirun_open_in_root (int rootfd, const char *path, int flags, mode_t create_type, ocirun_error_t *err)
-{
-  return open_in_root (rootfd, path, flags, create_type, 0, err);
-}
-
-static int
-open_in_root (int rootfd, const char *path, int flags, mode_t create_type, int depth, ocirun_error_t *err)
-{
-  cleanup_free char *buf = NULL;
-  cleanup_close int parent = -1;
-  char *p, *slash;
-  int fd;
-
-  while (*path == '/')
-    path++;
-  if (*path == '\0')
-    path = ".";
-  fd = sys_openat2 (rootfd, path, flags | O_CLOEXEC, IN_ROOT);
-  if (fd >= 0 || errno != ENOENT || create_type == 0)
-    {
-      if (fd < 0)
-        return ocirun_make_error (err, errno, "open `/%s` in the container", path);
-      return fd;
-    }
-
-  /* create the missing components one by one */
-  buf = xstrdup (path);
-  parent = fcntl (rootfd, F_DUPFD_CLOEXEC, 0);
-  if (parent < 0)
-    return ocirun_make_error (err, errno, "dup");
-  p = buf;
-  for (;;)
-    {
-      bool last;
-      int next;
-      struct stat sb;
-      slash = strchr (p, '/');
-      last = slash == NULL;
-      if (!last)
-        *slash = '\0';
-      if (*p == '\0' || strcmp (p, ".") == 0)
-        goto advance;
-      if (last && create_type == S_IFREG)
-        {
-          int f = openat (parent, p, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
-          if (f < 0 && errno != EEXIST)
-            return ocirun_make_error (err, errno, "create `/%s` in the container", path);
-          if (f >= 0)
-            close (f);
-        }
-      else if (mkdirat (parent, p, 0755) < 0 && errno != EEXIST)
-        return ocirun_make_error (err, errno, "mkdir `/%s` in the container", buf);
-      /* a dangling symlink (an image's /var/run -> /run/x, a volume
-       * destination linked to a path not made yet): create its target,
-       * inside the root, as runc does; 40 links as the kernel's ELOOP */
-      if (fstatat (parent, p, &sb, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK (sb.st_mode))
-        {
-          cleanup_close int probe = sys_openat2 (rootfd, buf, O_PATH | O_CLOEXEC, IN_ROOT);
-          if (probe < 0 && errno == ENOENT)
-            {
-              cleanup_free char *redir = NULL;
-              if (depth >= 40)
-                return ocirun_make_error (err, ELOOP, "open `/%s` in the container", path);
-              redir = redirect_dangling (parent, buf, p, last ? NULL : slash + 1);
-              if (redir == NULL)
-                return ocirun_make_error (err, errno, "readlink `/%s` in the container", buf);
-              return open_in_root (rootfd, redir, flags, create_type, depth + 1, err);
-            }
-        }
-      if (last)
-        break;
-      /* re-resolve the prefix from the root: a symlink stays inside it */
-      next = sys_openat2 (rootfd, buf, O_PATH | O_DIRECTORY | O_CLOEXEC, IN_ROOT);
-      if (next < 0)
-        return ocirun_make_error (err, errno, "open `/%s` in the container", buf);
-      close (parent);
-      parent = next;
-    advance:
-      if (last)
-        break;
-      *slash = '/';
-      p = slash + 1;
-    }
-  fd = sys_openat2 (rootfd, path, flags | O_CLOEXEC, IN_ROOT);
-  if (fd < 0)
-    return ocirun_make_error (err, errno, "open `/%s` in the container", path);
-  return fd;
-}
 
 /* ---- mount options ---- */
 
@@ -359,12 +231,6 @@ flags_to_attr (unsigned long flags, struct mount_attr *a)
                      : (flags & MS_STRICTATIME) ? MOUNT_ATTR_STRICTATIME
                                                 : MOUNT_ATTR_RELATIME;
     }
-}
-
-static int
-fd_path (int fd, char *buf, size_t len)
-{
-  return snprintf (buf, len, "/proc/self/fd/%d", fd);
 }
 
 static bool
@@ -646,7 +512,7 @@ do_fs_mount (struct ocirun_job *job, const oci_mount *m, int rootfd, const char 
       defer_ro = true;
     }
 
-  fd_path (targetfd, target, sizeof target);
+  ocirun_fd_path (targetfd, target, sizeof target);
   r = mount (src, target, m->type, flags, pm->data);
   if (r < 0 && errno == EPERM && strcmp (m->type, "sysfs") == 0 && (job->ns_new[NS_USER] || ocirun_userns_is_nested ()))
     {
@@ -669,7 +535,7 @@ do_fs_mount (struct ocirun_job *job, const oci_mount *m, int rootfd, const char 
         return -1;
       if (pm->prop)
         {
-          fd_path (top, target, sizeof target);
+          ocirun_fd_path (top, target, sizeof target);
           if (mount (NULL, target, NULL, pm->prop, NULL) < 0)
             return ocirun_make_error (err, errno, "mounts[%zu]: set the propagation of `%s`", idx, dest);
         }
@@ -767,7 +633,7 @@ mount_one (struct ocirun_job *job, int rootfd, const oci_mount *m, size_t idx, i
     {
       /* "remount": change the flags of the mount already at the destination */
       char target[64];
-      fd_path (targetfd, target, sizeof target);
+      ocirun_fd_path (targetfd, target, sizeof target);
       if (mount (NULL, target, NULL, (pm.flags & ~MS_REC) | MS_REMOUNT, pm.data) < 0)
         return ocirun_make_error (err, errno, "mounts[%zu]: remount `%s`", idx, dest);
       return 0;
@@ -928,13 +794,13 @@ ocirun_rootfs_release_shared (const char *state_dir)
       char target[64];
       if (*d == '\0')
         continue; /* the rootfs itself is the caller's */
-      fd = sys_openat2 (rootfd, d, O_PATH | O_NOFOLLOW | O_CLOEXEC, IN_ROOT);
+      fd = ocirun_openat2 (rootfd, d, O_PATH | O_NOFOLLOW | O_CLOEXEC, OCIRUN_RESOLVE_IN_ROOT);
       if (fd < 0)
         continue;
       if (statx (fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &stx) < 0
           || !(stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) || !(stx.stx_attributes & STATX_ATTR_MOUNT_ROOT))
         continue;
-      fd_path (fd, target, sizeof target);
+      ocirun_fd_path (fd, target, sizeof target);
       if (umount2 (target, MNT_DETACH) < 0)
         ocirun_debug ("unmount `/%s` below `%s`: %s", d, state_dir, strerror (errno));
     }

@@ -18,6 +18,7 @@
 
 #include "job.h"
 #include "lsm.h"
+#include "paths.h"
 #include "utils.h"
 
 struct sched_attr_
