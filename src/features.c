@@ -9,6 +9,7 @@
 #include <yajl/yajl_gen.h>
 
 #include "job.h"
+#include "mount_opts.h"
 #include "ocirun.h"
 #include "utils.h"
 

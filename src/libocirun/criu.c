@@ -44,6 +44,7 @@
 
 #include "container_internal.h"
 #include "job.h"
+#include "mount_opts.h"
 #include "status.h"
 #include "utils.h"
 

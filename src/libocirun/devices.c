@@ -10,6 +10,7 @@
 #include <sys/sysmacros.h>
 
 #include "job.h"
+#include "mount_opts.h"
 #include "paths.h"
 #include "userns.h"
 #include "utils.h"

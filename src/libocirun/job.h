@@ -72,13 +72,8 @@ int ocirun_rootfs_pivot (struct ocirun_job *job, int rootfd, ocirun_error_t *err
 int ocirun_rootfs_finalize (struct ocirun_job *job, ocirun_error_t *err);
 bool ocirun_own_mount_ns (const struct ocirun_job *job);
 void ocirun_rootfs_release_shared (const char *state_dir);
-const char *ocirun_mount_option_name (size_t i);
-bool ocirun_mount_has_idmap (const oci_mount *m);
-/* a bind mount: type "bind" or a bind/rbind option */
-bool ocirun_mount_is_bind (const oci_mount *m);
 int ocirun_mounts_prepare_idmapped (struct ocirun_job *job, ocirun_error_t *err); /* parent, before clone */
 void ocirun_mounts_release_idmapped (void);
-int ocirun_mount_parse_options (char **options, size_t n, unsigned long *flags, char **data, ocirun_error_t *err);
 
 /* devices.c */
 int ocirun_devices_create (struct ocirun_job *job, int rootfd, ocirun_error_t *err);

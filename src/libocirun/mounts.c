@@ -20,192 +20,10 @@
 
 #include "job.h"
 #include "lsm.h"
+#include "mount_opts.h"
 #include "paths.h"
 #include "userns.h"
 #include "utils.h"
-
-#ifndef MS_NOSYMFOLLOW
-#define MS_NOSYMFOLLOW 256
-#endif
-
-/* ---- mount options ---- */
-
-enum opt_kind
-{
-  OPT_FLAG,   /* MS_* flag for mount(2) */
-  OPT_PROP,   /* propagation */
-  OPT_REC,    /* recursive attribute for mount_setattr(AT_RECURSIVE) */
-  OPT_IGNORE, /* accepted, no effect here */
-};
-
-struct mount_opt
-{
-  const char *name;
-  enum opt_kind kind;
-  bool clear;
-  unsigned long value;
-};
-
-static const struct mount_opt mount_opts[] = {
-  { "defaults", OPT_IGNORE, false, 0 },
-  { "ro", OPT_FLAG, false, MS_RDONLY },
-  { "rw", OPT_FLAG, true, MS_RDONLY },
-  { "nosuid", OPT_FLAG, false, MS_NOSUID },
-  { "suid", OPT_FLAG, true, MS_NOSUID },
-  { "nodev", OPT_FLAG, false, MS_NODEV },
-  { "dev", OPT_FLAG, true, MS_NODEV },
-  { "noexec", OPT_FLAG, false, MS_NOEXEC },
-  { "exec", OPT_FLAG, true, MS_NOEXEC },
-  { "sync", OPT_FLAG, false, MS_SYNCHRONOUS },
-  { "async", OPT_FLAG, true, MS_SYNCHRONOUS },
-  { "dirsync", OPT_FLAG, false, MS_DIRSYNC },
-  { "remount", OPT_FLAG, false, MS_REMOUNT },
-  { "mand", OPT_FLAG, false, MS_MANDLOCK },
-  { "nomand", OPT_FLAG, true, MS_MANDLOCK },
-  { "atime", OPT_FLAG, true, MS_NOATIME },
-  { "noatime", OPT_FLAG, false, MS_NOATIME },
-  { "diratime", OPT_FLAG, true, MS_NODIRATIME },
-  { "nodiratime", OPT_FLAG, false, MS_NODIRATIME },
-  { "relatime", OPT_FLAG, false, MS_RELATIME },
-  { "norelatime", OPT_FLAG, true, MS_RELATIME },
-  { "strictatime", OPT_FLAG, false, MS_STRICTATIME },
-  { "nostrictatime", OPT_FLAG, true, MS_STRICTATIME },
-  { "lazytime", OPT_FLAG, false, MS_LAZYTIME },
-  { "nolazytime", OPT_FLAG, true, MS_LAZYTIME },
-  { "silent", OPT_FLAG, false, MS_SILENT },
-  { "loud", OPT_FLAG, true, MS_SILENT },
-  { "iversion", OPT_FLAG, false, MS_I_VERSION },
-  { "noiversion", OPT_FLAG, true, MS_I_VERSION },
-  { "nosymfollow", OPT_FLAG, false, MS_NOSYMFOLLOW },
-  { "symfollow", OPT_FLAG, true, MS_NOSYMFOLLOW },
-  { "bind", OPT_FLAG, false, MS_BIND },
-  { "rbind", OPT_FLAG, false, MS_BIND | MS_REC },
-  { "private", OPT_PROP, false, MS_PRIVATE },
-  { "rprivate", OPT_PROP, false, MS_PRIVATE | MS_REC },
-  { "shared", OPT_PROP, false, MS_SHARED },
-  { "rshared", OPT_PROP, false, MS_SHARED | MS_REC },
-  { "slave", OPT_PROP, false, MS_SLAVE },
-  { "rslave", OPT_PROP, false, MS_SLAVE | MS_REC },
-  { "unbindable", OPT_PROP, false, MS_UNBINDABLE },
-  { "runbindable", OPT_PROP, false, MS_UNBINDABLE | MS_REC },
-  /* recursive attributes (runtime-spec 1.1, mount_setattr(2)) */
-  { "rro", OPT_REC, false, MOUNT_ATTR_RDONLY },
-  { "rrw", OPT_REC, true, MOUNT_ATTR_RDONLY },
-  { "rnosuid", OPT_REC, false, MOUNT_ATTR_NOSUID },
-  { "rsuid", OPT_REC, true, MOUNT_ATTR_NOSUID },
-  { "rnodev", OPT_REC, false, MOUNT_ATTR_NODEV },
-  { "rdev", OPT_REC, true, MOUNT_ATTR_NODEV },
-  { "rnoexec", OPT_REC, false, MOUNT_ATTR_NOEXEC },
-  { "rexec", OPT_REC, true, MOUNT_ATTR_NOEXEC },
-  { "rnodiratime", OPT_REC, false, MOUNT_ATTR_NODIRATIME },
-  { "rdiratime", OPT_REC, true, MOUNT_ATTR_NODIRATIME },
-  { "rnosymfollow", OPT_REC, false, MOUNT_ATTR_NOSYMFOLLOW },
-  { "rsymfollow", OPT_REC, true, MOUNT_ATTR_NOSYMFOLLOW },
-  /* atime modes: value is the MOUNT_ATTR__ATIME setting */
-  { "rrelatime", OPT_REC, false, MOUNT_ATTR_RELATIME | (1UL << 31) },
-  { "rnoatime", OPT_REC, false, MOUNT_ATTR_NOATIME | (1UL << 31) },
-  { "rstrictatime", OPT_REC, false, MOUNT_ATTR_STRICTATIME | (1UL << 31) },
-  { "ratime", OPT_REC, false, MOUNT_ATTR_STRICTATIME | (1UL << 31) },
-  { "rnorelatime", OPT_REC, false, MOUNT_ATTR_STRICTATIME | (1UL << 31) },
-  { "rnostrictatime", OPT_REC, false, MOUNT_ATTR_RELATIME | (1UL << 31) },
-  /* crun extensions some callers pass: no meaning for us */
-  { "tmpcopyup", OPT_IGNORE, false, 0 },
-  { "notmpcopyup", OPT_IGNORE, false, 0 },
-  { "copy-symlink", OPT_IGNORE, false, 0 },
-};
-
-struct parsed_mount
-{
-  unsigned long flags;
-  unsigned long prop;
-  struct mount_attr rec;
-  bool has_rec;
-  bool atime_rec;
-  bool idmap, ridmap;
-  char *data;
-};
-
-static int
-parse_options (char **options, size_t n, struct parsed_mount *pm, ocirun_error_t *err)
-{
-  cleanup_free char *data = NULL;
-  size_t i, k, data_len = 0;
-
-  memset (pm, 0, sizeof *pm);
-  for (i = 0; i < n; i++)
-    {
-      const char *o = options[i];
-      if (strcmp (o, "idmap") == 0 || strcmp (o, "ridmap") == 0)
-        {
-          pm->idmap = true;
-          pm->ridmap = o[0] == 'r';
-          continue;
-        }
-      for (k = 0; k < ARRAY_SIZE (mount_opts); k++)
-        if (strcmp (o, mount_opts[k].name) == 0)
-          break;
-      if (k == ARRAY_SIZE (mount_opts))
-        {
-          /* a filesystem-specific option: pass it as data */
-          size_t l = strlen (o);
-          char *nd = realloc (data, data_len + l + 2);
-          if (nd == NULL)
-            return ocirun_make_error (err, ENOMEM, "mount options");
-          data = nd;
-          if (data_len)
-            data[data_len++] = ',';
-          memcpy (data + data_len, o, l + 1);
-          data_len += l;
-          continue;
-        }
-      switch (mount_opts[k].kind)
-        {
-        case OPT_FLAG:
-          if (mount_opts[k].clear)
-            pm->flags &= ~mount_opts[k].value;
-          else
-            pm->flags |= mount_opts[k].value;
-          break;
-        case OPT_PROP:
-          pm->prop = mount_opts[k].value;
-          break;
-        case OPT_REC:
-          pm->has_rec = true;
-          if (mount_opts[k].value & (1UL << 31))
-            {
-              pm->rec.attr_clr |= MOUNT_ATTR__ATIME;
-              pm->rec.attr_set = (pm->rec.attr_set & ~MOUNT_ATTR__ATIME) | (mount_opts[k].value & ~(1UL << 31));
-            }
-          else if (mount_opts[k].clear)
-            {
-              pm->rec.attr_clr |= mount_opts[k].value;
-              pm->rec.attr_set &= ~mount_opts[k].value;
-            }
-          else
-            {
-              pm->rec.attr_set |= mount_opts[k].value;
-              pm->rec.attr_clr &= ~mount_opts[k].value;
-            }
-          break;
-        case OPT_IGNORE:
-          break;
-        }
-    }
-  pm->data = steal_pointer (&data);
-  return 0;
-}
-
-int
-ocirun_mount_parse_options (char **options, size_t n, unsigned long *flags, char **data, ocirun_error_t *err)
-{
-  struct parsed_mount pm;
-  int ret = parse_options (options, n, &pm, err);
-  if (ret < 0)
-    return ret;
-  *flags = pm.flags | pm.prop;
-  *data = pm.data;
-  return 0;
-}
 
 /* MS_* per-mount flags -> MOUNT_ATTR_* for mount_setattr on a bind mount */
 static void
@@ -233,15 +51,9 @@ flags_to_attr (unsigned long flags, struct mount_attr *a)
     }
 }
 
-static bool
-is_bind (const oci_mount *m, const struct parsed_mount *pm)
-{
-  return (pm->flags & MS_BIND) || (m->type && strcmp (m->type, "bind") == 0);
-}
-
 /* the per-mount flags of a detached bind tree */
 static int
-set_tree_flags (int tree, const oci_mount *m, const struct parsed_mount *pm, size_t idx, ocirun_error_t *err)
+set_tree_flags (int tree, const oci_mount *m, const struct ocirun_mount_opts *pm, size_t idx, ocirun_error_t *err)
 {
   struct mount_attr attr, rec = pm->rec;
   flags_to_attr (pm->flags, &attr);
@@ -280,7 +92,7 @@ static int
 prepare_idmapped (struct ocirun_job *job, const oci_mount *m, size_t idx, ocirun_error_t *err)
 {
   const oci_linux *l = job->config->linux_;
-  struct parsed_mount pm;
+  struct ocirun_mount_opts pm;
   cleanup_free char *data = NULL;
   cleanup_free char *src = NULL;
   cleanup_close int userns = -1;
@@ -289,13 +101,13 @@ prepare_idmapped (struct ocirun_job *job, const oci_mount *m, size_t idx, ocirun
   char where[48];
   int ret;
 
-  ret = parse_options (m->options, m->options_len, &pm, err);
+  ret = ocirun_mount_options_parse (m->options, m->options_len, &pm, err);
   if (ret < 0)
     return ret;
   data = pm.data;
   if (!pm.idmap && m->uid_mappings_len == 0)
     return 0;
-  if (m->source == NULL && is_bind (m, &pm))
+  if (m->source == NULL && ocirun_mount_opts_is_bind (m, &pm))
     return ocirun_make_error (err, 0, "mounts[%zu].source: required for a bind mount", idx);
   if (geteuid () != 0)
     return ocirun_make_error (err, EPERM,
@@ -314,7 +126,7 @@ prepare_idmapped (struct ocirun_job *job, const oci_mount *m, size_t idx, ocirun
   if (userns < 0)
     return *err ? -1 : ocirun_make_error (err, errno, "mounts[%zu]: the user namespace for idmap", idx);
 
-  if (is_bind (m, &pm))
+  if (ocirun_mount_opts_is_bind (m, &pm))
     {
       src = bind_source (job, m);
       tree = open_tree (AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | ((pm.flags & MS_REC) ? AT_RECURSIVE : 0));
@@ -379,18 +191,18 @@ prepare_idmapped (struct ocirun_job *job, const oci_mount *m, size_t idx, ocirun
 static void
 prepare_bind_from_host (struct ocirun_job *job, const oci_mount *m, size_t idx)
 {
-  struct parsed_mount pm;
+  struct ocirun_mount_opts pm;
   cleanup_free char *src = NULL;
   cleanup_close int tree = -1;
   ocirun_error_t tmp = NULL;
 
-  if (parse_options (m->options, m->options_len, &pm, &tmp) < 0)
+  if (ocirun_mount_options_parse (m->options, m->options_len, &pm, &tmp) < 0)
     {
       ocirun_error_release (&tmp);
       return;
     }
   free (pm.data);
-  if (!is_bind (m, &pm) || m->source == NULL || (pm.flags & MS_REMOUNT))
+  if (!ocirun_mount_opts_is_bind (m, &pm) || m->source == NULL || (pm.flags & MS_REMOUNT))
     return;
   src = bind_source (job, m);
   tree = open_tree (AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | ((pm.flags & MS_REC) ? AT_RECURSIVE : 0));
@@ -448,18 +260,8 @@ ocirun_mounts_release_idmapped (void)
   idmapped_len = 0;
 }
 
-bool
-ocirun_mount_has_idmap (const oci_mount *m)
-{
-  size_t i;
-  for (i = 0; i < m->options_len; i++)
-    if (strcmp (m->options[i], "idmap") == 0 || strcmp (m->options[i], "ridmap") == 0)
-      return true;
-  return false;
-}
-
 static int
-do_bind_mount (struct ocirun_job *job, const oci_mount *m, const char *src, int targetfd, struct parsed_mount *pm,
+do_bind_mount (struct ocirun_job *job, const oci_mount *m, const char *src, int targetfd, struct ocirun_mount_opts *pm,
                size_t idx, ocirun_error_t *err)
 {
   cleanup_close int tree = -1;
@@ -494,7 +296,7 @@ do_bind_mount (struct ocirun_job *job, const oci_mount *m, const char *src, int 
 
 static int
 do_fs_mount (struct ocirun_job *job, const oci_mount *m, int rootfd, const char *dest, int targetfd,
-             struct parsed_mount *pm, size_t idx, int *ro_later, ocirun_error_t *err)
+             struct ocirun_mount_opts *pm, size_t idx, int *ro_later, ocirun_error_t *err)
 {
   char target[64];
   const char *src = m->source ? m->source : m->type;
@@ -518,7 +320,7 @@ do_fs_mount (struct ocirun_job *job, const oci_mount *m, int rootfd, const char 
     {
       /* a new user namespace without its own network namespace cannot
        * mount sysfs: bind the host's, read-only (as runc does). */
-      struct parsed_mount b = *pm;
+      struct ocirun_mount_opts b = *pm;
       oci_mount bm = *m;
       b.flags |= MS_BIND | MS_REC | MS_RDONLY;
       bm.type = (char *) "bind";
@@ -568,7 +370,7 @@ has_data_option (const char *data, const char *key)
 static int
 mount_one (struct ocirun_job *job, int rootfd, const oci_mount *m, size_t idx, int *ro_later, ocirun_error_t *err)
 {
-  struct parsed_mount pm;
+  struct ocirun_mount_opts pm;
   cleanup_free char *data = NULL;
   cleanup_free char *src = NULL;
   cleanup_free char *dest = NULL;
@@ -577,13 +379,13 @@ mount_one (struct ocirun_job *job, int rootfd, const oci_mount *m, size_t idx, i
   bool bind;
   int ret;
 
-  ret = parse_options (m->options, m->options_len, &pm, err);
+  ret = ocirun_mount_options_parse (m->options, m->options_len, &pm, err);
   if (ret < 0)
     return ret;
-  if (!is_bind (m, &pm))
+  if (!ocirun_mount_opts_is_bind (m, &pm))
     ocirun_lsm_mount_data (job->config->linux_, m->type, &pm.data);
   data = pm.data;
-  bind = is_bind (m, &pm);
+  bind = ocirun_mount_opts_is_bind (m, &pm);
   if (!bind && m->type == NULL)
     return ocirun_make_error (err, 0, "mounts[%zu].type: required for a mount that is not a bind mount", idx);
 
@@ -1153,27 +955,4 @@ ocirun_rootfs_finalize (struct ocirun_job *job, ocirun_error_t *err)
         return ocirun_make_error (err, errno, "linux.rootfsPropagation: set `%s` on `/`", l->rootfs_propagation);
     }
   return 0;
-}
-
-/* for `features`: every mount option name we recognise; NULL past the end */
-const char *
-ocirun_mount_option_name (size_t i)
-{
-  static const char *const extra[] = { "idmap", "ridmap" };
-  if (i < ARRAY_SIZE (mount_opts))
-    return mount_opts[i].name;
-  i -= ARRAY_SIZE (mount_opts);
-  return i < ARRAY_SIZE (extra) ? extra[i] : NULL;
-}
-
-bool
-ocirun_mount_is_bind (const oci_mount *m)
-{
-  size_t k;
-  if (m->type && strcmp (m->type, "bind") == 0)
-    return true;
-  for (k = 0; k < m->options_len; k++)
-    if (strcmp (m->options[k], "bind") == 0 || strcmp (m->options[k], "rbind") == 0)
-      return true;
-  return false;
 }

@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 
 #include "job.h"
+#include "mount_opts.h"
 #include "userns.h"
 #include "utils.h"
 

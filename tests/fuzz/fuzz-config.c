@@ -4,6 +4,7 @@
 
 #include "cgroup.h"
 #include "job.h"
+#include "mount_opts.h"
 #include "oci_spec.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t len);

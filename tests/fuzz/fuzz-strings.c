@@ -20,6 +20,7 @@
 #include "utils.h"
 /* for the static build_process (exec's command-line overrides) */
 #include "exec.c"
+#include "mount_opts.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t len);
 
