@@ -343,7 +343,7 @@ do_create (struct ocirun_context *ctx, struct created *out, ocirun_error_t *err)
       job.sync_sock = sv[1];
       ocirun_init_main (&job);
     }
-  ocirun_mounts_release_idmapped (); /* the child has its copies */
+  ocirun_mounts_release_idmapped (&job); /* the child has its copies */
   close (sv[1]);
   sv[1] = -1;
   /* best effort: root of a user namespace (rootless podman) may not enter
@@ -416,7 +416,7 @@ fail:
     close (master);
   if (own_pidns >= 0)
     setns (own_pidns, CLONE_NEWPID); /* poststop hooks run in ours */
-  ocirun_mounts_release_idmapped ();
+  ocirun_mounts_release_idmapped (&job);
   kill_and_reap (pid);
   if (hooks_started && config->hooks && config->hooks->poststop_len && have_status)
     {

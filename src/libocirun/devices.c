@@ -171,6 +171,9 @@ ocirun_devices_create (struct ocirun_job *job, int rootfd, ocirun_error_t *err)
   size_t i;
   int ret = 0;
 
+  if (job->rootfs_is_host)
+    return 0;
+
   for (i = 0; own_dev && i < ARRAY_SIZE (default_devices) && ret == 0; i++)
     ret = create_device (job, rootfd, &default_devices[i], true, err);
   for (i = 0; ret == 0 && l && i < l->devices_len; i++)
@@ -219,5 +222,14 @@ ocirun_devices_create (struct ocirun_job *job, int rootfd, ocirun_error_t *err)
   if (ret == 0 && own_dev)
     ret = ocirun_dev_symlinks (rootfd, err);
   umask (old);
+  if (ret == 0 && job->config->process && job->config->process->terminal)
+    {
+      /* the mount point of the pty bound on /dev/console (terminal.c),
+       * made while /dev is still writable */
+      int fd = ocirun_open_in_root (rootfd, "/dev/console", O_PATH | O_NOFOLLOW, S_IFREG, err);
+      if (fd < 0)
+        return ocirun_error_prefix (err, "process.terminal");
+      close (fd);
+    }
   return ret;
 }

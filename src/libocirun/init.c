@@ -338,6 +338,12 @@ init_setup (struct ocirun_job *job, char **hook_state, ocirun_error_t *err)
   ret = ocirun_rootfs_prepare (job, &rootfd, err);
   if (ret < 0)
     return ret;
+  ret = ocirun_devices_create (job, rootfd, err);
+  if (ret < 0)
+    return ret;
+  ret = ocirun_mounts_finish_readonly (job, err);
+  if (ret < 0)
+    return ret;
   if (p && p->cwd)
     {
       /* a missing cwd is created, as runc does */

@@ -43,6 +43,9 @@ struct ocirun_job
   ocirun_cgroup *cgroup;
   char *exec_path;     /* args[0] resolved in the container (init side) */
   bool is_exec;        /* joining a running container (exec) */
+  int *mount_trees;    /* mounts.c: per mounts[i], a tree the parent made before clone, or -1 */
+  int *mount_ro_later; /* mounts.c: per mounts[i], a mount read-only once the devices exist, or -1 */
+  bool rootfs_is_host; /* root.path is the host's "/" (no mount namespace): no devices */
 };
 
 /* stage names for prctl(PR_SET_NAME) (DESIGN.md, style 6) */
@@ -70,10 +73,11 @@ int ocirun_ns_recv_init_pid (int sync_sock, pid_t *pid, ocirun_error_t *err);
 int ocirun_rootfs_prepare (struct ocirun_job *job, int *rootfd, ocirun_error_t *err);
 int ocirun_rootfs_pivot (struct ocirun_job *job, int rootfd, ocirun_error_t *err);
 int ocirun_rootfs_finalize (struct ocirun_job *job, ocirun_error_t *err);
+int ocirun_mounts_finish_readonly (struct ocirun_job *job, ocirun_error_t *err);
 bool ocirun_own_mount_ns (const struct ocirun_job *job);
 void ocirun_rootfs_release_shared (const char *state_dir);
 int ocirun_mounts_prepare_idmapped (struct ocirun_job *job, ocirun_error_t *err); /* parent, before clone */
-void ocirun_mounts_release_idmapped (void);
+void ocirun_mounts_release_idmapped (struct ocirun_job *job);
 
 /* devices.c */
 int ocirun_devices_create (struct ocirun_job *job, int rootfd, ocirun_error_t *err);

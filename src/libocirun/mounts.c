@@ -73,9 +73,8 @@ set_tree_flags (int tree, const oci_mount *m, const struct ocirun_mount_opts *pm
  * before clone: a detached tree per mount, idmapped with a user namespace
  * that carries the mount's own mappings (or the container's, for `idmap`
  * without mappings), with its flags set.  The child inherits the fds and
- * only moves the trees into place (runc and crun do the same). */
-static int *idmapped_trees;
-static size_t idmapped_len;
+ * only moves the trees into place (runc and crun do the same).  The fds
+ * travel in job->mount_trees (the child's copy of the parent's memory). */
 
 static char *
 bind_source (struct ocirun_job *job, const oci_mount *m)
@@ -177,7 +176,7 @@ prepare_idmapped (struct ocirun_job *job, const oci_mount *m, size_t idx, ocirun
   ret = set_tree_flags (tree, m, &pm, idx, err);
   if (ret < 0)
     return ret;
-  idmapped_trees[idx] = steal_fd (&tree);
+  job->mount_trees[idx] = steal_fd (&tree);
   return 0;
 }
 
@@ -217,7 +216,7 @@ prepare_bind_from_host (struct ocirun_job *job, const oci_mount *m, size_t idx)
       ocirun_error_release (&tmp);
       return;
     }
-  idmapped_trees[idx] = steal_fd (&tree);
+  job->mount_trees[idx] = steal_fd (&tree);
 }
 
 int
@@ -231,13 +230,12 @@ ocirun_mounts_prepare_idmapped (struct ocirun_job *job, ocirun_error_t *err)
       bool idmapped = m->uid_mappings_len || ocirun_mount_has_idmap (m);
       if (!idmapped && !(userns && ocirun_mount_is_bind (m)))
         continue;
-      if (idmapped_trees == NULL)
+      if (job->mount_trees == NULL)
         {
           size_t k;
-          idmapped_len = job->config->mounts_len;
-          idmapped_trees = xmalloc0 (idmapped_len * sizeof (int));
-          for (k = 0; k < idmapped_len; k++)
-            idmapped_trees[k] = -1;
+          job->mount_trees = xmalloc0 (job->config->mounts_len * sizeof (int));
+          for (k = 0; k < job->config->mounts_len; k++)
+            job->mount_trees[k] = -1;
         }
       if (!idmapped)
         prepare_bind_from_host (job, m, i);
@@ -249,15 +247,14 @@ ocirun_mounts_prepare_idmapped (struct ocirun_job *job, ocirun_error_t *err)
 
 /* Parent, once the child has its copies (or on failure). */
 void
-ocirun_mounts_release_idmapped (void)
+ocirun_mounts_release_idmapped (struct ocirun_job *job)
 {
   size_t i;
-  for (i = 0; i < idmapped_len; i++)
-    if (idmapped_trees[i] >= 0)
-      close (idmapped_trees[i]);
-  free (idmapped_trees);
-  idmapped_trees = NULL;
-  idmapped_len = 0;
+  for (i = 0; job->mount_trees && i < job->config->mounts_len; i++)
+    if (job->mount_trees[i] >= 0)
+      close (job->mount_trees[i]);
+  free (job->mount_trees);
+  job->mount_trees = NULL;
 }
 
 static int
@@ -268,10 +265,10 @@ do_bind_mount (struct ocirun_job *job, const oci_mount *m, const char *src, int 
   struct mount_attr attr;
   unsigned int rec = (pm->flags & MS_REC) ? AT_RECURSIVE : 0;
 
-  if (idx < idmapped_len && idmapped_trees[idx] >= 0)
+  if (job->mount_trees && job->mount_trees[idx] >= 0)
     /* made by the parent (idmapped, or a bind from the host side of a
      * user namespace), flags set */
-    tree = steal_fd (&idmapped_trees[idx]);
+    tree = steal_fd (&job->mount_trees[idx]);
   else
     {
       tree = open_tree (AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | rec);
@@ -402,7 +399,7 @@ mount_one (struct ocirun_job *job, int rootfd, const oci_mount *m, size_t idx, i
         return ocirun_make_error (err, 0, "mounts[%zu].source: required for a bind mount", idx);
       src = bind_source (job, m);
       /* a tree the runtime made on the host side tells its type itself */
-      if (idx < idmapped_len && idmapped_trees[idx] >= 0 ? fstat (idmapped_trees[idx], &sb) < 0 : stat (src, &sb) < 0)
+      if (job->mount_trees && job->mount_trees[idx] >= 0 ? fstat (job->mount_trees[idx], &sb) < 0 : stat (src, &sb) < 0)
         return ocirun_make_error (err, errno, "mounts[%zu].source: `%s`", idx, src);
       if (!S_ISDIR (sb.st_mode))
         create_type = S_IFREG;
@@ -448,7 +445,7 @@ mount_one (struct ocirun_job *job, int rootfd, const oci_mount *m, size_t idx, i
         return ocirun_error_prefix (err, "mounts[%zu]", idx);
       return 0;
     }
-  if (bind || (idx < idmapped_len && idmapped_trees[idx] >= 0))
+  if (bind || (job->mount_trees && job->mount_trees[idx] >= 0))
     return do_bind_mount (job, m, src ? src : m->type, targetfd, &pm, idx, err);
   return do_fs_mount (job, m, rootfd, dest, targetfd, &pm, idx, ro_later, err);
 }
@@ -491,7 +488,7 @@ root_propagation (const char *s)
  * runtime half-way) unmounts them: nothing is left on the host. */
 #define SHARED_MOUNTS_RECORD "host-mounts"
 
-static int mount_all (struct ocirun_job *job, int rootfd, bool devices, ocirun_error_t *err);
+static int mount_all (struct ocirun_job *job, int rootfd, ocirun_error_t *err);
 
 bool
 ocirun_own_mount_ns (const struct ocirun_job *job)
@@ -544,7 +541,9 @@ prepare_shared (struct ocirun_job *job, int *rootfdp, ocirun_error_t *err)
       return ocirun_make_error (err, 0, "mounts[%zu].destination: a newline in a path", i);
   if (job->config->mounts_len && (ret = record_shared_mounts (job, err)) < 0)
     return ret;
-  ret = mount_all (job, rootfd, !host_root, err);
+  /* the host's "/" takes no devices (a tmpfs on the host's /dev) */
+  job->rootfs_is_host = host_root;
+  ret = mount_all (job, rootfd, err);
   if (ret < 0)
     return ret;
   *rootfdp = steal_fd (&rootfd);
@@ -610,7 +609,9 @@ ocirun_rootfs_release_shared (const char *state_dir)
 }
 
 /* Child, in its new mount namespace, before pivot_root: make the rootfs a
- * mount point of its own and mount everything in mounts[] into it. */
+ * mount point of its own and mount everything in mounts[] into it.  Then
+ * init makes the devices (devices.c) and calls
+ * ocirun_mounts_finish_readonly. */
 int
 ocirun_rootfs_prepare (struct ocirun_job *job, int *rootfdp, ocirun_error_t *err)
 {
@@ -647,65 +648,50 @@ ocirun_rootfs_prepare (struct ocirun_job *job, int *rootfdp, ocirun_error_t *err
   rootfd = open (job->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0)
     return ocirun_make_error (err, errno, "root.path: open `%s`", job->rootfs);
-  ret = mount_all (job, rootfd, true, err);
+  ret = mount_all (job, rootfd, err);
   if (ret < 0)
     return ret;
   *rootfdp = steal_fd (&rootfd);
   return 0;
 }
 
-/* mounts[], then the devices, then read-only what had to wait */
+/* mounts[]; a read-only mount that must stay writable until the devices
+ * exist leaves its fd in job->mount_ro_later */
 static int
-mount_all (struct ocirun_job *job, int rootfd, bool devices, ocirun_error_t *err)
+mount_all (struct ocirun_job *job, int rootfd, ocirun_error_t *err)
 {
-  cleanup_free int *ro_later = NULL;
+  size_t i, n = job->config->mounts_len;
+
+  job->mount_ro_later = xmalloc0 ((n + 1) * sizeof (int));
+  for (i = 0; i < n; i++)
+    job->mount_ro_later[i] = -1;
+  for (i = 0; i < n; i++)
+    if (mount_one (job, rootfd, &job->config->mounts[i], i, &job->mount_ro_later[i], err) < 0)
+      return -1;
+  return 0;
+}
+
+/* Child, once the devices are made: read-only the mounts that had to stay
+ * writable until then (a read-only /dev or tmpfs, see do_fs_mount). */
+int
+ocirun_mounts_finish_readonly (struct ocirun_job *job, ocirun_error_t *err)
+{
   size_t i;
-  int ret;
+  int ret = 0;
 
-  ro_later = xmalloc0 ((job->config->mounts_len + 1) * sizeof (int));
-  for (i = 0; i < job->config->mounts_len; i++)
-    ro_later[i] = -1;
-  for (i = 0; i < job->config->mounts_len; i++)
+  for (i = 0; job->mount_ro_later && i < job->config->mounts_len; i++)
     {
-      ret = mount_one (job, rootfd, &job->config->mounts[i], i, &ro_later[i], err);
-      if (ret < 0)
-        goto out;
-    }
-
-  ret = devices ? ocirun_devices_create (job, rootfd, err) : 0;
-  if (ret < 0)
-    goto out;
-  if (devices && job->config->process && job->config->process->terminal)
-    {
-      /* the mount point of the pty bound on /dev/console (terminal.c),
-       * made while /dev is still writable */
-      int fd = ocirun_open_in_root (rootfd, "/dev/console", O_PATH | O_NOFOLLOW, S_IFREG, err);
+      struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+      int fd = job->mount_ro_later[i];
       if (fd < 0)
-        {
-          ret = ocirun_error_prefix (err, "process.terminal");
-          goto out;
-        }
+        continue;
+      if (ret == 0 && mount_setattr (fd, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0)
+        ret = ocirun_make_error (err, errno, "mounts[%zu]: make `%s` read-only", i,
+                                 job->config->mounts[i].destination);
       close (fd);
     }
-
-  /* the read-only mounts that had to stay writable until now */
-  for (i = 0; i < job->config->mounts_len; i++)
-    if (ro_later[i] >= 0)
-      {
-        struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
-        if (mount_setattr (ro_later[i], "", AT_EMPTY_PATH, &attr, sizeof attr) < 0)
-          {
-            ret = ocirun_make_error (err, errno, "mounts[%zu]: make `%s` read-only", i,
-                                     job->config->mounts[i].destination);
-            goto out;
-          }
-      }
-
-  ret = 0;
-out:
-  for (i = 0; i < job->config->mounts_len; i++)
-    if (ro_later[i] >= 0)
-      close (ro_later[i]);
+  free (job->mount_ro_later);
+  job->mount_ro_later = NULL;
   return ret;
 }
 
