@@ -79,29 +79,12 @@ unescape_octal (char *s)
   *w = '\0';
 }
 
-/* Does the comma-separated list `opts` contain `word`? */
-static bool
-list_has (const char *opts, const char *word)
-{
-  size_t wl = strlen (word);
-  const char *p = opts;
-  while (p && *p)
-    {
-      const char *e = strchr (p, ',');
-      size_t l = e ? (size_t) (e - p) : strlen (p);
-      if (l == wl && strncmp (p, word, wl) == 0)
-        return true;
-      p = e ? e + 1 : NULL;
-    }
-  return false;
-}
-
 static bool
 known_hierarchy (const char *controllers)
 {
   size_t i;
   for (i = 0; i < ARRAY_SIZE (known_v1); i++)
-    if (list_has (controllers, known_v1[i]))
+    if (cg_list_has (controllers, known_v1[i]))
       return true;
   return false;
 }
@@ -292,7 +275,7 @@ detect_layout (struct cg_layout **out, ocirun_error_t *err)
             {
               const char *e = strchr (p, ',');
               cleanup_free char *w = e ? strndup (p, (size_t) (e - p)) : xstrdup (p);
-              if (!list_has (m[i].opts, w))
+              if (!cg_list_has (m[i].opts, w))
                 all = false;
               p = e ? e + 1 : NULL;
             }
@@ -343,42 +326,6 @@ detect_layout (struct cg_layout **out, ocirun_error_t *err)
   layout_cache = l;
   *out = l;
   return 0;
-}
-
-struct cg_hier *
-cg_find (ocirun_cgroup *cg, const char *controller)
-{
-  size_t i;
-  for (i = 0; i < cg->n; i++)
-    if (!cg->h[i].unified && list_has (cg->h[i].controllers, controller))
-      return &cg->h[i];
-  return NULL;
-}
-
-struct cg_hier *
-cg_unified (ocirun_cgroup *cg)
-{
-  size_t i;
-  for (i = 0; i < cg->n; i++)
-    if (cg->h[i].unified)
-      return &cg->h[i];
-  return NULL;
-}
-
-struct cg_hier *
-cg_main (ocirun_cgroup *cg)
-{
-  static const char *const pref[] = { "pids", "freezer", "memory", "devices", "cpu", "name=systemd" };
-  size_t i;
-  if (cg->mode == CG_MODE_V2)
-    return cg_unified (cg);
-  for (i = 0; i < ARRAY_SIZE (pref); i++)
-    {
-      struct cg_hier *h = cg_find (cg, pref[i]);
-      if (h)
-        return h;
-    }
-  return cg->n ? &cg->h[0] : NULL;
 }
 
 /* ------------------------------------------------------------------ */
@@ -605,7 +552,7 @@ make_path (ocirun_cgroup *cg, struct cg_hier *h, int *mkdir_errno, ocirun_error_
   size_t ml = strlen (h->mountpoint);
   cleanup_free char *p = xstrdup (h->path);
   char *s = p + ml;
-  bool cpuset = !h->unified && list_has (h->controllers, "cpuset");
+  bool cpuset = !h->unified && cg_list_has (h->controllers, "cpuset");
   bool v2 = h->unified && cg->mode == CG_MODE_V2;
 
   *mkdir_errno = 0;
