@@ -25,10 +25,12 @@
 #include "exe_guard.h"
 #include "container_internal.h"
 #include "job.h"
+#include "mounts.h"
 #include "netdev.h"
 #include "status.h"
 #include "sync.h"
 #include "utils.h"
+#include "validate.h"
 
 #ifndef CLONE_INTO_CGROUP
 #define CLONE_INTO_CGROUP 0x200000000ULL

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
+#include "devices.h"
 #include "job.h"
 #include "mount_opts.h"
 #include "paths.h"
@@ -118,8 +119,8 @@ create_device (struct ocirun_job *job, int rootfd, const struct dev_spec *d, boo
   return 0;
 }
 
-int
-ocirun_dev_symlinks (int rootfd, ocirun_error_t *err)
+static int
+dev_symlinks (int rootfd, ocirun_error_t *err)
 {
   static const char *const links[][2] = {
     { "/proc/self/fd", "fd" },       { "/proc/self/fd/0", "stdin" }, { "/proc/self/fd/1", "stdout" },
@@ -220,7 +221,7 @@ ocirun_devices_create (struct ocirun_job *job, int rootfd, ocirun_error_t *err)
    * a linux.devices entry for /dev/ptmx (containerd's privileged containers
    * list every host device) is made, then replaced by pts/ptmx */
   if (ret == 0 && own_dev)
-    ret = ocirun_dev_symlinks (rootfd, err);
+    ret = dev_symlinks (rootfd, err);
   umask (old);
   if (ret == 0 && job->config->process && job->config->process->terminal)
     {

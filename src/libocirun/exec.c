@@ -17,8 +17,10 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include "caps.h"
 #include "exe_guard.h"
 #include "job.h"
+#include "rlimits.h"
 #include "status.h"
 #include "sync.h"
 #include "userns.h"

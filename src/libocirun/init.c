@@ -12,12 +12,17 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "caps.h"
+#include "devices.h"
 #include "hardening.h"
 #include "job.h"
 #include "lsm.h"
+#include "mounts.h"
 #include "netdev.h"
 #include "paths.h"
+#include "rlimits.h"
 #include "sync.h"
+#include "sysctl.h"
 #include "utils.h"
 
 /* start.err, opened (empty) during setup.  Not the state directory: the

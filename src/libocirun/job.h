@@ -69,30 +69,6 @@ int ocirun_ns_fork_init (int sync_sock, ocirun_error_t *err);
 int ocirun_ns_await_init (struct ocirun_job *job, int sync_sock, pid_t *pid, ocirun_error_t *err);
 int ocirun_ns_recv_init_pid (int sync_sock, pid_t *pid, ocirun_error_t *err);
 
-/* mounts.c */
-int ocirun_rootfs_prepare (struct ocirun_job *job, int *rootfd, ocirun_error_t *err);
-int ocirun_rootfs_pivot (struct ocirun_job *job, int rootfd, ocirun_error_t *err);
-int ocirun_rootfs_finalize (struct ocirun_job *job, ocirun_error_t *err);
-int ocirun_mounts_finish_readonly (struct ocirun_job *job, ocirun_error_t *err);
-bool ocirun_own_mount_ns (const struct ocirun_job *job);
-void ocirun_rootfs_release_shared (const char *state_dir);
-int ocirun_mounts_prepare_idmapped (struct ocirun_job *job, ocirun_error_t *err); /* parent, before clone */
-void ocirun_mounts_release_idmapped (struct ocirun_job *job);
-
-/* devices.c */
-int ocirun_devices_create (struct ocirun_job *job, int rootfd, ocirun_error_t *err);
-int ocirun_dev_symlinks (int rootfd, ocirun_error_t *err);
-
-/* caps.c */
-int ocirun_caps_validate (const oci_capabilities *c, const char *where, ocirun_error_t *err);
-int ocirun_caps_apply (const oci_capabilities *c, ocirun_error_t *err);
-int ocirun_caps_drop_bounding (const oci_capabilities *c, ocirun_error_t *err);
-int ocirun_caps_set_ambient (const oci_capabilities *c, ocirun_error_t *err);
-int ocirun_cap_from_name (const char *name);
-int ocirun_cap_last (void);
-extern const char *const ocirun_cap_names[];
-extern const int ocirun_cap_names_len;
-
 /* hooks.c */
 enum ocirun_hook_kind
 {
@@ -129,10 +105,6 @@ char *ocirun_find_executable (const oci_process *p, ocirun_error_t *err);
 void ocirun_process_default_home (oci_process *p);
 int ocirun_exec_process (const oci_process *p, const char *path, ocirun_error_t *err);
 
-/* sysctl.c */
-int ocirun_sysctl_validate (const oci_config *c, ocirun_error_t *err);
-int ocirun_sysctl_apply (const oci_config *c, ocirun_error_t *err);
-
 /* terminal.c */
 int ocirun_terminal_setup_child (struct ocirun_job *job, int *master, ocirun_error_t *err);
 int ocirun_console_socket_send (const char *path, int master, ocirun_error_t *err);
@@ -146,8 +118,5 @@ int ocirun_parent_wait_ready (int sock, const char *console_socket, const oci_se
                               int *master, ocirun_error_t *err);
 void ocirun_foreground_prepare (sigset_t *mask, sigset_t *old);
 int ocirun_wait_foreground (pid_t pid, int master, const sigset_t *mask, int *exit_code, ocirun_error_t *err);
-
-/* validate.c */
-int ocirun_config_validate (const oci_config *c, bool need_process, ocirun_error_t *err);
 
 #endif

@@ -21,6 +21,7 @@
 #include "job.h"
 #include "lsm.h"
 #include "mount_opts.h"
+#include "mounts.h"
 #include "paths.h"
 #include "userns.h"
 #include "utils.h"
@@ -490,8 +491,8 @@ root_propagation (const char *s)
 
 static int mount_all (struct ocirun_job *job, int rootfd, ocirun_error_t *err);
 
-bool
-ocirun_own_mount_ns (const struct ocirun_job *job)
+static bool
+own_mount_ns (const struct ocirun_job *job)
 {
   return job->ns_new[NS_MNT] || job->ns_fds[NS_MNT] >= 0;
 }
@@ -620,7 +621,7 @@ ocirun_rootfs_prepare (struct ocirun_job *job, int *rootfdp, ocirun_error_t *err
   cleanup_close int rootfd = -1;
   int ret;
 
-  if (!ocirun_own_mount_ns (job))
+  if (!own_mount_ns (job))
     return prepare_shared (job, rootfdp, err);
 
   /* keep our mounts from propagating to the host: rslave (rprivate when
@@ -765,7 +766,7 @@ ocirun_rootfs_pivot (struct ocirun_job *job, int rootfd, ocirun_error_t *err)
 {
   if (fchdir (rootfd) < 0)
     return ocirun_make_error (err, errno, "chdir to the rootfs `%s`", job->rootfs);
-  if (!ocirun_own_mount_ns (job))
+  if (!own_mount_ns (job))
     {
       /* the runtime's mount namespace: nothing to move or pivot, as runc */
       if (chroot (".") < 0)
@@ -926,7 +927,7 @@ ocirun_rootfs_finalize (struct ocirun_job *job, ocirun_error_t *err)
   if (job->config->root && job->config->root->readonly)
     {
       /* "/" would be a mount of the host's (validate.c refuses it first) */
-      if (!ocirun_own_mount_ns (job))
+      if (!own_mount_ns (job))
         return ocirun_make_error (err, 0, "root.readonly: needs a mount namespace of the container's own");
       struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
       if (mount_setattr (rootfd, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0)
@@ -934,7 +935,7 @@ ocirun_rootfs_finalize (struct ocirun_job *job, ocirun_error_t *err)
     }
   /* without a mount namespace of its own, "/" is a mount of the host's:
    * its propagation is not the container's to change */
-  if (l && l->rootfs_propagation && ocirun_own_mount_ns (job))
+  if (l && l->rootfs_propagation && own_mount_ns (job))
     {
       unsigned long prop = root_propagation (l->rootfs_propagation);
       if (mount (NULL, "/", NULL, prop, NULL) < 0)

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
+#include "caps.h"
 #include "job.h"
 #include "lsm.h"
 #include "paths.h"

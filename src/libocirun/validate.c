@@ -9,7 +9,10 @@
 #include "job.h"
 #include "userns.h"
 #include "netdev.h"
+#include "rlimits.h"
+#include "sysctl.h"
 #include "utils.h"
+#include "validate.h"
 
 static bool
 ns_present (const oci_config *c, const char *type, bool *with_path)

@@ -4,6 +4,7 @@
 
 #include "job.h"
 #include "oci_spec.h"
+#include "rlimits.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t len);
 

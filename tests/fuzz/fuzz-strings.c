@@ -13,14 +13,16 @@
  */
 #include "fuzz.h"
 
+#include "caps.h"
 #include "cgroup_internal.h"
 #include "container.h"
 #include "job.h"
+#include "mount_opts.h"
 #include "oci_spec.h"
+#include "rlimits.h"
 #include "utils.h"
 /* for the static build_process (exec's command-line overrides) */
 #include "exec.c"
-#include "mount_opts.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t len);
 
