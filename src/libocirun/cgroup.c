@@ -171,9 +171,7 @@ read_cgroup_mounts (struct mnt **out, size_t *nout, ocirun_error_t *err)
       drop_covered (m, &n, f[4]);
       if (strcmp (fstype, "cgroup") != 0 && strcmp (fstype, "cgroup2") != 0)
         continue;
-      m = realloc (m, (n + 1) * sizeof (*m));
-      if (m == NULL)
-        abort ();
+      m = xrealloc (m, (n + 1) * sizeof (*m));
       unescape_octal (f[3]);
       m[n].root = xstrdup (f[3]);
       m[n].mountpoint = xstrdup (f[4]);
@@ -215,9 +213,7 @@ relative_to_root (const char *own, const char *root)
 static void
 layout_add (struct cg_layout *l, const char *controllers, const char *mountpoint, const char *self, bool unified)
 {
-  l->h = realloc (l->h, (l->n + 1) * sizeof (*l->h));
-  if (l->h == NULL)
-    abort ();
+  l->h = xrealloc (l->h, (l->n + 1) * sizeof (*l->h));
   l->h[l->n].controllers = xstrdup (controllers);
   l->h[l->n].mountpoint = xstrdup (mountpoint);
   l->h[l->n].self = xstrdup (self);
@@ -450,9 +446,7 @@ cg_new (enum cg_mode mode)
 static void
 cg_add (ocirun_cgroup *cg, const char *controllers, const char *mountpoint, char *path, bool unified)
 {
-  cg->h = realloc (cg->h, (cg->n + 1) * sizeof (*cg->h));
-  if (cg->h == NULL)
-    abort ();
+  cg->h = xrealloc (cg->h, (cg->n + 1) * sizeof (*cg->h));
   memset (&cg->h[cg->n], 0, sizeof (cg->h[cg->n]));
   cg->h[cg->n].controllers = xstrdup (controllers);
   cg->h[cg->n].mountpoint = xstrdup (mountpoint);
@@ -1209,9 +1203,7 @@ collect (const char *dir, pid_t **pids, size_t *n, size_t *cap, ocirun_error_t *
       if (*n == *cap)
         {
           *cap = *cap ? *cap * 2 : 16;
-          *pids = realloc (*pids, *cap * sizeof (pid_t));
-          if (*pids == NULL)
-            abort ();
+          *pids = xrealloc (*pids, *cap * sizeof (pid_t));
         }
       (*pids)[(*n)++] = (pid_t) v;
     }

@@ -116,10 +116,7 @@ ocirun_mount_options_parse (char **options, size_t n, struct ocirun_mount_opts *
         {
           /* a filesystem-specific option: pass it as data */
           size_t l = strlen (o);
-          char *nd = realloc (data, data_len + l + 2);
-          if (nd == NULL)
-            return ocirun_make_error (err, ENOMEM, "mount options");
-          data = nd;
+          data = xrealloc (data, data_len + l + 2);
           if (data_len)
             data[data_len++] = ',';
           memcpy (data + data_len, o, l + 1);

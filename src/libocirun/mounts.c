@@ -579,12 +579,8 @@ ocirun_rootfs_release_shared (const char *state_dir)
     {
       if (n == cap)
         {
-          char **nd;
           cap = cap ? cap * 2 : 16;
-          nd = realloc (dest, cap * sizeof (char *));
-          if (nd == NULL)
-            return;
-          dest = nd;
+          dest = xrealloc (dest, cap * sizeof (char *));
         }
       dest[n++] = line;
     }

@@ -381,9 +381,7 @@ index_cb (const struct nlmsghdr *m, void *data)
   const struct ifinfomsg *ifi = NLMSG_DATA (m);
   if (m->nlmsg_type != RTM_NEWLINK || m->nlmsg_len < NLMSG_LENGTH (sizeof *ifi))
     return 0;
-  s->v = realloc (s->v, (s->n + 1) * sizeof *s->v);
-  if (s->v == NULL)
-    return -ENOMEM;
+  s->v = xrealloc (s->v, (s->n + 1) * sizeof *s->v);
   s->v[s->n++] = ifi->ifi_index;
   return 0;
 }
@@ -469,9 +467,7 @@ addr_cb (const struct nlmsghdr *m, void *data)
    * any family with global scope (RT_SCOPE_UNIVERSE value)" */
   if (!(addr_flags (ifa, len) & IFA_F_PERMANENT) || ifa->ifa_scope != RT_SCOPE_UNIVERSE)
     return 0;
-  l->v = realloc (l->v, (l->n + 1) * sizeof *l->v);
-  if (l->v == NULL)
-    return -ENOMEM;
+  l->v = xrealloc (l->v, (l->n + 1) * sizeof *l->v);
   l->v[l->n].msg = xmalloc0 (len);
   memcpy (l->v[l->n].msg, ifa, len);
   l->v[l->n].len = len;

@@ -146,13 +146,7 @@ read_all_fd (int fd, const char *description, char **out, size_t *len, ocirun_er
       ssize_t r;
       if (used == cap)
         {
-          char *n = realloc (buf, cap * 2 + 1);
-          if (n == NULL)
-            {
-              free (buf);
-              return ocirun_make_error (err, ENOMEM, "read `%s`", description);
-            }
-          buf = n;
+          buf = xrealloc (buf, cap * 2 + 1);
           cap *= 2;
         }
       r = read (fd, buf + used, cap - used);
