@@ -362,29 +362,6 @@ process_start_time (pid_t pid)
 }
 
 int
-close_fds_from (int first, ocirun_error_t *err)
-{
-#ifdef SYS_close_range
-  if (syscall (SYS_close_range, (unsigned) first, ~0U, 0) == 0)
-    return 0;
-#endif
-  {
-    cleanup_dir DIR *d = opendir ("/proc/self/fd");
-    struct dirent *de;
-    if (d == NULL)
-      return ocirun_make_error (err, errno, "open `/proc/self/fd`");
-    while ((de = readdir (d)))
-      {
-        long long fd;
-        if (parse_int64 (de->d_name, &fd) < 0 || fd < first || fd == dirfd (d))
-          continue;
-        close ((int) fd);
-      }
-  }
-  return 0;
-}
-
-int
 mark_fds_cloexec_from (int first, ocirun_error_t *err)
 {
 #if defined(SYS_close_range) && defined(CLOSE_RANGE_CLOEXEC)
