@@ -45,13 +45,6 @@
 static int selinux_on = -1;
 static int apparmor_on = -1;
 
-void
-ocirun_lsm_force_enabled (int selinux, int apparmor)
-{
-  selinux_on = selinux;
-  apparmor_on = apparmor;
-}
-
 /* libselinux's is_selinux_enabled(): selinuxfs is mounted */
 bool
 ocirun_selinux_enabled (void)
