@@ -126,11 +126,27 @@ def test_proc_sysfs_devpts_mqueue(ctr):
 
 def test_relative_destination_is_relative_to_root(ctr):
     """config.md: a relative destination (deprecated) MUST be interpreted as
-    relative to "/"."""
+    relative to "/".  runc 1.1 accepts it with a warning on stderr; so do
+    we, one line naming the field (issue 15)."""
     cfg = default_config(["/probe", "mounts"])
     cfg["mounts"].append({"destination": "mnt/rel", "type": "tmpfs", "source": "tmpfs"})
-    p = run_probe(ctr, cfg)
+    idx = len(cfg["mounts"]) - 1
+    r = ctr(cfg).run_fg()
+    assert r.rc == 0, r
+    p = json.loads([ln for ln in r.out.splitlines() if ln.startswith("{")][0])
     assert mount_at(p, "/mnt/rel")["fstype"] == "tmpfs"
+    warnings = [ln for ln in r.err.splitlines() if ln.strip()]
+    assert len(warnings) == 1, r.err
+    assert warnings[0].startswith("ocirun: warning: mounts[%d].destination: `mnt/rel`" % idx), warnings
+    assert "deprecated" in warnings[0] and "`/mnt/rel`" in warnings[0], warnings
+
+
+def test_absolute_destinations_give_no_warning(ctr):
+    cfg = default_config(["/probe", "mounts"])
+    cfg["mounts"].append({"destination": "/mnt/abs", "type": "tmpfs", "source": "tmpfs"})
+    r = ctr(cfg).run_fg()
+    assert r.rc == 0, r
+    assert "warning" not in r.err, r.err
 
 
 def test_destination_created_when_missing(ctr):
