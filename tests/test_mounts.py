@@ -149,6 +149,37 @@ def test_absolute_destinations_give_no_warning(ctr):
     assert "warning" not in r.err, r.err
 
 
+@pytest.mark.parametrize("fstype,options,bad,kernel_says", [
+    ("tmpfs", ["nosuid", "foo"], "foo", "Unknown parameter"),
+    ("tmpfs", ["nodev", "size=abc"], "size=abc", "Bad value"),
+    ("tmpfs", ["noexex"], "noexex", "Unknown parameter"),  # a misspelt flag ends up as data
+    ("mqueue", ["foo"], "foo", "Unknown parameter"),
+    ("proc", ["hidepid=banana"], "hidepid=banana", "hidepid"),
+], ids=["unknown", "bad-value", "misspelt-flag", "mqueue", "proc"])
+def test_bad_mount_option_is_named(ctr, fstype, options, bad, kernel_says):
+    """issue 15: mount(2) says only EINVAL; the error names
+    mounts[N].options, the option as written, and what the filesystem said
+    about it (runc: `... data: foo: invalid argument`)."""
+    cfg = default_config(["/probe", "mounts"])
+    cfg["mounts"].append({"destination": "/mnt/bad", "type": fstype, "source": fstype, "options": options})
+    idx = len(cfg["mounts"]) - 1
+    c = ctr(cfg)
+    r = c.run_fg()
+    msg = one_line_error(r)
+    assert msg.startswith("mounts[%d].options: `%s`" % (idx, bad)), msg
+    assert "`%s` filesystem" % fstype in msg and kernel_says in msg, msg
+    assert c.left_behind() == []
+
+
+def test_unknown_option_of_a_bind_mount_is_ignored(ctr, hostdir):
+    """A bind mount passes no data to a filesystem: runc accepts options it
+    does not know there, and so do we."""
+    cfg = default_config(["/probe", "mounts", "cat", "/mnt/b/file"])
+    cfg["mounts"].append({"destination": "/mnt/b", "type": "bind", "source": str(hostdir),
+                          "options": ["rbind", "foo"]})
+    assert run_probe(ctr, cfg)["cat"]["/mnt/b/file"] == "from-host\n"
+
+
 def test_destination_created_when_missing(ctr):
     cfg = default_config(["/probe", "mounts"])
     cfg["mounts"].append({"destination": "/a/b/c", "type": "tmpfs", "source": "tmpfs"})

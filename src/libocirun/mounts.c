@@ -65,6 +65,80 @@ set_tree_flags (int tree, const oci_mount *m, const struct ocirun_mount_opts *pm
   return 0;
 }
 
+/* ---- filesystem-specific options (mounts[].options left for the data) ----
+ *
+ * mount(2) answers EINVAL for any option the filesystem refuses, without
+ * saying which.  A filesystem context (fsopen(2)) takes them one at a time
+ * with fsconfig(2), which fails on the one refused and keeps the
+ * filesystem's own words in the context's log: so an error can name the
+ * option, as the user wrote it, and why. */
+
+/* the last error the filesystem logged in context `fs` ("tmpfs: Unknown
+ * parameter 'foo'"), in buf; empty when it said nothing */
+static void
+fs_context_error (int fs, char *buf, size_t len)
+{
+  char msg[256];
+  ssize_t n;
+
+  buf[0] = '\0';
+  while ((n = read (fs, msg, sizeof msg - 1)) > 0)
+    {
+      msg[n] = '\0';
+      msg[strcspn (msg, "\n")] = '\0';
+      if (msg[0] == 'e' && msg[1] == ' ')
+        snprintf (buf, len, "%s", msg + 2);
+    }
+}
+
+/* Hand each option of the comma-separated `data` to the context `fs`; on
+ * the first one refused, an error naming mounts[idx].options and it. */
+static int
+fs_config_options (int fs, const char *type, const char *data, size_t idx, ocirun_error_t *err)
+{
+  cleanup_free char *copy = data ? xstrdup (data) : NULL;
+  char *save = NULL, *opt;
+
+  for (opt = copy ? strtok_r (copy, ",", &save) : NULL; opt; opt = strtok_r (NULL, ",", &save))
+    {
+      char *eq = strchr (opt, '=');
+      char why[256];
+      int r, e;
+      if (eq)
+        {
+          *eq = '\0';
+          r = fsconfig (fs, FSCONFIG_SET_STRING, opt, eq + 1, 0);
+          *eq = '=';
+        }
+      else
+        r = fsconfig (fs, FSCONFIG_SET_FLAG, opt, NULL, 0);
+      if (r == 0)
+        continue;
+      e = errno;
+      fs_context_error (fs, why, sizeof why);
+      return ocirun_make_error (err, e, "mounts[%zu].options: `%s` refused by the `%s` filesystem%s%s%s", idx, opt, type,
+                                *why ? " (" : "", why, *why ? ")" : "");
+    }
+  return 0;
+}
+
+/* mount(2) of a filesystem failed with EINVAL: find the option it refused.
+ * Returns -1 with *err set when one is found, 0 when it cannot be known
+ * (no context for this type, a filesystem that checks its options only
+ * as a whole). */
+static int
+explain_refused_option (const char *type, const char *data, size_t idx, ocirun_error_t *err)
+{
+  cleanup_close int fs = -1;
+
+  if (data == NULL || *data == '\0')
+    return 0;
+  fs = fsopen (type, FSOPEN_CLOEXEC);
+  if (fs < 0)
+    return 0;
+  return fs_config_options (fs, type, data, idx, err);
+}
+
 /* ---- idmapped mounts (config.md#mounts: uidMappings, gidMappings, idmap,
  * ridmap; runtime-spec 1.2) ----
  *
@@ -138,26 +212,13 @@ prepare_idmapped (struct ocirun_job *job, const oci_mount *m, size_t idx, ocirun
       /* a new filesystem, detached, so it can be idmapped before it is
        * attached (and `idmap` is never handed to the filesystem) */
       cleanup_close int fs = fsopen (m->type, FSOPEN_CLOEXEC);
-      char *save = NULL, *opt;
       src = xstrdup (m->source ? m->source : m->type);
       if (fs < 0)
         return ocirun_make_error (err, errno, "mounts[%zu]: fsopen `%s`", idx, m->type);
       if (fsconfig (fs, FSCONFIG_SET_STRING, "source", src, 0) < 0)
         return ocirun_make_error (err, errno, "mounts[%zu]: source `%s`", idx, src);
-      for (opt = data ? strtok_r (data, ",", &save) : NULL; opt; opt = strtok_r (NULL, ",", &save))
-        {
-          char *eq = strchr (opt, '=');
-          int r;
-          if (eq)
-            {
-              *eq = '\0';
-              r = fsconfig (fs, FSCONFIG_SET_STRING, opt, eq + 1, 0);
-            }
-          else
-            r = fsconfig (fs, FSCONFIG_SET_FLAG, opt, NULL, 0);
-          if (r < 0)
-            return ocirun_make_error (err, errno, "mounts[%zu]: option `%s` of `%s`", idx, opt, m->type);
-        }
+      if (fs_config_options (fs, m->type, data, idx, err) < 0)
+        return -1;
       if (fsconfig (fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
         return ocirun_make_error (err, errno, "mounts[%zu]: create the `%s` filesystem", idx, m->type);
       tree = fsmount (fs, FSMOUNT_CLOEXEC, 0);
@@ -325,7 +386,15 @@ do_fs_mount (struct ocirun_job *job, const oci_mount *m, int rootfd, const char 
       return do_bind_mount (job, &bm, "/sys", targetfd, &b, idx, err);
     }
   if (r < 0)
-    return ocirun_make_error (err, errno, "mounts[%zu]: mount `%s` (type `%s`) on `%s`", idx, src, m->type, dest);
+    {
+      int e = errno;
+      if (e == EINVAL && explain_refused_option (m->type, pm->data, idx, err) < 0)
+        return -1;
+      if (e == EINVAL && pm->data && *pm->data)
+        return ocirun_make_error (err, e, "mounts[%zu]: mount `%s` (type `%s`) on `%s` with the options `%s`", idx, src,
+                                  m->type, dest, pm->data);
+      return ocirun_make_error (err, e, "mounts[%zu]: mount `%s` (type `%s`) on `%s`", idx, src, m->type, dest);
+    }
 
   if (pm->prop || pm->has_rec || defer_ro)
     {
