@@ -177,10 +177,10 @@ read_all_file (const char *path, char **out, size_t *len, ocirun_error_t *err)
   return read_all_fd (fd, path, out, len, err);
 }
 
-int
-write_file (const char *path, const void *data, size_t len, ocirun_error_t *err)
+/* fd: just opened for `path` (< 0: the open failed, errno says why) */
+static int
+write_opened (int fd, const char *path, const void *data, size_t len, ocirun_error_t *err)
 {
-  cleanup_close int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0)
     return ocirun_make_error (err, errno, "open `%s`", path);
   if (write_all (fd, data, len) < 0)
@@ -189,14 +189,17 @@ write_file (const char *path, const void *data, size_t len, ocirun_error_t *err)
 }
 
 int
+write_file (const char *path, const void *data, size_t len, ocirun_error_t *err)
+{
+  cleanup_close int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  return write_opened (fd, path, data, len, err);
+}
+
+int
 write_file_at (int dirfd, const char *path, const void *data, size_t len, ocirun_error_t *err)
 {
   cleanup_close int fd = openat (dirfd, path, O_WRONLY | O_CLOEXEC);
-  if (fd < 0)
-    return ocirun_make_error (err, errno, "open `%s`", path);
-  if (write_all (fd, data, len) < 0)
-    return ocirun_make_error (err, errno, "write `%s`", path);
-  return 0;
+  return write_opened (fd, path, data, len, err);
 }
 
 int
