@@ -45,7 +45,7 @@ struct ocirun_job
   bool is_exec;        /* joining a running container (exec) */
   int *mount_trees;    /* mounts.c: per mounts[i], a tree the parent made before clone, or -1 */
   int *mount_ro_later; /* mounts.c: per mounts[i], a mount read-only once the devices exist, or -1 */
-  bool rootfs_is_host; /* root.path is the host's "/" (no mount namespace): no devices */
+  bool rootfs_is_host; /* mounts.c: root.path is the host's "/" (no mount namespace): no devices */
 };
 
 /* stage names for prctl(PR_SET_NAME) (DESIGN.md, style 6) */
