@@ -92,7 +92,6 @@ static const struct mount_opt mount_opts[] = {
   { "copy-symlink", OPT_IGNORE, false, 0 },
 };
 
-
 int
 ocirun_mount_options_parse (char **options, size_t n, struct ocirun_mount_opts *pm, ocirun_error_t *err)
 {

@@ -13,7 +13,7 @@
 #include "oci_spec.h"
 
 #ifndef MS_NOSYMFOLLOW
-#define MS_NOSYMFOLLOW 256
+#  define MS_NOSYMFOLLOW 256
 #endif
 
 /* one mounts[i].options, parsed */

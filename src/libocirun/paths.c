@@ -50,8 +50,7 @@ redirect_dangling (int parent, const char *buf, const char *comp, const char *re
   return out;
 }
 
-static int open_in_root (int rootfd, const char *path, int flags, mode_t create_type, int depth,
-                         ocirun_error_t *err);
+static int open_in_root (int rootfd, const char *path, int flags, mode_t create_type, int depth, ocirun_error_t *err);
 
 int
 ocirun_open_in_root (int rootfd, const char *path, int flags, mode_t create_type, ocirun_error_t *err)
