@@ -8,7 +8,9 @@
 #include <string.h>
 #include <yajl/yajl_gen.h>
 
+#include "caps.h"
 #include "job.h"
+#include "mount_opts.h"
 #include "ocirun.h"
 #include "utils.h"
 
