@@ -8,8 +8,10 @@
 #include <string.h>
 #include <yajl/yajl_gen.h>
 
+#include "caps.h"
 #include "job.h"
 #include "lsm.h"
+#include "mount_opts.h"
 #include "ocirun.h"
 #include "utils.h"
 

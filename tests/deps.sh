@@ -13,7 +13,8 @@
 # not installed by CI).
 
 OCIRUN_DEPS_build=(build-essential autoconf automake libtool pkg-config git
-  libyajl-dev libseccomp-dev libcap-dev libselinux1-dev libsystemd-dev)
+  libyajl-dev libseccomp-dev libcap-dev libselinux1-dev libsystemd-dev
+  clang-format)
 OCIRUN_DEPS_test=(busybox-static python3 python3-pytest python3-jsonschema
   runc crun uidmap iproute2 util-linux procps kmod ca-certificates)
 OCIRUN_DEPS_clients=(podman conmon containerd criu python3-grpcio clang

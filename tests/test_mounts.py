@@ -126,11 +126,58 @@ def test_proc_sysfs_devpts_mqueue(ctr):
 
 def test_relative_destination_is_relative_to_root(ctr):
     """config.md: a relative destination (deprecated) MUST be interpreted as
-    relative to "/"."""
+    relative to "/".  runc 1.1 accepts it with a warning on stderr; so do
+    we, one line naming the field (issue 15)."""
     cfg = default_config(["/probe", "mounts"])
     cfg["mounts"].append({"destination": "mnt/rel", "type": "tmpfs", "source": "tmpfs"})
-    p = run_probe(ctr, cfg)
+    idx = len(cfg["mounts"]) - 1
+    r = ctr(cfg).run_fg()
+    assert r.rc == 0, r
+    p = json.loads([ln for ln in r.out.splitlines() if ln.startswith("{")][0])
     assert mount_at(p, "/mnt/rel")["fstype"] == "tmpfs"
+    warnings = [ln for ln in r.err.splitlines() if ln.strip()]
+    assert len(warnings) == 1, r.err
+    assert warnings[0].startswith("ocirun: warning: mounts[%d].destination: `mnt/rel`" % idx), warnings
+    assert "deprecated" in warnings[0] and "`/mnt/rel`" in warnings[0], warnings
+
+
+def test_absolute_destinations_give_no_warning(ctr):
+    cfg = default_config(["/probe", "mounts"])
+    cfg["mounts"].append({"destination": "/mnt/abs", "type": "tmpfs", "source": "tmpfs"})
+    r = ctr(cfg).run_fg()
+    assert r.rc == 0, r
+    assert "warning" not in r.err, r.err
+
+
+@pytest.mark.parametrize("fstype,options,bad,kernel_says", [
+    ("tmpfs", ["nosuid", "foo"], "foo", "Unknown parameter"),
+    ("tmpfs", ["nodev", "size=abc"], "size=abc", "Bad value"),
+    ("tmpfs", ["noexex"], "noexex", "Unknown parameter"),  # a misspelt flag ends up as data
+    ("mqueue", ["foo"], "foo", "Unknown parameter"),
+    ("proc", ["hidepid=banana"], "hidepid=banana", "hidepid"),
+], ids=["unknown", "bad-value", "misspelt-flag", "mqueue", "proc"])
+def test_bad_mount_option_is_named(ctr, fstype, options, bad, kernel_says):
+    """issue 15: mount(2) says only EINVAL; the error names
+    mounts[N].options, the option as written, and what the filesystem said
+    about it (runc: `... data: foo: invalid argument`)."""
+    cfg = default_config(["/probe", "mounts"])
+    cfg["mounts"].append({"destination": "/mnt/bad", "type": fstype, "source": fstype, "options": options})
+    idx = len(cfg["mounts"]) - 1
+    c = ctr(cfg)
+    r = c.run_fg()
+    msg = one_line_error(r)
+    assert msg.startswith("mounts[%d].options: `%s`" % (idx, bad)), msg
+    assert "`%s` filesystem" % fstype in msg and kernel_says in msg, msg
+    assert c.left_behind() == []
+
+
+def test_unknown_option_of_a_bind_mount_is_ignored(ctr, hostdir):
+    """A bind mount passes no data to a filesystem: runc accepts options it
+    does not know there, and so do we."""
+    cfg = default_config(["/probe", "mounts", "cat", "/mnt/b/file"])
+    cfg["mounts"].append({"destination": "/mnt/b", "type": "bind", "source": str(hostdir),
+                          "options": ["rbind", "foo"]})
+    assert run_probe(ctr, cfg)["cat"]["/mnt/b/file"] == "from-host\n"
 
 
 def test_destination_created_when_missing(ctr):

@@ -9,7 +9,7 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 
-#include "job.h"
+#include "caps.h"
 #include "utils.h"
 
 const char *const ocirun_cap_names[] = {
@@ -35,8 +35,8 @@ ocirun_cap_from_name (const char *name)
   return -1;
 }
 
-int
-ocirun_cap_last (void)
+static int
+cap_last (void)
 {
   static int last = -1;
   if (last < 0)
@@ -57,7 +57,7 @@ static int
 set_mask_ (char **names, size_t n, uint64_t *mask, const char *set, bool warn, ocirun_error_t *err)
 {
   size_t i;
-  int last = ocirun_cap_last ();
+  int last = cap_last ();
   *mask = 0;
   for (i = 0; i < n; i++)
     {
@@ -130,7 +130,7 @@ int
 ocirun_caps_drop_bounding (const oci_capabilities *c, ocirun_error_t *err)
 {
   uint64_t bounding;
-  int i, last = ocirun_cap_last ();
+  int i, last = cap_last ();
   if (c == NULL)
     return 0;
   if (set_mask (c->bounding, c->bounding_len, &bounding, "bounding", err) < 0)

@@ -79,29 +79,12 @@ unescape_octal (char *s)
   *w = '\0';
 }
 
-/* Does the comma-separated list `opts` contain `word`? */
-static bool
-list_has (const char *opts, const char *word)
-{
-  size_t wl = strlen (word);
-  const char *p = opts;
-  while (p && *p)
-    {
-      const char *e = strchr (p, ',');
-      size_t l = e ? (size_t) (e - p) : strlen (p);
-      if (l == wl && strncmp (p, word, wl) == 0)
-        return true;
-      p = e ? e + 1 : NULL;
-    }
-  return false;
-}
-
 static bool
 known_hierarchy (const char *controllers)
 {
   size_t i;
   for (i = 0; i < ARRAY_SIZE (known_v1); i++)
-    if (list_has (controllers, known_v1[i]))
+    if (cg_list_has (controllers, known_v1[i]))
       return true;
   return false;
 }
@@ -188,9 +171,7 @@ read_cgroup_mounts (struct mnt **out, size_t *nout, ocirun_error_t *err)
       drop_covered (m, &n, f[4]);
       if (strcmp (fstype, "cgroup") != 0 && strcmp (fstype, "cgroup2") != 0)
         continue;
-      m = realloc (m, (n + 1) * sizeof (*m));
-      if (m == NULL)
-        abort ();
+      m = xrealloc (m, (n + 1) * sizeof (*m));
       unescape_octal (f[3]);
       m[n].root = xstrdup (f[3]);
       m[n].mountpoint = xstrdup (f[4]);
@@ -232,9 +213,7 @@ relative_to_root (const char *own, const char *root)
 static void
 layout_add (struct cg_layout *l, const char *controllers, const char *mountpoint, const char *self, bool unified)
 {
-  l->h = realloc (l->h, (l->n + 1) * sizeof (*l->h));
-  if (l->h == NULL)
-    abort ();
+  l->h = xrealloc (l->h, (l->n + 1) * sizeof (*l->h));
   l->h[l->n].controllers = xstrdup (controllers);
   l->h[l->n].mountpoint = xstrdup (mountpoint);
   l->h[l->n].self = xstrdup (self);
@@ -292,7 +271,7 @@ detect_layout (struct cg_layout **out, ocirun_error_t *err)
             {
               const char *e = strchr (p, ',');
               cleanup_free char *w = e ? strndup (p, (size_t) (e - p)) : xstrdup (p);
-              if (!list_has (m[i].opts, w))
+              if (!cg_list_has (m[i].opts, w))
                 all = false;
               p = e ? e + 1 : NULL;
             }
@@ -343,42 +322,6 @@ detect_layout (struct cg_layout **out, ocirun_error_t *err)
   layout_cache = l;
   *out = l;
   return 0;
-}
-
-struct cg_hier *
-cg_find (ocirun_cgroup *cg, const char *controller)
-{
-  size_t i;
-  for (i = 0; i < cg->n; i++)
-    if (!cg->h[i].unified && list_has (cg->h[i].controllers, controller))
-      return &cg->h[i];
-  return NULL;
-}
-
-struct cg_hier *
-cg_unified (ocirun_cgroup *cg)
-{
-  size_t i;
-  for (i = 0; i < cg->n; i++)
-    if (cg->h[i].unified)
-      return &cg->h[i];
-  return NULL;
-}
-
-struct cg_hier *
-cg_main (ocirun_cgroup *cg)
-{
-  static const char *const pref[] = { "pids", "freezer", "memory", "devices", "cpu", "name=systemd" };
-  size_t i;
-  if (cg->mode == CG_MODE_V2)
-    return cg_unified (cg);
-  for (i = 0; i < ARRAY_SIZE (pref); i++)
-    {
-      struct cg_hier *h = cg_find (cg, pref[i]);
-      if (h)
-        return h;
-    }
-  return cg->n ? &cg->h[0] : NULL;
 }
 
 /* ------------------------------------------------------------------ */
@@ -503,9 +446,7 @@ cg_new (enum cg_mode mode)
 static void
 cg_add (ocirun_cgroup *cg, const char *controllers, const char *mountpoint, char *path, bool unified)
 {
-  cg->h = realloc (cg->h, (cg->n + 1) * sizeof (*cg->h));
-  if (cg->h == NULL)
-    abort ();
+  cg->h = xrealloc (cg->h, (cg->n + 1) * sizeof (*cg->h));
   memset (&cg->h[cg->n], 0, sizeof (cg->h[cg->n]));
   cg->h[cg->n].controllers = xstrdup (controllers);
   cg->h[cg->n].mountpoint = xstrdup (mountpoint);
@@ -605,7 +546,7 @@ make_path (ocirun_cgroup *cg, struct cg_hier *h, int *mkdir_errno, ocirun_error_
   size_t ml = strlen (h->mountpoint);
   cleanup_free char *p = xstrdup (h->path);
   char *s = p + ml;
-  bool cpuset = !h->unified && list_has (h->controllers, "cpuset");
+  bool cpuset = !h->unified && cg_list_has (h->controllers, "cpuset");
   bool v2 = h->unified && cg->mode == CG_MODE_V2;
 
   *mkdir_errno = 0;
@@ -1275,9 +1216,7 @@ collect (const char *dir, pid_t **pids, size_t *n, size_t *cap, ocirun_error_t *
       if (*n == *cap)
         {
           *cap = *cap ? *cap * 2 : 16;
-          *pids = realloc (*pids, *cap * sizeof (pid_t));
-          if (*pids == NULL)
-            abort ();
+          *pids = xrealloc (*pids, *cap * sizeof (pid_t));
         }
       (*pids)[(*n)++] = (pid_t) v;
     }

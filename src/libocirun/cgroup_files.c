@@ -1,5 +1,6 @@
-/* File and JSON helpers shared by the cgroup writers (cgroup_v1.c,
- * cgroup_v2.c, cgroup_devices.c): one write() per value, errors that name
+/* File, hierarchy and JSON helpers shared by the cgroup writers
+ * (cgroup_v1.c, cgroup_v2.c, cgroup_devices.c; cgroup.c above them, so
+ * nothing here calls up into it): one write() per value, errors that name
  * the field, the file and the directory; and the pieces of runc's stats
  * format that v1 and v2 share. */
 #include "config.h"
@@ -256,6 +257,84 @@ cg_resources_wanted (const oci_resources *r)
   if (n && (CG_SET (n, class_id) || n->priorities_len))
     return true;
   return r->hugepage_limits_len || r->rdma_len || r->unified.len;
+}
+
+/* ------------------------------------------------------------------ */
+/* Hierarchies                                                         */
+/* ------------------------------------------------------------------ */
+
+/* Does the comma-separated list `opts` contain `word`? */
+bool
+cg_list_has (const char *opts, const char *word)
+{
+  size_t wl = strlen (word);
+  const char *p = opts;
+  while (p && *p)
+    {
+      const char *e = strchr (p, ',');
+      size_t l = e ? (size_t) (e - p) : strlen (p);
+      if (l == wl && strncmp (p, word, wl) == 0)
+        return true;
+      p = e ? e + 1 : NULL;
+    }
+  return false;
+}
+
+struct cg_hier *
+cg_find (ocirun_cgroup *cg, const char *controller)
+{
+  size_t i;
+  for (i = 0; i < cg->n; i++)
+    if (!cg->h[i].unified && cg_list_has (cg->h[i].controllers, controller))
+      return &cg->h[i];
+  return NULL;
+}
+
+struct cg_hier *
+cg_unified (ocirun_cgroup *cg)
+{
+  size_t i;
+  for (i = 0; i < cg->n; i++)
+    if (cg->h[i].unified)
+      return &cg->h[i];
+  return NULL;
+}
+
+struct cg_hier *
+cg_main (ocirun_cgroup *cg)
+{
+  static const char *const pref[] = { "pids", "freezer", "memory", "devices", "cpu", "name=systemd" };
+  size_t i;
+  if (cg->mode == CG_MODE_V2)
+    return cg_unified (cg);
+  for (i = 0; i < ARRAY_SIZE (pref); i++)
+    {
+      struct cg_hier *h = cg_find (cg, pref[i]);
+      if (h)
+        return h;
+    }
+  return cg->n ? &cg->h[0] : NULL;
+}
+
+/* rdma.max has the same syntax on v1 and v2 */
+int
+cg_rdma_apply (const char *dir, const oci_resources *r, ocirun_error_t *err)
+{
+  size_t i;
+  for (i = 0; i < r->rdma_len; i++)
+    {
+      const oci_rdma *d = &r->rdma[i];
+      char h[40] = "", o[40] = "";
+      cleanup_free char *field = NULL;
+      if (d->has_hca_handles)
+        snprintf (h, sizeof h, " hca_handle=%" PRIu32, d->hca_handles);
+      if (d->has_hca_objects)
+        snprintf (o, sizeof o, " hca_object=%" PRIu32, d->hca_objects);
+      xasprintf (&field, "linux.resources.rdma[\"%s\"]", d->name);
+      if (cg_write (dir, "rdma.max", field, err, "%s%s%s", d->name, h, o) < 0)
+        return -1;
+    }
+  return 0;
 }
 
 /* ------------------------------------------------------------------ */

@@ -81,7 +81,10 @@ bool cg_blkio_wanted (const oci_blkio *b);
 /* Whether any of linux.resources (devices aside) asks for a write. */
 bool cg_resources_wanted (const oci_resources *r);
 
-/* --- helpers (cgroup.c) --- */
+/* --- hierarchies (cgroup_files.c) --- */
+
+/* Does the comma-separated list `opts` contain `word`? */
+bool cg_list_has (const char *opts, const char *word);
 
 /* The v1 hierarchy that has `controller`, or NULL. */
 struct cg_hier *cg_find (ocirun_cgroup *cg, const char *controller);
@@ -153,7 +156,7 @@ typedef void (*cg_kv_cb) (const char *key, uint64_t value, void *data);
 void cg_read_kv (const char *dir, const char *file, cg_kv_cb cb, void *data);
 uint64_t cg_kv_get (const char *dir, const char *file, const char *key);
 
-/* rdma.max: same syntax on v1 and v2 (cgroup_v1.c) */
+/* rdma.max: same syntax on v1 and v2 */
 int cg_rdma_apply (const char *dir, const oci_resources *r, ocirun_error_t *err);
 /* "cpuset" stats object from cpuset.* files (dir may be NULL) */
 void cg_stats_cpuset (yajl_gen g, const char *dir, bool v2);

@@ -29,13 +29,14 @@
 #include <unistd.h>
 
 #include "cgroup_internal.h"
+#include "paths.h"
 #include "utils.h"
 
 #ifndef TMPFS_MAGIC
 #define TMPFS_MAGIC 0x01021994
 #endif
 
-#define FD_PATH(buf, fd) snprintf (buf, sizeof (buf), "/proc/self/fd/%d", fd)
+#define FD_PATH(buf, fd) ocirun_fd_path (fd, buf, sizeof (buf))
 
 /* the per-mount flags we keep from the entry; the cgroup file systems are
  * always nosuid,nodev,noexec */

@@ -195,9 +195,7 @@ prop_add (struct cg_sd_props *p, const char *name, char type)
         prop_clear (r);
         goto set;
       }
-  p->v = realloc (p->v, (p->n + 1) * sizeof (*p->v));
-  if (p->v == NULL)
-    abort ();
+  p->v = xrealloc (p->v, (p->n + 1) * sizeof (*p->v));
   r = &p->v[p->n++];
   memset (r, 0, sizeof (*r));
 set:
@@ -248,9 +246,7 @@ cg_sd_cpuset_mask (const char *list, uint8_t **bytes, size_t *n)
         goto bad;
       if (hi / 8 + 1 > len)
         {
-          b = realloc (b, hi / 8 + 1);
-          if (b == NULL)
-            abort ();
+          b = xrealloc (b, hi / 8 + 1);
           memset (b + len, 0, hi / 8 + 1 - len);
           len = hi / 8 + 1;
         }
@@ -337,9 +333,7 @@ device_props (const oci_resources *r, struct cg_sd_props *p)
         }
       else
         xasprintf (&path, "/dev/%s/%" PRId64 ":%" PRId64, d->type == 'c' ? "char" : "block", d->major, d->minor);
-      allow->pairs = realloc (allow->pairs, (allow->npairs + 1) * 2 * sizeof (char *));
-      if (allow->pairs == NULL)
-        abort ();
+      allow->pairs = xrealloc (allow->pairs, (allow->npairs + 1) * 2 * sizeof (char *));
       allow->pairs[allow->npairs * 2] = path;
       allow->pairs[allow->npairs * 2 + 1] = xstrdup (acc);
       allow->npairs++;
@@ -663,9 +657,7 @@ cg_sd_props_text (const struct cg_sd_props *p)
       while (len + strlen (line) + 1 > cap)
         {
           cap *= 2;
-          r = realloc (r, cap);
-          if (r == NULL)
-            abort ();
+          r = xrealloc (r, cap);
         }
       strcpy (r + len, line);
       len += strlen (line);

@@ -465,27 +465,6 @@ v1_network (ocirun_cgroup *cg, const oci_network *n, ocirun_error_t *err)
   return 0;
 }
 
-/* rdma.max has the same syntax on v1 and v2 */
-int
-cg_rdma_apply (const char *dir, const oci_resources *r, ocirun_error_t *err)
-{
-  size_t i;
-  for (i = 0; i < r->rdma_len; i++)
-    {
-      const oci_rdma *d = &r->rdma[i];
-      char h[40] = "", o[40] = "";
-      cleanup_free char *field = NULL;
-      if (d->has_hca_handles)
-        snprintf (h, sizeof h, " hca_handle=%" PRIu32, d->hca_handles);
-      if (d->has_hca_objects)
-        snprintf (o, sizeof o, " hca_object=%" PRIu32, d->hca_objects);
-      xasprintf (&field, "linux.resources.rdma[\"%s\"]", d->name);
-      if (cg_write (dir, "rdma.max", field, err, "%s%s%s", d->name, h, o) < 0)
-        return -1;
-    }
-  return 0;
-}
-
 static int
 v1_set (ocirun_cgroup *cg, const oci_resources *r, bool update, ocirun_error_t *err)
 {

@@ -76,85 +76,98 @@ plain_file_name (const char *k)
   return k && *k && strchr (k, '/') == NULL && strcmp (k, ".") != 0 && strcmp (k, "..") != 0;
 }
 
+static int
+validate_memory (const oci_memory *m, ocirun_error_t *err)
+{
+  if (check_mem ("limit", m->has_limit, m->limit, err) < 0
+      || check_mem ("reservation", m->has_reservation, m->reservation, err) < 0
+      || check_mem ("swap", m->has_swap, m->swap, err) < 0
+      || check_mem ("kernel", m->has_kernel, m->kernel, err) < 0
+      || check_mem ("kernelTCP", m->has_kernel_tcp, m->kernel_tcp, err) < 0)
+    return -1;
+  if (CG_SWAPPINESS_SET (m) && m->swappiness > 100)
+    return ocirun_make_error (err, 0, "linux.resources.memory.swappiness: must be between 0 and 100, got %" PRIu64,
+                              m->swappiness);
+  if (m->has_swap && m->swap > 0 && m->has_limit && m->limit > 0 && m->swap < m->limit)
+    return ocirun_make_error (err, 0, "linux.resources.memory.swap: must be >= memory.limit (%" PRId64 " < %" PRId64
+                              ")", m->swap, m->limit);
+  /* swap without a limit: on update the limit already set counts, so
+   * the writers check it (cgroup_v1.c, cgroup_v2.c) */
+  return 0;
+}
+
+static int
+validate_cpu (const oci_cpu *c, ocirun_error_t *err)
+{
+  /* quota: 0 is "not set", any negative value "unlimited" (the v1
+   * kernel reads every negative cfs_quota_us as RUNTIME_INF; runc
+   * writes "max" on v2 for quota <= -1) */
+  if (c->has_burst && c->has_quota && c->quota > 0 && c->burst > (uint64_t) c->quota)
+    return ocirun_make_error (err, 0, "linux.resources.cpu.burst: must not be larger than cpu.quota (%" PRIu64
+                              " > %" PRId64 ")", c->burst, c->quota);
+  if (c->has_realtime_runtime && c->realtime_runtime < -1)
+    return ocirun_make_error (err, 0, "linux.resources.cpu.realtimeRuntime: must be -1 or >= 0, got %" PRId64,
+                              c->realtime_runtime);
+  if (c->has_idle && c->idle != 0 && c->idle != 1)
+    return ocirun_make_error (err, 0, "linux.resources.cpu.idle: must be 0 or 1, got %" PRId64, c->idle);
+  if (c->cpus && !valid_cpu_list (c->cpus))
+    return ocirun_make_error (err, 0, "linux.resources.cpu.cpus: invalid cpu list \"%s\"", c->cpus);
+  if (c->mems && !valid_cpu_list (c->mems))
+    return ocirun_make_error (err, 0, "linux.resources.cpu.mems: invalid node list \"%s\"", c->mems);
+  return 0;
+}
+
+static int
+validate_blkio (const oci_blkio *b, ocirun_error_t *err)
+{
+  size_t i;
+  if (b->has_weight && check_blkio_weight ("linux.resources.blockIO.weight", b->weight, err) < 0)
+    return -1;
+  if (b->has_leaf_weight && check_blkio_weight ("linux.resources.blockIO.leafWeight", b->leaf_weight, err) < 0)
+    return -1;
+  for (i = 0; i < b->weight_device_len; i++)
+    {
+      const oci_blkio_weight_device *d = &b->weight_device[i];
+      char field[96];
+      snprintf (field, sizeof field, "linux.resources.blockIO.weightDevice[%zu]", i);
+      if (check_devnum (field, d->major, d->minor, err) < 0)
+        return -1;
+      /* neither weight nor leafWeight (or both 0): nothing to write,
+       * as in runc */
+      snprintf (field, sizeof field, "linux.resources.blockIO.weightDevice[%zu].weight", i);
+      if (d->has_weight && check_blkio_weight (field, d->weight, err) < 0)
+        return -1;
+      snprintf (field, sizeof field, "linux.resources.blockIO.weightDevice[%zu].leafWeight", i);
+      if (d->has_leaf_weight && check_blkio_weight (field, d->leaf_weight, err) < 0)
+        return -1;
+    }
+  if (check_throttle ("throttleReadBpsDevice", b->throttle_read_bps_device, b->throttle_read_bps_device_len, err)
+          < 0
+      || check_throttle ("throttleWriteBpsDevice", b->throttle_write_bps_device, b->throttle_write_bps_device_len,
+                         err)
+             < 0
+      || check_throttle ("throttleReadIOPSDevice", b->throttle_read_iops_device, b->throttle_read_iops_device_len,
+                         err)
+             < 0
+      || check_throttle ("throttleWriteIOPSDevice", b->throttle_write_iops_device,
+                         b->throttle_write_iops_device_len, err)
+             < 0)
+    return -1;
+  return 0;
+}
+
 int
 ocirun_cgroup_validate (const oci_resources *r, ocirun_error_t *err)
 {
   size_t i;
   if (r == NULL)
     return 0;
-  if (r->memory)
-    {
-      const oci_memory *m = r->memory;
-      if (check_mem ("limit", m->has_limit, m->limit, err) < 0
-          || check_mem ("reservation", m->has_reservation, m->reservation, err) < 0
-          || check_mem ("swap", m->has_swap, m->swap, err) < 0
-          || check_mem ("kernel", m->has_kernel, m->kernel, err) < 0
-          || check_mem ("kernelTCP", m->has_kernel_tcp, m->kernel_tcp, err) < 0)
-        return -1;
-      if (CG_SWAPPINESS_SET (m) && m->swappiness > 100)
-        return ocirun_make_error (err, 0, "linux.resources.memory.swappiness: must be between 0 and 100, got %" PRIu64,
-                                  m->swappiness);
-      if (m->has_swap && m->swap > 0 && m->has_limit && m->limit > 0 && m->swap < m->limit)
-        return ocirun_make_error (err, 0, "linux.resources.memory.swap: must be >= memory.limit (%" PRId64 " < %" PRId64
-                                  ")", m->swap, m->limit);
-      /* swap without a limit: on update the limit already set counts, so
-       * the writers check it (cgroup_v1.c, cgroup_v2.c) */
-    }
-  if (r->cpu)
-    {
-      const oci_cpu *c = r->cpu;
-      /* quota: 0 is "not set", any negative value "unlimited" (the v1
-       * kernel reads every negative cfs_quota_us as RUNTIME_INF; runc
-       * writes "max" on v2 for quota <= -1) */
-      if (c->has_burst && c->has_quota && c->quota > 0 && c->burst > (uint64_t) c->quota)
-        return ocirun_make_error (err, 0, "linux.resources.cpu.burst: must not be larger than cpu.quota (%" PRIu64
-                                  " > %" PRId64 ")", c->burst, c->quota);
-      if (c->has_realtime_runtime && c->realtime_runtime < -1)
-        return ocirun_make_error (err, 0, "linux.resources.cpu.realtimeRuntime: must be -1 or >= 0, got %" PRId64,
-                                  c->realtime_runtime);
-      if (c->has_idle && c->idle != 0 && c->idle != 1)
-        return ocirun_make_error (err, 0, "linux.resources.cpu.idle: must be 0 or 1, got %" PRId64, c->idle);
-      if (c->cpus && !valid_cpu_list (c->cpus))
-        return ocirun_make_error (err, 0, "linux.resources.cpu.cpus: invalid cpu list \"%s\"", c->cpus);
-      if (c->mems && !valid_cpu_list (c->mems))
-        return ocirun_make_error (err, 0, "linux.resources.cpu.mems: invalid node list \"%s\"", c->mems);
-    }
-  if (r->block_io)
-    {
-      const oci_blkio *b = r->block_io;
-      if (b->has_weight && check_blkio_weight ("linux.resources.blockIO.weight", b->weight, err) < 0)
-        return -1;
-      if (b->has_leaf_weight && check_blkio_weight ("linux.resources.blockIO.leafWeight", b->leaf_weight, err) < 0)
-        return -1;
-      for (i = 0; i < b->weight_device_len; i++)
-        {
-          const oci_blkio_weight_device *d = &b->weight_device[i];
-          char field[96];
-          snprintf (field, sizeof field, "linux.resources.blockIO.weightDevice[%zu]", i);
-          if (check_devnum (field, d->major, d->minor, err) < 0)
-            return -1;
-          /* neither weight nor leafWeight (or both 0): nothing to write,
-           * as in runc */
-          snprintf (field, sizeof field, "linux.resources.blockIO.weightDevice[%zu].weight", i);
-          if (d->has_weight && check_blkio_weight (field, d->weight, err) < 0)
-            return -1;
-          snprintf (field, sizeof field, "linux.resources.blockIO.weightDevice[%zu].leafWeight", i);
-          if (d->has_leaf_weight && check_blkio_weight (field, d->leaf_weight, err) < 0)
-            return -1;
-        }
-      if (check_throttle ("throttleReadBpsDevice", b->throttle_read_bps_device, b->throttle_read_bps_device_len, err)
-              < 0
-          || check_throttle ("throttleWriteBpsDevice", b->throttle_write_bps_device, b->throttle_write_bps_device_len,
-                             err)
-                 < 0
-          || check_throttle ("throttleReadIOPSDevice", b->throttle_read_iops_device, b->throttle_read_iops_device_len,
-                             err)
-                 < 0
-          || check_throttle ("throttleWriteIOPSDevice", b->throttle_write_iops_device,
-                             b->throttle_write_iops_device_len, err)
-                 < 0)
-        return -1;
-    }
+  if (r->memory && validate_memory (r->memory, err) < 0)
+    return -1;
+  if (r->cpu && validate_cpu (r->cpu, err) < 0)
+    return -1;
+  if (r->block_io && validate_blkio (r->block_io, err) < 0)
+    return -1;
   for (i = 0; i < r->hugepage_limits_len; i++)
     {
       uint64_t sz;

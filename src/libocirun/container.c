@@ -30,6 +30,7 @@
 #include "init.h"
 #include "intermediate.h"
 #include "job.h"
+#include "mounts.h"
 #include "namespaces.h"
 #include "netdev.h"
 #include "status.h"

@@ -26,6 +26,7 @@
 #include "init.h"
 #include "intermediate.h"
 #include "job.h"
+#include "mounts.h"
 #include "namespaces.h"
 #include "netdev.h"
 #include "status.h"
@@ -33,6 +34,7 @@
 #include "terminal.h"
 #include "trace.h"
 #include "utils.h"
+#include "validate.h"
 
 #ifndef CLONE_INTO_CGROUP
 #define CLONE_INTO_CGROUP 0x200000000ULL
@@ -491,7 +493,7 @@ spawn_child (struct parent *p, ocirun_error_t *err)
   if (p->pid < 0)
     return -1;
   ocirun_trace ("clone");
-  ocirun_mounts_release_idmapped (); /* the child has its copies */
+  ocirun_mounts_release_idmapped (job); /* the child has its copies */
   /* best effort: root of a user namespace (rootless podman) may not enter
    * its own pid namespace (owned by the parent user namespace) again */
   if (p->own_pidns >= 0 && setns (p->own_pidns, CLONE_NEWPID) < 0)
@@ -583,7 +585,7 @@ create_undo (struct parent *p)
   p->master = -1;
   if (p->own_pidns >= 0)
     setns (p->own_pidns, CLONE_NEWPID); /* poststop hooks run in ours */
-  ocirun_mounts_release_idmapped ();
+  ocirun_mounts_release_idmapped (&p->job);
   ocirun_kill_and_reap (p->pid);
   if (p->hooks_started && p->config->hooks && p->config->hooks->poststop_len)
     {

@@ -45,6 +45,7 @@
 #include "container_internal.h"
 #include "foreground.h"
 #include "job.h"
+#include "mount_opts.h"
 #include "status.h"
 #include "utils.h"
 

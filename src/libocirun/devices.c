@@ -9,7 +9,10 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
+#include "devices.h"
 #include "job.h"
+#include "mount_opts.h"
+#include "paths.h"
 #include "userns.h"
 #include "utils.h"
 
@@ -116,8 +119,8 @@ create_device (struct ocirun_job *job, int rootfd, const struct dev_spec *d, boo
   return 0;
 }
 
-int
-ocirun_dev_symlinks (int rootfd, ocirun_error_t *err)
+static int
+dev_symlinks (int rootfd, ocirun_error_t *err)
 {
   static const char *const links[][2] = {
     { "/proc/self/fd", "fd" },       { "/proc/self/fd/0", "stdin" }, { "/proc/self/fd/1", "stdout" },
@@ -169,6 +172,9 @@ ocirun_devices_create (struct ocirun_job *job, int rootfd, ocirun_error_t *err)
   size_t i;
   int ret = 0;
 
+  if (job->rootfs_is_host)
+    return 0;
+
   for (i = 0; own_dev && i < ARRAY_SIZE (default_devices) && ret == 0; i++)
     ret = create_device (job, rootfd, &default_devices[i], true, err);
   for (i = 0; ret == 0 && l && i < l->devices_len; i++)
@@ -215,7 +221,16 @@ ocirun_devices_create (struct ocirun_job *job, int rootfd, ocirun_error_t *err)
    * a linux.devices entry for /dev/ptmx (containerd's privileged containers
    * list every host device) is made, then replaced by pts/ptmx */
   if (ret == 0 && own_dev)
-    ret = ocirun_dev_symlinks (rootfd, err);
+    ret = dev_symlinks (rootfd, err);
   umask (old);
+  if (ret == 0 && job->config->process && job->config->process->terminal)
+    {
+      /* the mount point of the pty bound on /dev/console (terminal.c),
+       * made while /dev is still writable */
+      int fd = ocirun_open_in_root (rootfd, "/dev/console", O_PATH | O_NOFOLLOW, S_IFREG, err);
+      if (fd < 0)
+        return ocirun_error_prefix (err, "process.terminal");
+      close (fd);
+    }
   return ret;
 }

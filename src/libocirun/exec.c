@@ -17,6 +17,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include "caps.h"
 #include "container_internal.h"
 #include "exe_guard.h"
 #include "foreground.h"
@@ -25,6 +26,7 @@
 #include "job.h"
 #include "namespaces.h"
 #include "process.h"
+#include "rlimits.h"
 #include "status.h"
 #include "sync.h"
 #include "trace.h"

@@ -13,6 +13,7 @@
 #include "exe_guard.h"
 #include "hardening.h"
 #include "job.h"
+#include "paths.h"
 #include "utils.h"
 
 int

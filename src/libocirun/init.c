@@ -13,16 +13,22 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "caps.h"
+#include "devices.h"
 #include "hardening.h"
 #include "hooks.h"
 #include "init.h"
 #include "intermediate.h"
 #include "job.h"
 #include "lsm.h"
+#include "mounts.h"
 #include "namespaces.h"
 #include "netdev.h"
+#include "paths.h"
 #include "process.h"
+#include "rlimits.h"
 #include "sync.h"
+#include "sysctl.h"
 #include "terminal.h"
 #include "trace.h"
 #include "utils.h"
@@ -418,6 +424,12 @@ init_setup (struct ocirun_job *job, char **hook_state, ocirun_error_t *err)
 
   ocirun_trace ("namespaces join");
   ret = ocirun_rootfs_prepare (job, &rootfd, err);
+  if (ret < 0)
+    return ret;
+  ret = ocirun_devices_create (job, rootfd, err);
+  if (ret < 0)
+    return ret;
+  ret = ocirun_mounts_finish_readonly (job, err);
   if (ret < 0)
     return ret;
   ocirun_trace ("mounts");

@@ -35,6 +35,7 @@
 
 #include "job.h"
 #include "lsm.h"
+#include "paths.h"
 #include "utils.h"
 
 #ifndef SELINUX_MAGIC
@@ -45,13 +46,6 @@
 /* computed in the parent (validate), inherited by the child's clone */
 static int selinux_on = -1;
 static int apparmor_on = -1;
-
-void
-ocirun_lsm_force_enabled (int selinux, int apparmor)
-{
-  selinux_on = selinux;
-  apparmor_on = apparmor;
-}
 
 /* libselinux's is_selinux_enabled(): selinuxfs is mounted */
 bool
@@ -165,13 +159,6 @@ ocirun_lsm_validate (const oci_process *p, const char *where, ocirun_error_t *er
   return 0;
 }
 
-static int
-sys_openat2 (int dirfd, const char *path, int flags, unsigned long long resolve)
-{
-  struct open_how how = { .flags = (unsigned long long) flags, .resolve = resolve };
-  return (int) syscall (SYS_openat2, dirfd, path, &how, sizeof how);
-}
-
 static bool
 on_procfs (int fd)
 {
@@ -189,7 +176,8 @@ ocirun_procfs_open_self_attr (const char *attr, ocirun_error_t *err)
 
   /* /proc itself: no symlink on the way, a procfs, and the root of one (a
    * bind of some procfs subdirectory would have another inode) */
-  procfd = sys_openat2 (AT_FDCWD, "/proc", O_PATH | O_DIRECTORY | O_CLOEXEC, RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+  procfd = ocirun_openat2 (AT_FDCWD, "/proc", O_PATH | O_DIRECTORY | O_CLOEXEC,
+                           RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
   if (procfd < 0)
     return ocirun_make_error (err, errno, "open `/proc`");
   if (!on_procfs (procfd) || fstat (procfd, &sb) < 0 || sb.st_ino != PROC_ROOT_INO)
@@ -198,8 +186,8 @@ ocirun_procfs_open_self_attr (const char *attr, ocirun_error_t *err)
   /* thread-self is a plain symlink inside procfs; no mount may be crossed
    * (something bind-mounted over attr/exec is refused with EXDEV) */
   xasprintf (&path, "thread-self/attr/%s", attr);
-  fd = sys_openat2 (procfd, path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC,
-                    RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV);
+  fd = ocirun_openat2 (procfd, path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC,
+                       RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV);
   if (fd < 0)
     return ocirun_make_error (err, errno, "open `/proc/%s`", path);
   if (!on_procfs (fd))

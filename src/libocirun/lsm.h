@@ -36,9 +36,8 @@ int ocirun_lsm_label_mount_root (const oci_linux *l, const char *type, int rootf
  * procfs mount root, and the walk must cross no mount and no magic link. */
 int ocirun_procfs_open_self_attr (const char *attr, ocirun_error_t *err);
 
-/* for tests: what the enabled checks found (-1: not checked yet) */
+/* whether the module is enabled on this host (checked once, then kept) */
 bool ocirun_selinux_enabled (void);
 bool ocirun_apparmor_enabled (void);
-void ocirun_lsm_force_enabled (int selinux, int apparmor);
 
 #endif

@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
-#include <linux/openat2.h>
 #include <sched.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -21,320 +20,12 @@
 
 #include "job.h"
 #include "lsm.h"
+#include "mount_opts.h"
+#include "mounts.h"
+#include "paths.h"
 #include "process.h"
 #include "userns.h"
 #include "utils.h"
-
-#ifndef MS_NOSYMFOLLOW
-#define MS_NOSYMFOLLOW 256
-#endif
-
-static int
-sys_openat2 (int dirfd, const char *path, int flags, unsigned long long resolve)
-{
-  struct open_how how = { .flags = (unsigned long long) flags, .resolve = resolve };
-  if (flags & O_CREAT)
-    how.mode = 0644;
-  return (int) syscall (SYS_openat2, dirfd, path, &how, sizeof how);
-}
-
-#define IN_ROOT (RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)
-
-/* A component of `buf` (from the root, components before it resolved) is a
- * symlink whose target does not exist yet: the path to create is the
- * target (taken inside the root, as runc's SecureJoin does: an absolute
- * target or a ".." stays below the root) followed by the rest. */
-static char *
-redirect_dangling (int parent, const char *buf, const char *comp, const char *rest)
-{
-  char target[PATH_MAX];
-  ssize_t n = readlinkat (parent, comp, target, sizeof target - 1);
-  char *out = NULL;
-  if (n <= 0)
-    return NULL;
-  target[n] = '\0';
-  if (target[0] == '/')
-    xasprintf (&out, "%s%s%s", target, rest ? "/" : "", rest ? rest : "");
-  else
-    xasprintf (&out, "%.*s%s%s%s", (int) (comp - buf), buf, target, rest ? "/" : "", rest ? rest : "");
-  return out;
-}
-
-static int open_in_root (int rootfd, const char *path, int flags, mode_t create_type, int depth,
-                         ocirun_error_t *err);
-
-/* Open `path` (absolute or relative: both are taken inside the root) in
- * the tree at rootfd.  With create_type S_IFDIR/S_IFREG, missing
- * components are created (parents as directories), each one with
- * mkdirat/openat on a parent fd that was itself resolved in the root. */
-int
-ocirun_open_in_root (int rootfd, const char *path, int flags, mode_t create_type, ocirun_error_t *err)
-{
-  return open_in_root (rootfd, path, flags, create_type, 0, err);
-}
-
-static int
-open_in_root (int rootfd, const char *path, int flags, mode_t create_type, int depth, ocirun_error_t *err)
-{
-  cleanup_free char *buf = NULL;
-  cleanup_close int parent = -1;
-  char *p, *slash;
-  int fd;
-
-  while (*path == '/')
-    path++;
-  if (*path == '\0')
-    path = ".";
-  fd = sys_openat2 (rootfd, path, flags | O_CLOEXEC, IN_ROOT);
-  if (fd >= 0 || errno != ENOENT || create_type == 0)
-    {
-      if (fd < 0)
-        return ocirun_make_error (err, errno, "open `/%s` in the container", path);
-      return fd;
-    }
-
-  /* create the missing components one by one */
-  buf = xstrdup (path);
-  parent = fcntl (rootfd, F_DUPFD_CLOEXEC, 0);
-  if (parent < 0)
-    return ocirun_make_error (err, errno, "dup");
-  p = buf;
-  for (;;)
-    {
-      bool last;
-      int next;
-      struct stat sb;
-      slash = strchr (p, '/');
-      last = slash == NULL;
-      if (!last)
-        *slash = '\0';
-      if (*p == '\0' || strcmp (p, ".") == 0)
-        goto advance;
-      if (last && create_type == S_IFREG)
-        {
-          int f = openat (parent, p, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
-          if (f < 0 && errno != EEXIST)
-            return ocirun_make_error (err, errno, "create `/%s` in the container", path);
-          if (f >= 0)
-            close (f);
-        }
-      else if (mkdirat (parent, p, 0755) < 0 && errno != EEXIST)
-        return ocirun_make_error (err, errno, "mkdir `/%s` in the container", buf);
-      /* a dangling symlink (an image's /var/run -> /run/x, a volume
-       * destination linked to a path not made yet): create its target,
-       * inside the root, as runc does; 40 links as the kernel's ELOOP */
-      if (fstatat (parent, p, &sb, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK (sb.st_mode))
-        {
-          cleanup_close int probe = sys_openat2 (rootfd, buf, O_PATH | O_CLOEXEC, IN_ROOT);
-          if (probe < 0 && errno == ENOENT)
-            {
-              cleanup_free char *redir = NULL;
-              if (depth >= 40)
-                return ocirun_make_error (err, ELOOP, "open `/%s` in the container", path);
-              redir = redirect_dangling (parent, buf, p, last ? NULL : slash + 1);
-              if (redir == NULL)
-                return ocirun_make_error (err, errno, "readlink `/%s` in the container", buf);
-              return open_in_root (rootfd, redir, flags, create_type, depth + 1, err);
-            }
-        }
-      if (last)
-        break;
-      /* re-resolve the prefix from the root: a symlink stays inside it */
-      next = sys_openat2 (rootfd, buf, O_PATH | O_DIRECTORY | O_CLOEXEC, IN_ROOT);
-      if (next < 0)
-        return ocirun_make_error (err, errno, "open `/%s` in the container", buf);
-      close (parent);
-      parent = next;
-    advance:
-      if (last)
-        break;
-      *slash = '/';
-      p = slash + 1;
-    }
-  fd = sys_openat2 (rootfd, path, flags | O_CLOEXEC, IN_ROOT);
-  if (fd < 0)
-    return ocirun_make_error (err, errno, "open `/%s` in the container", path);
-  return fd;
-}
-
-/* ---- mount options ---- */
-
-enum opt_kind
-{
-  OPT_FLAG,   /* MS_* flag for mount(2) */
-  OPT_PROP,   /* propagation */
-  OPT_REC,    /* recursive attribute for mount_setattr(AT_RECURSIVE) */
-  OPT_IGNORE, /* accepted, no effect here */
-};
-
-struct mount_opt
-{
-  const char *name;
-  enum opt_kind kind;
-  bool clear;
-  unsigned long value;
-};
-
-static const struct mount_opt mount_opts[] = {
-  { "defaults", OPT_IGNORE, false, 0 },
-  { "ro", OPT_FLAG, false, MS_RDONLY },
-  { "rw", OPT_FLAG, true, MS_RDONLY },
-  { "nosuid", OPT_FLAG, false, MS_NOSUID },
-  { "suid", OPT_FLAG, true, MS_NOSUID },
-  { "nodev", OPT_FLAG, false, MS_NODEV },
-  { "dev", OPT_FLAG, true, MS_NODEV },
-  { "noexec", OPT_FLAG, false, MS_NOEXEC },
-  { "exec", OPT_FLAG, true, MS_NOEXEC },
-  { "sync", OPT_FLAG, false, MS_SYNCHRONOUS },
-  { "async", OPT_FLAG, true, MS_SYNCHRONOUS },
-  { "dirsync", OPT_FLAG, false, MS_DIRSYNC },
-  { "remount", OPT_FLAG, false, MS_REMOUNT },
-  { "mand", OPT_FLAG, false, MS_MANDLOCK },
-  { "nomand", OPT_FLAG, true, MS_MANDLOCK },
-  { "atime", OPT_FLAG, true, MS_NOATIME },
-  { "noatime", OPT_FLAG, false, MS_NOATIME },
-  { "diratime", OPT_FLAG, true, MS_NODIRATIME },
-  { "nodiratime", OPT_FLAG, false, MS_NODIRATIME },
-  { "relatime", OPT_FLAG, false, MS_RELATIME },
-  { "norelatime", OPT_FLAG, true, MS_RELATIME },
-  { "strictatime", OPT_FLAG, false, MS_STRICTATIME },
-  { "nostrictatime", OPT_FLAG, true, MS_STRICTATIME },
-  { "lazytime", OPT_FLAG, false, MS_LAZYTIME },
-  { "nolazytime", OPT_FLAG, true, MS_LAZYTIME },
-  { "silent", OPT_FLAG, false, MS_SILENT },
-  { "loud", OPT_FLAG, true, MS_SILENT },
-  { "iversion", OPT_FLAG, false, MS_I_VERSION },
-  { "noiversion", OPT_FLAG, true, MS_I_VERSION },
-  { "nosymfollow", OPT_FLAG, false, MS_NOSYMFOLLOW },
-  { "symfollow", OPT_FLAG, true, MS_NOSYMFOLLOW },
-  { "bind", OPT_FLAG, false, MS_BIND },
-  { "rbind", OPT_FLAG, false, MS_BIND | MS_REC },
-  { "private", OPT_PROP, false, MS_PRIVATE },
-  { "rprivate", OPT_PROP, false, MS_PRIVATE | MS_REC },
-  { "shared", OPT_PROP, false, MS_SHARED },
-  { "rshared", OPT_PROP, false, MS_SHARED | MS_REC },
-  { "slave", OPT_PROP, false, MS_SLAVE },
-  { "rslave", OPT_PROP, false, MS_SLAVE | MS_REC },
-  { "unbindable", OPT_PROP, false, MS_UNBINDABLE },
-  { "runbindable", OPT_PROP, false, MS_UNBINDABLE | MS_REC },
-  /* recursive attributes (runtime-spec 1.1, mount_setattr(2)) */
-  { "rro", OPT_REC, false, MOUNT_ATTR_RDONLY },
-  { "rrw", OPT_REC, true, MOUNT_ATTR_RDONLY },
-  { "rnosuid", OPT_REC, false, MOUNT_ATTR_NOSUID },
-  { "rsuid", OPT_REC, true, MOUNT_ATTR_NOSUID },
-  { "rnodev", OPT_REC, false, MOUNT_ATTR_NODEV },
-  { "rdev", OPT_REC, true, MOUNT_ATTR_NODEV },
-  { "rnoexec", OPT_REC, false, MOUNT_ATTR_NOEXEC },
-  { "rexec", OPT_REC, true, MOUNT_ATTR_NOEXEC },
-  { "rnodiratime", OPT_REC, false, MOUNT_ATTR_NODIRATIME },
-  { "rdiratime", OPT_REC, true, MOUNT_ATTR_NODIRATIME },
-  { "rnosymfollow", OPT_REC, false, MOUNT_ATTR_NOSYMFOLLOW },
-  { "rsymfollow", OPT_REC, true, MOUNT_ATTR_NOSYMFOLLOW },
-  /* atime modes: value is the MOUNT_ATTR__ATIME setting */
-  { "rrelatime", OPT_REC, false, MOUNT_ATTR_RELATIME | (1UL << 31) },
-  { "rnoatime", OPT_REC, false, MOUNT_ATTR_NOATIME | (1UL << 31) },
-  { "rstrictatime", OPT_REC, false, MOUNT_ATTR_STRICTATIME | (1UL << 31) },
-  { "ratime", OPT_REC, false, MOUNT_ATTR_STRICTATIME | (1UL << 31) },
-  { "rnorelatime", OPT_REC, false, MOUNT_ATTR_STRICTATIME | (1UL << 31) },
-  { "rnostrictatime", OPT_REC, false, MOUNT_ATTR_RELATIME | (1UL << 31) },
-  /* crun extensions some callers pass: no meaning for us */
-  { "tmpcopyup", OPT_IGNORE, false, 0 },
-  { "notmpcopyup", OPT_IGNORE, false, 0 },
-  { "copy-symlink", OPT_IGNORE, false, 0 },
-};
-
-struct parsed_mount
-{
-  unsigned long flags;
-  unsigned long prop;
-  struct mount_attr rec;
-  bool has_rec;
-  bool atime_rec;
-  bool idmap, ridmap;
-  char *data;
-};
-
-static int
-parse_options (char **options, size_t n, struct parsed_mount *pm, ocirun_error_t *err)
-{
-  cleanup_free char *data = NULL;
-  size_t i, k, data_len = 0;
-
-  memset (pm, 0, sizeof *pm);
-  for (i = 0; i < n; i++)
-    {
-      const char *o = options[i];
-      if (strcmp (o, "idmap") == 0 || strcmp (o, "ridmap") == 0)
-        {
-          pm->idmap = true;
-          pm->ridmap = o[0] == 'r';
-          continue;
-        }
-      for (k = 0; k < ARRAY_SIZE (mount_opts); k++)
-        if (strcmp (o, mount_opts[k].name) == 0)
-          break;
-      if (k == ARRAY_SIZE (mount_opts))
-        {
-          /* a filesystem-specific option: pass it as data */
-          size_t l = strlen (o);
-          char *nd = realloc (data, data_len + l + 2);
-          if (nd == NULL)
-            return ocirun_make_error (err, ENOMEM, "mount options");
-          data = nd;
-          if (data_len)
-            data[data_len++] = ',';
-          memcpy (data + data_len, o, l + 1);
-          data_len += l;
-          continue;
-        }
-      switch (mount_opts[k].kind)
-        {
-        case OPT_FLAG:
-          if (mount_opts[k].clear)
-            pm->flags &= ~mount_opts[k].value;
-          else
-            pm->flags |= mount_opts[k].value;
-          break;
-        case OPT_PROP:
-          pm->prop = mount_opts[k].value;
-          break;
-        case OPT_REC:
-          pm->has_rec = true;
-          if (mount_opts[k].value & (1UL << 31))
-            {
-              pm->rec.attr_clr |= MOUNT_ATTR__ATIME;
-              pm->rec.attr_set = (pm->rec.attr_set & ~MOUNT_ATTR__ATIME) | (mount_opts[k].value & ~(1UL << 31));
-            }
-          else if (mount_opts[k].clear)
-            {
-              pm->rec.attr_clr |= mount_opts[k].value;
-              pm->rec.attr_set &= ~mount_opts[k].value;
-            }
-          else
-            {
-              pm->rec.attr_set |= mount_opts[k].value;
-              pm->rec.attr_clr &= ~mount_opts[k].value;
-            }
-          break;
-        case OPT_IGNORE:
-          break;
-        }
-    }
-  pm->data = steal_pointer (&data);
-  return 0;
-}
-
-int
-ocirun_mount_parse_options (char **options, size_t n, unsigned long *flags, char **data, ocirun_error_t *err)
-{
-  struct parsed_mount pm;
-  int ret = parse_options (options, n, &pm, err);
-  if (ret < 0)
-    return ret;
-  *flags = pm.flags | pm.prop;
-  *data = pm.data;
-  return 0;
-}
 
 /* MS_* per-mount flags -> MOUNT_ATTR_* for mount_setattr on a bind mount */
 static void
@@ -362,21 +53,9 @@ flags_to_attr (unsigned long flags, struct mount_attr *a)
     }
 }
 
-static int
-fd_path (int fd, char *buf, size_t len)
-{
-  return snprintf (buf, len, "/proc/self/fd/%d", fd);
-}
-
-static bool
-is_bind (const oci_mount *m, const struct parsed_mount *pm)
-{
-  return (pm->flags & MS_BIND) || (m->type && strcmp (m->type, "bind") == 0);
-}
-
 /* the per-mount flags of a detached bind tree */
 static int
-set_tree_flags (int tree, const oci_mount *m, const struct parsed_mount *pm, size_t idx, ocirun_error_t *err)
+set_tree_flags (int tree, const oci_mount *m, const struct ocirun_mount_opts *pm, size_t idx, ocirun_error_t *err)
 {
   struct mount_attr attr, rec = pm->rec;
   flags_to_attr (pm->flags, &attr);
@@ -385,6 +64,80 @@ set_tree_flags (int tree, const oci_mount *m, const struct parsed_mount *pm, siz
   if (pm->has_rec && mount_setattr (tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &rec, sizeof rec) < 0)
     return ocirun_make_error (err, errno, "mounts[%zu]: set the recursive flags of `%s`", idx, m->destination);
   return 0;
+}
+
+/* ---- filesystem-specific options (mounts[].options left for the data) ----
+ *
+ * mount(2) answers EINVAL for any option the filesystem refuses, without
+ * saying which.  A filesystem context (fsopen(2)) takes them one at a time
+ * with fsconfig(2), which fails on the one refused and keeps the
+ * filesystem's own words in the context's log: so an error can name the
+ * option, as the user wrote it, and why. */
+
+/* the last error the filesystem logged in context `fs` ("tmpfs: Unknown
+ * parameter 'foo'"), in buf; empty when it said nothing */
+static void
+fs_context_error (int fs, char *buf, size_t len)
+{
+  char msg[256];
+  ssize_t n;
+
+  buf[0] = '\0';
+  while ((n = read (fs, msg, sizeof msg - 1)) > 0)
+    {
+      msg[n] = '\0';
+      msg[strcspn (msg, "\n")] = '\0';
+      if (msg[0] == 'e' && msg[1] == ' ')
+        snprintf (buf, len, "%s", msg + 2);
+    }
+}
+
+/* Hand each option of the comma-separated `data` to the context `fs`; on
+ * the first one refused, an error naming mounts[idx].options and it. */
+static int
+fs_config_options (int fs, const char *type, const char *data, size_t idx, ocirun_error_t *err)
+{
+  cleanup_free char *copy = data ? xstrdup (data) : NULL;
+  char *save = NULL, *opt;
+
+  for (opt = copy ? strtok_r (copy, ",", &save) : NULL; opt; opt = strtok_r (NULL, ",", &save))
+    {
+      char *eq = strchr (opt, '=');
+      char why[256];
+      int r, e;
+      if (eq)
+        {
+          *eq = '\0';
+          r = fsconfig (fs, FSCONFIG_SET_STRING, opt, eq + 1, 0);
+          *eq = '=';
+        }
+      else
+        r = fsconfig (fs, FSCONFIG_SET_FLAG, opt, NULL, 0);
+      if (r == 0)
+        continue;
+      e = errno;
+      fs_context_error (fs, why, sizeof why);
+      return ocirun_make_error (err, e, "mounts[%zu].options: `%s` refused by the `%s` filesystem%s%s%s", idx, opt, type,
+                                *why ? " (" : "", why, *why ? ")" : "");
+    }
+  return 0;
+}
+
+/* mount(2) of a filesystem failed with EINVAL: find the option it refused.
+ * Returns -1 with *err set when one is found, 0 when it cannot be known
+ * (no context for this type, a filesystem that checks its options only
+ * as a whole). */
+static int
+explain_refused_option (const char *type, const char *data, size_t idx, ocirun_error_t *err)
+{
+  cleanup_close int fs = -1;
+
+  if (data == NULL || *data == '\0')
+    return 0;
+  fs = fsopen (type, FSOPEN_CLOEXEC);
+  if (fs < 0)
+    return 0;
+  return fs_config_options (fs, type, data, idx, err);
 }
 
 /* ---- idmapped mounts (config.md#mounts: uidMappings, gidMappings, idmap,
@@ -396,9 +149,8 @@ set_tree_flags (int tree, const oci_mount *m, const struct parsed_mount *pm, siz
  * before clone: a detached tree per mount, idmapped with a user namespace
  * that carries the mount's own mappings (or the container's, for `idmap`
  * without mappings), with its flags set.  The child inherits the fds and
- * only moves the trees into place (runc and crun do the same). */
-static int *idmapped_trees;
-static size_t idmapped_len;
+ * only moves the trees into place (runc and crun do the same).  The fds
+ * travel in job->mount_trees (the child's copy of the parent's memory). */
 
 static char *
 bind_source (struct ocirun_job *job, const oci_mount *m)
@@ -415,7 +167,7 @@ static int
 prepare_idmapped (struct ocirun_job *job, const oci_mount *m, size_t idx, ocirun_error_t *err)
 {
   const oci_linux *l = job->config->linux_;
-  struct parsed_mount pm;
+  struct ocirun_mount_opts pm;
   cleanup_free char *data = NULL;
   cleanup_free char *src = NULL;
   cleanup_close int userns = -1;
@@ -424,13 +176,13 @@ prepare_idmapped (struct ocirun_job *job, const oci_mount *m, size_t idx, ocirun
   char where[48];
   int ret;
 
-  ret = parse_options (m->options, m->options_len, &pm, err);
+  ret = ocirun_mount_options_parse (m->options, m->options_len, &pm, err);
   if (ret < 0)
     return ret;
   data = pm.data;
   if (!pm.idmap && m->uid_mappings_len == 0)
     return 0;
-  if (m->source == NULL && is_bind (m, &pm))
+  if (m->source == NULL && ocirun_mount_opts_is_bind (m, &pm))
     return ocirun_make_error (err, 0, "mounts[%zu].source: required for a bind mount", idx);
   if (geteuid () != 0)
     return ocirun_make_error (err, EPERM,
@@ -449,7 +201,7 @@ prepare_idmapped (struct ocirun_job *job, const oci_mount *m, size_t idx, ocirun
   if (userns < 0)
     return *err ? -1 : ocirun_make_error (err, errno, "mounts[%zu]: the user namespace for idmap", idx);
 
-  if (is_bind (m, &pm))
+  if (ocirun_mount_opts_is_bind (m, &pm))
     {
       src = bind_source (job, m);
       tree = open_tree (AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | ((pm.flags & MS_REC) ? AT_RECURSIVE : 0));
@@ -461,26 +213,13 @@ prepare_idmapped (struct ocirun_job *job, const oci_mount *m, size_t idx, ocirun
       /* a new filesystem, detached, so it can be idmapped before it is
        * attached (and `idmap` is never handed to the filesystem) */
       cleanup_close int fs = fsopen (m->type, FSOPEN_CLOEXEC);
-      char *save = NULL, *opt;
       src = xstrdup (m->source ? m->source : m->type);
       if (fs < 0)
         return ocirun_make_error (err, errno, "mounts[%zu]: fsopen `%s`", idx, m->type);
       if (fsconfig (fs, FSCONFIG_SET_STRING, "source", src, 0) < 0)
         return ocirun_make_error (err, errno, "mounts[%zu]: source `%s`", idx, src);
-      for (opt = data ? strtok_r (data, ",", &save) : NULL; opt; opt = strtok_r (NULL, ",", &save))
-        {
-          char *eq = strchr (opt, '=');
-          int r;
-          if (eq)
-            {
-              *eq = '\0';
-              r = fsconfig (fs, FSCONFIG_SET_STRING, opt, eq + 1, 0);
-            }
-          else
-            r = fsconfig (fs, FSCONFIG_SET_FLAG, opt, NULL, 0);
-          if (r < 0)
-            return ocirun_make_error (err, errno, "mounts[%zu]: option `%s` of `%s`", idx, opt, m->type);
-        }
+      if (fs_config_options (fs, m->type, data, idx, err) < 0)
+        return -1;
       if (fsconfig (fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
         return ocirun_make_error (err, errno, "mounts[%zu]: create the `%s` filesystem", idx, m->type);
       tree = fsmount (fs, FSMOUNT_CLOEXEC, 0);
@@ -500,7 +239,7 @@ prepare_idmapped (struct ocirun_job *job, const oci_mount *m, size_t idx, ocirun
   ret = set_tree_flags (tree, m, &pm, idx, err);
   if (ret < 0)
     return ret;
-  idmapped_trees[idx] = steal_fd (&tree);
+  job->mount_trees[idx] = steal_fd (&tree);
   return 0;
 }
 
@@ -514,18 +253,18 @@ prepare_idmapped (struct ocirun_job *job, const oci_mount *m, size_t idx, ocirun
 static void
 prepare_bind_from_host (struct ocirun_job *job, const oci_mount *m, size_t idx)
 {
-  struct parsed_mount pm;
+  struct ocirun_mount_opts pm;
   cleanup_free char *src = NULL;
   cleanup_close int tree = -1;
   ocirun_error_t tmp = NULL;
 
-  if (parse_options (m->options, m->options_len, &pm, &tmp) < 0)
+  if (ocirun_mount_options_parse (m->options, m->options_len, &pm, &tmp) < 0)
     {
       ocirun_error_release (&tmp);
       return;
     }
   free (pm.data);
-  if (!is_bind (m, &pm) || m->source == NULL || (pm.flags & MS_REMOUNT))
+  if (!ocirun_mount_opts_is_bind (m, &pm) || m->source == NULL || (pm.flags & MS_REMOUNT))
     return;
   src = bind_source (job, m);
   tree = open_tree (AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | ((pm.flags & MS_REC) ? AT_RECURSIVE : 0));
@@ -540,7 +279,7 @@ prepare_bind_from_host (struct ocirun_job *job, const oci_mount *m, size_t idx)
       ocirun_error_release (&tmp);
       return;
     }
-  idmapped_trees[idx] = steal_fd (&tree);
+  job->mount_trees[idx] = steal_fd (&tree);
 }
 
 int
@@ -554,13 +293,12 @@ ocirun_mounts_prepare_idmapped (struct ocirun_job *job, ocirun_error_t *err)
       bool idmapped = m->uid_mappings_len || ocirun_mount_has_idmap (m);
       if (!idmapped && !(userns && ocirun_mount_is_bind (m)))
         continue;
-      if (idmapped_trees == NULL)
+      if (job->mount_trees == NULL)
         {
           size_t k;
-          idmapped_len = job->config->mounts_len;
-          idmapped_trees = xmalloc0 (idmapped_len * sizeof (int));
-          for (k = 0; k < idmapped_len; k++)
-            idmapped_trees[k] = -1;
+          job->mount_trees = xmalloc0 (job->config->mounts_len * sizeof (int));
+          for (k = 0; k < job->config->mounts_len; k++)
+            job->mount_trees[k] = -1;
         }
       if (!idmapped)
         prepare_bind_from_host (job, m, i);
@@ -572,39 +310,28 @@ ocirun_mounts_prepare_idmapped (struct ocirun_job *job, ocirun_error_t *err)
 
 /* Parent, once the child has its copies (or on failure). */
 void
-ocirun_mounts_release_idmapped (void)
+ocirun_mounts_release_idmapped (struct ocirun_job *job)
 {
   size_t i;
-  for (i = 0; i < idmapped_len; i++)
-    if (idmapped_trees[i] >= 0)
-      close (idmapped_trees[i]);
-  free (idmapped_trees);
-  idmapped_trees = NULL;
-  idmapped_len = 0;
-}
-
-bool
-ocirun_mount_has_idmap (const oci_mount *m)
-{
-  size_t i;
-  for (i = 0; i < m->options_len; i++)
-    if (strcmp (m->options[i], "idmap") == 0 || strcmp (m->options[i], "ridmap") == 0)
-      return true;
-  return false;
+  for (i = 0; job->mount_trees && i < job->config->mounts_len; i++)
+    if (job->mount_trees[i] >= 0)
+      close (job->mount_trees[i]);
+  free (job->mount_trees);
+  job->mount_trees = NULL;
 }
 
 static int
-do_bind_mount (struct ocirun_job *job, const oci_mount *m, const char *src, int targetfd, struct parsed_mount *pm,
+do_bind_mount (struct ocirun_job *job, const oci_mount *m, const char *src, int targetfd, struct ocirun_mount_opts *pm,
                size_t idx, ocirun_error_t *err)
 {
   cleanup_close int tree = -1;
   struct mount_attr attr;
   unsigned int rec = (pm->flags & MS_REC) ? AT_RECURSIVE : 0;
 
-  if (idx < idmapped_len && idmapped_trees[idx] >= 0)
+  if (job->mount_trees && job->mount_trees[idx] >= 0)
     /* made by the parent (idmapped, or a bind from the host side of a
      * user namespace), flags set */
-    tree = steal_fd (&idmapped_trees[idx]);
+    tree = steal_fd (&job->mount_trees[idx]);
   else
     {
       tree = open_tree (AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | rec);
@@ -629,7 +356,7 @@ do_bind_mount (struct ocirun_job *job, const oci_mount *m, const char *src, int 
 
 static int
 do_fs_mount (struct ocirun_job *job, const oci_mount *m, int rootfd, const char *dest, int targetfd,
-             struct parsed_mount *pm, size_t idx, int *ro_later, ocirun_error_t *err)
+             struct ocirun_mount_opts *pm, size_t idx, int *ro_later, ocirun_error_t *err)
 {
   char target[64];
   const char *src = m->source ? m->source : m->type;
@@ -647,20 +374,28 @@ do_fs_mount (struct ocirun_job *job, const oci_mount *m, int rootfd, const char 
       defer_ro = true;
     }
 
-  fd_path (targetfd, target, sizeof target);
+  ocirun_fd_path (targetfd, target, sizeof target);
   r = mount (src, target, m->type, flags, pm->data);
   if (r < 0 && errno == EPERM && strcmp (m->type, "sysfs") == 0 && (job->ns_new[NS_USER] || ocirun_userns_is_nested ()))
     {
       /* a new user namespace without its own network namespace cannot
        * mount sysfs: bind the host's, read-only (as runc does). */
-      struct parsed_mount b = *pm;
+      struct ocirun_mount_opts b = *pm;
       oci_mount bm = *m;
       b.flags |= MS_BIND | MS_REC | MS_RDONLY;
       bm.type = (char *) "bind";
       return do_bind_mount (job, &bm, "/sys", targetfd, &b, idx, err);
     }
   if (r < 0)
-    return ocirun_make_error (err, errno, "mounts[%zu]: mount `%s` (type `%s`) on `%s`", idx, src, m->type, dest);
+    {
+      int e = errno;
+      if (e == EINVAL && explain_refused_option (m->type, pm->data, idx, err) < 0)
+        return -1;
+      if (e == EINVAL && pm->data && *pm->data)
+        return ocirun_make_error (err, e, "mounts[%zu]: mount `%s` (type `%s`) on `%s` with the options `%s`", idx, src,
+                                  m->type, dest, pm->data);
+      return ocirun_make_error (err, e, "mounts[%zu]: mount `%s` (type `%s`) on `%s`", idx, src, m->type, dest);
+    }
   if (ocirun_lsm_label_mount_root (job->config->linux_, m->type, rootfd, dest, err) < 0)
     return ocirun_error_prefix (err, "mounts[%zu]", idx);
 
@@ -672,7 +407,7 @@ do_fs_mount (struct ocirun_job *job, const oci_mount *m, int rootfd, const char 
         return -1;
       if (pm->prop)
         {
-          fd_path (top, target, sizeof target);
+          ocirun_fd_path (top, target, sizeof target);
           if (mount (NULL, target, NULL, pm->prop, NULL) < 0)
             return ocirun_make_error (err, errno, "mounts[%zu]: set the propagation of `%s`", idx, dest);
         }
@@ -705,7 +440,7 @@ has_data_option (const char *data, const char *key)
 static int
 mount_one (struct ocirun_job *job, int rootfd, const oci_mount *m, size_t idx, int *ro_later, ocirun_error_t *err)
 {
-  struct parsed_mount pm;
+  struct ocirun_mount_opts pm;
   cleanup_free char *data = NULL;
   cleanup_free char *src = NULL;
   cleanup_free char *dest = NULL;
@@ -714,13 +449,13 @@ mount_one (struct ocirun_job *job, int rootfd, const oci_mount *m, size_t idx, i
   bool bind;
   int ret;
 
-  ret = parse_options (m->options, m->options_len, &pm, err);
+  ret = ocirun_mount_options_parse (m->options, m->options_len, &pm, err);
   if (ret < 0)
     return ret;
-  if (!is_bind (m, &pm))
+  if (!ocirun_mount_opts_is_bind (m, &pm))
     ocirun_lsm_mount_data (job->config->linux_, m->type, &pm.data);
   data = pm.data;
-  bind = is_bind (m, &pm);
+  bind = ocirun_mount_opts_is_bind (m, &pm);
   if (!bind && m->type == NULL)
     return ocirun_make_error (err, 0, "mounts[%zu].type: required for a mount that is not a bind mount", idx);
 
@@ -737,7 +472,7 @@ mount_one (struct ocirun_job *job, int rootfd, const oci_mount *m, size_t idx, i
         return ocirun_make_error (err, 0, "mounts[%zu].source: required for a bind mount", idx);
       src = bind_source (job, m);
       /* a tree the runtime made on the host side tells its type itself */
-      if (idx < idmapped_len && idmapped_trees[idx] >= 0 ? fstat (idmapped_trees[idx], &sb) < 0 : stat (src, &sb) < 0)
+      if (job->mount_trees && job->mount_trees[idx] >= 0 ? fstat (job->mount_trees[idx], &sb) < 0 : stat (src, &sb) < 0)
         return ocirun_make_error (err, errno, "mounts[%zu].source: `%s`", idx, src);
       if (!S_ISDIR (sb.st_mode))
         create_type = S_IFREG;
@@ -770,7 +505,7 @@ mount_one (struct ocirun_job *job, int rootfd, const oci_mount *m, size_t idx, i
     {
       /* "remount": change the flags of the mount already at the destination */
       char target[64];
-      fd_path (targetfd, target, sizeof target);
+      ocirun_fd_path (targetfd, target, sizeof target);
       if (mount (NULL, target, NULL, (pm.flags & ~MS_REC) | MS_REMOUNT, pm.data) < 0)
         return ocirun_make_error (err, errno, "mounts[%zu]: remount `%s`", idx, dest);
       return 0;
@@ -783,7 +518,7 @@ mount_one (struct ocirun_job *job, int rootfd, const oci_mount *m, size_t idx, i
         return ocirun_error_prefix (err, "mounts[%zu]", idx);
       return 0;
     }
-  if (bind || (idx < idmapped_len && idmapped_trees[idx] >= 0))
+  if (bind || (job->mount_trees && job->mount_trees[idx] >= 0))
     return do_bind_mount (job, m, src ? src : m->type, targetfd, &pm, idx, err);
   return do_fs_mount (job, m, rootfd, dest, targetfd, &pm, idx, ro_later, err);
 }
@@ -826,10 +561,10 @@ root_propagation (const char *s)
  * runtime half-way) unmounts them: nothing is left on the host. */
 #define SHARED_MOUNTS_RECORD "host-mounts"
 
-static int mount_all (struct ocirun_job *job, int rootfd, bool devices, ocirun_error_t *err);
+static int mount_all (struct ocirun_job *job, int rootfd, ocirun_error_t *err);
 
-bool
-ocirun_own_mount_ns (const struct ocirun_job *job)
+static bool
+own_mount_ns (const struct ocirun_job *job)
 {
   return job->ns_new[NS_MNT] || job->ns_fds[NS_MNT] >= 0;
 }
@@ -879,7 +614,9 @@ prepare_shared (struct ocirun_job *job, int *rootfdp, ocirun_error_t *err)
       return ocirun_make_error (err, 0, "mounts[%zu].destination: a newline in a path", i);
   if (job->config->mounts_len && (ret = record_shared_mounts (job, err)) < 0)
     return ret;
-  ret = mount_all (job, rootfd, !host_root, err);
+  /* the host's "/" takes no devices (a tmpfs on the host's /dev) */
+  job->rootfs_is_host = host_root;
+  ret = mount_all (job, rootfd, err);
   if (ret < 0)
     return ret;
   *rootfdp = steal_fd (&rootfd);
@@ -914,12 +651,8 @@ ocirun_rootfs_release_shared (const char *state_dir)
     {
       if (n == cap)
         {
-          char **nd;
           cap = cap ? cap * 2 : 16;
-          nd = realloc (dest, cap * sizeof (char *));
-          if (nd == NULL)
-            return;
-          dest = nd;
+          dest = xrealloc (dest, cap * sizeof (char *));
         }
       dest[n++] = line;
     }
@@ -931,13 +664,13 @@ ocirun_rootfs_release_shared (const char *state_dir)
       char target[64];
       if (*d == '\0')
         continue; /* the rootfs itself is the caller's */
-      fd = sys_openat2 (rootfd, d, O_PATH | O_NOFOLLOW | O_CLOEXEC, IN_ROOT);
+      fd = ocirun_openat2 (rootfd, d, O_PATH | O_NOFOLLOW | O_CLOEXEC, OCIRUN_RESOLVE_IN_ROOT);
       if (fd < 0)
         continue;
       if (statx (fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &stx) < 0
           || !(stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) || !(stx.stx_attributes & STATX_ATTR_MOUNT_ROOT))
         continue;
-      fd_path (fd, target, sizeof target);
+      ocirun_fd_path (fd, target, sizeof target);
       if (umount2 (target, MNT_DETACH) < 0)
         ocirun_debug ("unmount `/%s` below `%s`: %s", d, state_dir, strerror (errno));
     }
@@ -945,7 +678,9 @@ ocirun_rootfs_release_shared (const char *state_dir)
 }
 
 /* Child, in its new mount namespace, before pivot_root: make the rootfs a
- * mount point of its own and mount everything in mounts[] into it. */
+ * mount point of its own and mount everything in mounts[] into it.  Then
+ * init makes the devices (devices.c) and calls
+ * ocirun_mounts_finish_readonly. */
 int
 ocirun_rootfs_prepare (struct ocirun_job *job, int *rootfdp, ocirun_error_t *err)
 {
@@ -954,7 +689,7 @@ ocirun_rootfs_prepare (struct ocirun_job *job, int *rootfdp, ocirun_error_t *err
   cleanup_close int rootfd = -1;
   int ret;
 
-  if (!ocirun_own_mount_ns (job))
+  if (!own_mount_ns (job))
     return prepare_shared (job, rootfdp, err);
 
   /* keep our mounts from propagating to the host: rslave (rprivate when
@@ -982,65 +717,50 @@ ocirun_rootfs_prepare (struct ocirun_job *job, int *rootfdp, ocirun_error_t *err
   rootfd = open (job->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0)
     return ocirun_make_error (err, errno, "root.path: open `%s`", job->rootfs);
-  ret = mount_all (job, rootfd, true, err);
+  ret = mount_all (job, rootfd, err);
   if (ret < 0)
     return ret;
   *rootfdp = steal_fd (&rootfd);
   return 0;
 }
 
-/* mounts[], then the devices, then read-only what had to wait */
+/* mounts[]; a read-only mount that must stay writable until the devices
+ * exist leaves its fd in job->mount_ro_later */
 static int
-mount_all (struct ocirun_job *job, int rootfd, bool devices, ocirun_error_t *err)
+mount_all (struct ocirun_job *job, int rootfd, ocirun_error_t *err)
 {
-  cleanup_free int *ro_later = NULL;
+  size_t i, n = job->config->mounts_len;
+
+  job->mount_ro_later = xmalloc0 ((n + 1) * sizeof (int));
+  for (i = 0; i < n; i++)
+    job->mount_ro_later[i] = -1;
+  for (i = 0; i < n; i++)
+    if (mount_one (job, rootfd, &job->config->mounts[i], i, &job->mount_ro_later[i], err) < 0)
+      return -1;
+  return 0;
+}
+
+/* Child, once the devices are made: read-only the mounts that had to stay
+ * writable until then (a read-only /dev or tmpfs, see do_fs_mount). */
+int
+ocirun_mounts_finish_readonly (struct ocirun_job *job, ocirun_error_t *err)
+{
   size_t i;
-  int ret;
+  int ret = 0;
 
-  ro_later = xmalloc0 ((job->config->mounts_len + 1) * sizeof (int));
-  for (i = 0; i < job->config->mounts_len; i++)
-    ro_later[i] = -1;
-  for (i = 0; i < job->config->mounts_len; i++)
+  for (i = 0; job->mount_ro_later && i < job->config->mounts_len; i++)
     {
-      ret = mount_one (job, rootfd, &job->config->mounts[i], i, &ro_later[i], err);
-      if (ret < 0)
-        goto out;
-    }
-
-  ret = devices ? ocirun_devices_create (job, rootfd, err) : 0;
-  if (ret < 0)
-    goto out;
-  if (devices && job->config->process && job->config->process->terminal)
-    {
-      /* the mount point of the pty bound on /dev/console (terminal.c),
-       * made while /dev is still writable */
-      int fd = ocirun_open_in_root (rootfd, "/dev/console", O_PATH | O_NOFOLLOW, S_IFREG, err);
+      struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+      int fd = job->mount_ro_later[i];
       if (fd < 0)
-        {
-          ret = ocirun_error_prefix (err, "process.terminal");
-          goto out;
-        }
+        continue;
+      if (ret == 0 && mount_setattr (fd, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0)
+        ret = ocirun_make_error (err, errno, "mounts[%zu]: make `%s` read-only", i,
+                                 job->config->mounts[i].destination);
       close (fd);
     }
-
-  /* the read-only mounts that had to stay writable until now */
-  for (i = 0; i < job->config->mounts_len; i++)
-    if (ro_later[i] >= 0)
-      {
-        struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
-        if (mount_setattr (ro_later[i], "", AT_EMPTY_PATH, &attr, sizeof attr) < 0)
-          {
-            ret = ocirun_make_error (err, errno, "mounts[%zu]: make `%s` read-only", i,
-                                     job->config->mounts[i].destination);
-            goto out;
-          }
-      }
-
-  ret = 0;
-out:
-  for (i = 0; i < job->config->mounts_len; i++)
-    if (ro_later[i] >= 0)
-      close (ro_later[i]);
+  free (job->mount_ro_later);
+  job->mount_ro_later = NULL;
   return ret;
 }
 
@@ -1114,7 +834,7 @@ ocirun_rootfs_pivot (struct ocirun_job *job, int rootfd, ocirun_error_t *err)
 {
   if (fchdir (rootfd) < 0)
     return ocirun_make_error (err, errno, "chdir to the rootfs `%s`", job->rootfs);
-  if (!ocirun_own_mount_ns (job))
+  if (!own_mount_ns (job))
     {
       /* the runtime's mount namespace: nothing to move or pivot, as runc */
       if (chroot (".") < 0)
@@ -1275,7 +995,7 @@ ocirun_rootfs_finalize (struct ocirun_job *job, ocirun_error_t *err)
   if (job->config->root && job->config->root->readonly)
     {
       /* "/" would be a mount of the host's (validate.c refuses it first) */
-      if (!ocirun_own_mount_ns (job))
+      if (!own_mount_ns (job))
         return ocirun_make_error (err, 0, "root.readonly: needs a mount namespace of the container's own");
       struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
       if (mount_setattr (rootfd, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0)
@@ -1283,34 +1003,11 @@ ocirun_rootfs_finalize (struct ocirun_job *job, ocirun_error_t *err)
     }
   /* without a mount namespace of its own, "/" is a mount of the host's:
    * its propagation is not the container's to change */
-  if (l && l->rootfs_propagation && ocirun_own_mount_ns (job))
+  if (l && l->rootfs_propagation && own_mount_ns (job))
     {
       unsigned long prop = root_propagation (l->rootfs_propagation);
       if (mount (NULL, "/", NULL, prop, NULL) < 0)
         return ocirun_make_error (err, errno, "linux.rootfsPropagation: set `%s` on `/`", l->rootfs_propagation);
     }
   return 0;
-}
-
-/* for `features`: every mount option name we recognise; NULL past the end */
-const char *
-ocirun_mount_option_name (size_t i)
-{
-  static const char *const extra[] = { "idmap", "ridmap" };
-  if (i < ARRAY_SIZE (mount_opts))
-    return mount_opts[i].name;
-  i -= ARRAY_SIZE (mount_opts);
-  return i < ARRAY_SIZE (extra) ? extra[i] : NULL;
-}
-
-bool
-ocirun_mount_is_bind (const oci_mount *m)
-{
-  size_t k;
-  if (m->type && strcmp (m->type, "bind") == 0)
-    return true;
-  for (k = 0; k < m->options_len; k++)
-    if (strcmp (m->options[k], "bind") == 0 || strcmp (m->options[k], "rbind") == 0)
-      return true;
-  return false;
 }

@@ -259,10 +259,7 @@ netlink_socket_in (int nsfd, ocirun_error_t *err)
 {
   cleanup_close int mine = -1;
   int sp[2], e = 0, fd = -1, status;
-  char cbuf[CMSG_SPACE (sizeof (int))];
   struct iovec iov = { .iov_base = &e, .iov_len = sizeof e };
-  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf };
-  struct cmsghdr *c;
   ssize_t n;
   pid_t pid;
 
@@ -283,32 +280,14 @@ netlink_socket_in (int nsfd, ocirun_error_t *err)
         e = errno;
       else if ((fd = socket (AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE)) < 0)
         e = errno;
-      memset (cbuf, 0, sizeof cbuf);
-      if (fd >= 0)
-        {
-          c = CMSG_FIRSTHDR (&msg);
-          c->cmsg_level = SOL_SOCKET;
-          c->cmsg_type = SCM_RIGHTS;
-          c->cmsg_len = CMSG_LEN (sizeof (int));
-          memcpy (CMSG_DATA (c), &fd, sizeof (int));
-        }
-      else
-        {
-          msg.msg_control = NULL;
-          msg.msg_controllen = 0;
-        }
-      _exit (sendmsg (sp[1], &msg, MSG_NOSIGNAL) < 0 ? 1 : 0);
+      /* fd_sendmsg only calls sendmsg (utils.h) */
+      _exit (fd_sendmsg (sp[1], &iov, 1, fd) < 0 ? 1 : 0);
     }
   close (sp[1]);
-  do
-    n = recvmsg (mine, &msg, MSG_CMSG_CLOEXEC);
-  while (n < 0 && errno == EINTR);
+  n = fd_recvmsg (mine, &iov, 1, &fd);
   e = n == (ssize_t) sizeof e ? e : (n < 0 ? errno : EPIPE);
   while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
     ;
-  for (c = n > 0 ? CMSG_FIRSTHDR (&msg) : NULL; c; c = CMSG_NXTHDR (&msg, c))
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
-      memcpy (&fd, CMSG_DATA (c), sizeof (int));
   if (e != 0 || fd < 0)
     {
       if (fd >= 0)
@@ -381,9 +360,7 @@ index_cb (const struct nlmsghdr *m, void *data)
   const struct ifinfomsg *ifi = NLMSG_DATA (m);
   if (m->nlmsg_type != RTM_NEWLINK || m->nlmsg_len < NLMSG_LENGTH (sizeof *ifi))
     return 0;
-  s->v = realloc (s->v, (s->n + 1) * sizeof *s->v);
-  if (s->v == NULL)
-    return -ENOMEM;
+  s->v = xrealloc (s->v, (s->n + 1) * sizeof *s->v);
   s->v[s->n++] = ifi->ifi_index;
   return 0;
 }
@@ -469,9 +446,7 @@ addr_cb (const struct nlmsghdr *m, void *data)
    * any family with global scope (RT_SCOPE_UNIVERSE value)" */
   if (!(addr_flags (ifa, len) & IFA_F_PERMANENT) || ifa->ifa_scope != RT_SCOPE_UNIVERSE)
     return 0;
-  l->v = realloc (l->v, (l->n + 1) * sizeof *l->v);
-  if (l->v == NULL)
-    return -ENOMEM;
+  l->v = xrealloc (l->v, (l->n + 1) * sizeof *l->v);
   l->v[l->n].msg = xmalloc0 (len);
   memcpy (l->v[l->n].msg, ifa, len);
   l->v[l->n].len = len;

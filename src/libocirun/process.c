@@ -16,8 +16,10 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
+#include "caps.h"
 #include "job.h"
 #include "lsm.h"
+#include "paths.h"
 #include "process.h"
 #include "utils.h"
 

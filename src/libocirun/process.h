@@ -1,5 +1,5 @@
 /* The process' attributes (config.md#process), in the order init applies
- * them: process.c, rlimits.c, stdio_owner.c, rootfs_holder.c. */
+ * them: process.c, stdio_owner.c, rootfs_holder.c (rlimits.h: process.rlimits). */
 #ifndef OCIRUN_PROCESS_H
 #define OCIRUN_PROCESS_H
 
@@ -10,8 +10,6 @@
 #include "oci_spec.h"
 
 int ocirun_process_validate (const oci_process *p, const char *where, ocirun_error_t *err);
-int ocirun_rlimits_validate (const oci_process *p, const char *where, ocirun_error_t *err);
-int ocirun_rlimits_apply (const oci_process *p, ocirun_error_t *err);
 int ocirun_process_prepare (const oci_process *p, ocirun_error_t *err); /* oom, personality, scheduler, ioprio, umask */
 int ocirun_personality_apply (const oci_linux *l, ocirun_error_t *err);
 int ocirun_memory_policy_validate (const oci_linux *l, ocirun_error_t *err);

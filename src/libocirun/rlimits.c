@@ -5,8 +5,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "job.h"
-#include "process.h"
+#include "rlimits.h"
 #include "utils.h"
 
 static const struct

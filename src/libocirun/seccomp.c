@@ -1698,11 +1698,6 @@ ocirun_seccomp_send_listener (const oci_seccomp *s, int listener_fd, const char 
   cleanup_free char *msg = NULL;
   cleanup_close int sock = -1;
   size_t len = 0, sent = 0;
-  union
-  {
-    char buf[CMSG_SPACE (sizeof (int))];
-    struct cmsghdr align;
-  } control;
   int ret;
 
   if (s == NULL || s->listener_path == NULL || s->listener_path[0] == '\0')
@@ -1724,24 +1719,7 @@ ocirun_seccomp_send_listener (const oci_seccomp *s, int listener_fd, const char 
   while (sent < len)
     {
       struct iovec iov = { .iov_base = msg + sent, .iov_len = len - sent };
-      struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-      ssize_t w;
-
-      if (sent == 0)
-        {
-          struct cmsghdr *cm;
-          memset (&control, 0, sizeof control);
-          mh.msg_control = control.buf;
-          mh.msg_controllen = sizeof control.buf;
-          cm = CMSG_FIRSTHDR (&mh);
-          cm->cmsg_level = SOL_SOCKET;
-          cm->cmsg_type = SCM_RIGHTS;
-          cm->cmsg_len = CMSG_LEN (sizeof (int));
-          memcpy (CMSG_DATA (cm), &listener_fd, sizeof (int));
-        }
-      w = sendmsg (sock, &mh, MSG_NOSIGNAL);
-      if (w < 0 && errno == EINTR)
-        continue;
+      ssize_t w = fd_sendmsg (sock, &iov, 1, sent == 0 ? listener_fd : -1);
       if (w <= 0)
         return ocirun_make_error (err, w < 0 ? errno : EIO, "linux.seccomp.listenerPath: send the container state to \"%s\"",
                                   s->listener_path);

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/vfs.h>
 
-#include "job.h"
+#include "sysctl.h"
 #include "utils.h"
 
 static bool

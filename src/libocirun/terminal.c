@@ -19,6 +19,7 @@
 #include <termios.h>
 
 #include "job.h"
+#include "paths.h"
 #include "sync.h"
 #include "terminal.h"
 #include "utils.h"

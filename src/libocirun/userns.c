@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 
 #include "job.h"
+#include "mount_opts.h"
 #include "userns.h"
 #include "utils.h"
 
@@ -474,13 +475,9 @@ read_map (const char *path, oci_id_mapping **out, size_t *n, ocirun_error_t *err
   for (line = strtok_r (text, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
     {
       unsigned int a, b, c;
-      oci_id_mapping *nv;
       if (sscanf (line, "%u %u %u", &a, &b, &c) != 3)
         continue;
-      nv = realloc (v, (len + 1) * sizeof *v);
-      if (nv == NULL)
-        abort ();
-      v = nv;
+      v = xrealloc (v, (len + 1) * sizeof *v);
       v[len].container_id = a;
       v[len].host_id = b;
       v[len].size = c;

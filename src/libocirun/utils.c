@@ -146,13 +146,7 @@ read_all_fd (int fd, const char *description, char **out, size_t *len, ocirun_er
       ssize_t r;
       if (used == cap)
         {
-          char *n = realloc (buf, cap * 2 + 1);
-          if (n == NULL)
-            {
-              free (buf);
-              return ocirun_make_error (err, ENOMEM, "read `%s`", description);
-            }
-          buf = n;
+          buf = xrealloc (buf, cap * 2 + 1);
           cap *= 2;
         }
       r = read (fd, buf + used, cap - used);
@@ -183,10 +177,10 @@ read_all_file (const char *path, char **out, size_t *len, ocirun_error_t *err)
   return read_all_fd (fd, path, out, len, err);
 }
 
-int
-write_file (const char *path, const void *data, size_t len, ocirun_error_t *err)
+/* fd: just opened for `path` (< 0: the open failed, errno says why) */
+static int
+write_opened (int fd, const char *path, const void *data, size_t len, ocirun_error_t *err)
 {
-  cleanup_close int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0)
     return ocirun_make_error (err, errno, "open `%s`", path);
   if (write_all (fd, data, len) < 0)
@@ -195,14 +189,17 @@ write_file (const char *path, const void *data, size_t len, ocirun_error_t *err)
 }
 
 int
+write_file (const char *path, const void *data, size_t len, ocirun_error_t *err)
+{
+  cleanup_close int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  return write_opened (fd, path, data, len, err);
+}
+
+int
 write_file_at (int dirfd, const char *path, const void *data, size_t len, ocirun_error_t *err)
 {
   cleanup_close int fd = openat (dirfd, path, O_WRONLY | O_CLOEXEC);
-  if (fd < 0)
-    return ocirun_make_error (err, errno, "open `%s`", path);
-  if (write_all (fd, data, len) < 0)
-    return ocirun_make_error (err, errno, "write `%s`", path);
-  return 0;
+  return write_opened (fd, path, data, len, err);
 }
 
 int
@@ -365,29 +362,6 @@ process_start_time (pid_t pid)
       return 0;
   }
   return strtoull (p + 1, NULL, 10);
-}
-
-int
-close_fds_from (int first, ocirun_error_t *err)
-{
-#ifdef SYS_close_range
-  if (syscall (SYS_close_range, (unsigned) first, ~0U, 0) == 0)
-    return 0;
-#endif
-  {
-    cleanup_dir DIR *d = opendir ("/proc/self/fd");
-    struct dirent *de;
-    if (d == NULL)
-      return ocirun_make_error (err, errno, "open `/proc/self/fd`");
-    while ((de = readdir (d)))
-      {
-        long long fd;
-        if (parse_int64 (de->d_name, &fd) < 0 || fd < first || fd == dirfd (d))
-          continue;
-        close ((int) fd);
-      }
-  }
-  return 0;
 }
 
 int

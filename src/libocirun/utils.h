@@ -96,8 +96,7 @@ int signal_parse (const char *s);
 /* Process start time (field 22 of /proc/PID/stat), 0 when the pid is gone. */
 unsigned long long process_start_time (pid_t pid);
 
-/* Close every fd >= first that is not in keep[] (sorted or not). */
-int close_fds_from (int first, ocirun_error_t *err);
+/* Mark every fd >= first close-on-exec (close_range, else /proc/self/fd). */
 int mark_fds_cloexec_from (int first, ocirun_error_t *err);
 
 void ocirun_reset_signals (void);

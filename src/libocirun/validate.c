@@ -11,7 +11,10 @@
 #include "lsm.h"
 #include "userns.h"
 #include "netdev.h"
+#include "rlimits.h"
+#include "sysctl.h"
 #include "utils.h"
+#include "validate.h"
 
 static bool
 ns_present (const oci_config *c, const char *type, bool *with_path)
@@ -190,5 +193,14 @@ ocirun_config_validate (const oci_config *c, bool need_process, ocirun_error_t *
     return ocirun_make_error (err, 0, "domainname: setting it needs a uts namespace in linux.namespaces");
   if (c->hooks && validate_hooks (c->hooks, err) < 0)
     return -1;
-  return validate_linux (c, err);
+  if (validate_linux (c, err) < 0)
+    return -1;
+  /* config.md#mounts: a relative destination is deprecated and "MUST be
+   * interpreted as relative to /" (mounts.c joins it so).  runc 1.1
+   * accepts it with a warning; so do we, once the config is known good */
+  for (i = 0; i < c->mounts_len; i++)
+    if (c->mounts[i].destination[0] != '/')
+      ocirun_warning ("mounts[%zu].destination: `%s` is not absolute (deprecated by the runtime-spec): taken as `/%s`", i,
+                      c->mounts[i].destination, c->mounts[i].destination);
+  return 0;
 }

@@ -4,7 +4,9 @@
 
 #include "cgroup.h"
 #include "job.h"
+#include "mount_opts.h"
 #include "oci_spec.h"
+#include "validate.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t len);
 

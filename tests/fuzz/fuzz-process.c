@@ -4,6 +4,8 @@
 
 #include "job.h"
 #include "oci_spec.h"
+#include "process.h"
+#include "rlimits.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t len);
 

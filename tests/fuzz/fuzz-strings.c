@@ -13,10 +13,13 @@
  */
 #include "fuzz.h"
 
+#include "caps.h"
 #include "cgroup_internal.h"
 #include "container.h"
 #include "job.h"
+#include "mount_opts.h"
 #include "oci_spec.h"
+#include "rlimits.h"
 #include "utils.h"
 /* for the static build_process (exec's command-line overrides) */
 #include "exec.c"

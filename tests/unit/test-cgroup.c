@@ -28,29 +28,14 @@
 #include <unistd.h>
 #include <yajl/yajl_tree.h>
 
+#include "check.h"
 #include "cgroup.h"
 #include "cgroup_internal.h"
 #include "utils.h"
 
-static int passed, failed;
 static char base[64];     /* "/ocirun-test-<pid>" */
 static const char *mode;  /* "v1" "hybrid" "v2" */
 static bool v2;
-
-#define CHECK(cond, ...)                                                                                               \
-  do                                                                                                                   \
-    {                                                                                                                  \
-      if (cond)                                                                                                        \
-        passed++;                                                                                                      \
-      else                                                                                                             \
-        {                                                                                                              \
-          failed++;                                                                                                    \
-          printf ("FAIL %s:%d: ", __FILE__, __LINE__);                                                                 \
-          printf (__VA_ARGS__);                                                                                        \
-          printf ("\n");                                                                                               \
-        }                                                                                                              \
-    }                                                                                                                  \
-  while (0)
 
 static void
 section (const char *name)
@@ -2002,6 +1987,5 @@ main (int argc, char **argv)
   RUN (test_rootless);
   check_leftovers ();
 
-  printf ("%d passed, %d failed\n", passed, failed);
-  return failed ? 1 : 0;
+  return check_report ();
 }

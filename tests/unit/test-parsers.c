@@ -10,28 +10,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "container.h"
 #include "status.h"
 #include "error.h"
 #include "job.h"
 #include "utils.h"
 
-static int passed, failed;
-
-#define CHECK(cond, ...)                                                                                               \
-  do                                                                                                                   \
-    {                                                                                                                  \
-      if (cond)                                                                                                        \
-        passed++;                                                                                                      \
-      else                                                                                                             \
-        {                                                                                                              \
-          failed++;                                                                                                    \
-          fprintf (stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                                             \
-          fprintf (stderr, __VA_ARGS__);                                                                               \
-          fputc ('\n', stderr);                                                                                        \
-        }                                                                                                              \
-    }                                                                                                                  \
-  while (0)
 
 /* fuzz-strings: a control character in a user-supplied name made the
  * error two lines (and could forge a log line) */
@@ -130,6 +115,5 @@ main (void)
   test_runtime_record_duplicates ();
   test_signal_parse ();
   test_error_one_line ();
-  printf ("%d passed, %d failed\n", passed, failed);
-  return failed ? 1 : 0;
+  return check_report ();
 }

@@ -31,26 +31,11 @@
 #include <linux/seccomp.h>
 #include <yajl/yajl_tree.h>
 
+#include "check.h"
 #include "seccomp.h"
 #include "utils.h"
 
-static int passed, failed;
 static char tmpdir[] = "/tmp/ocirun-test-seccomp-XXXXXX";
-
-#define CHECK(cond, ...)                                                                                               \
-  do                                                                                                                   \
-    {                                                                                                                  \
-      if (cond)                                                                                                        \
-        passed++;                                                                                                      \
-      else                                                                                                             \
-        {                                                                                                              \
-          failed++;                                                                                                    \
-          fprintf (stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                                             \
-          fprintf (stderr, __VA_ARGS__);                                                                               \
-          fputc ('\n', stderr);                                                                                        \
-        }                                                                                                              \
-    }                                                                                                                  \
-  while (0)
 
 static const char *
 jstr (yajl_val v)
@@ -1541,6 +1526,5 @@ main (int argc, char **argv)
 #endif
 
   rm_tree ();
-  printf ("%d passed, %d failed\n", passed, failed);
-  return failed ? 1 : 0;
+  return check_report ();
 }

@@ -11,26 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "cgroup.h"
 #include "cgroup_internal.h"
 #include "utils.h"
 
-static int passed, failed;
-
-#define CHECK(cond, ...)                                                                                               \
-  do                                                                                                                   \
-    {                                                                                                                  \
-      if (cond)                                                                                                        \
-        passed++;                                                                                                      \
-      else                                                                                                             \
-        {                                                                                                              \
-          failed++;                                                                                                    \
-          printf ("FAIL %s:%d: ", __FILE__, __LINE__);                                                                 \
-          printf (__VA_ARGS__);                                                                                        \
-          printf ("\n");                                                                                               \
-        }                                                                                                              \
-    }                                                                                                                  \
-  while (0)
 
 static void
 expand_ok (const char *in, const char *want)
@@ -292,6 +277,5 @@ main (void)
   test_paths ();
   test_resources ();
   test_annotations ();
-  printf ("%d passed, %d failed\n", passed, failed);
-  return failed ? 1 : 0;
+  return check_report ();
 }
