@@ -7,18 +7,18 @@
 #include "ocirun.h"
 
 #define CHECKPOINT_USAGE "[options] CONTAINER_ID"
-#define CHECKPOINT_OPTIONS                                                                                          \
-  "  --image-path DIR          where criu writes the images (default: ./checkpoint)\n"                            \
-  "  --work-path DIR           criu's work files and dump.log (default: the image path)\n"                       \
-  "  --parent-path DIR         images of a previous pre-dump (relative to the image path)\n"                     \
-  "  --leave-running           keep the container running after the dump\n"                                     \
-  "  --pre-dump                dump the memory only; the container keeps running\n"                             \
-  "  --tcp-established         allow open TCP connections\n"                                                    \
-  "  --ext-unix-sk             allow external unix sockets\n"                                                   \
-  "  --shell-job               allow shell jobs (a process of the caller's session)\n"                          \
-  "  --file-locks              handle file locks\n"                                                             \
-  "  --manage-cgroups-mode M   soft (default), full, strict or ignore\n"                                        \
-  "  --empty-ns network        do not dump the network namespace's contents\n"                                  \
+#define CHECKPOINT_OPTIONS                                                                                             \
+  "  --image-path DIR          where criu writes the images (default: ./checkpoint)\n"                                 \
+  "  --work-path DIR           criu's work files and dump.log (default: the image path)\n"                             \
+  "  --parent-path DIR         images of a previous pre-dump (relative to the image path)\n"                           \
+  "  --leave-running           keep the container running after the dump\n"                                            \
+  "  --pre-dump                dump the memory only; the container keeps running\n"                                    \
+  "  --tcp-established         allow open TCP connections\n"                                                           \
+  "  --ext-unix-sk             allow external unix sockets\n"                                                          \
+  "  --shell-job               allow shell jobs (a process of the caller's session)\n"                                 \
+  "  --file-locks              handle file locks\n"                                                                    \
+  "  --manage-cgroups-mode M   soft (default), full, strict or ignore\n"                                               \
+  "  --empty-ns network        do not dump the network namespace's contents\n"                                         \
   "  --auto-dedup              deduplicate memory images\n"
 
 /* shared with restore: the flags both take; 0 when `c` is not one of them */

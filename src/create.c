@@ -8,12 +8,12 @@
 #include "utils.h"
 
 #define CREATE_USAGE "[options] CONTAINER_ID"
-#define CREATE_OPTIONS                                                                                              \
-  "  --bundle, -b DIR        the bundle (default: the current directory)\n"                                       \
-  "  --pid-file FILE         write the container's pid to FILE\n"                                                 \
-  "  --console-socket PATH   send the pty master to this unix socket\n"                                           \
-  "  --preserve-fds N        pass N extra fds (from 3) to the container\n"                                        \
-  "  --no-pivot              do not use pivot_root (for a rootfs on ramfs)\n"                                     \
+#define CREATE_OPTIONS                                                                                                 \
+  "  --bundle, -b DIR        the bundle (default: the current directory)\n"                                            \
+  "  --pid-file FILE         write the container's pid to FILE\n"                                                      \
+  "  --console-socket PATH   send the pty master to this unix socket\n"                                                \
+  "  --preserve-fds N        pass N extra fds (from 3) to the container\n"                                             \
+  "  --no-pivot              do not use pivot_root (for a rootfs on ramfs)\n"                                          \
   "  --no-new-keyring        keep the caller's session keyring\n"
 
 /* shared by create and run */
@@ -75,9 +75,10 @@ parse_create_options (const char *verb, struct ocirun_context *ctx, int argc, ch
         case 'S':
           break;
         case 'h':
-          cli_usage (verb, CREATE_USAGE, is_run ? CREATE_OPTIONS "  --detach, -d            do not wait for the container\n"
-                                                         "  --keep                  do not delete the container after it exits\n"
-                                                : CREATE_OPTIONS);
+          cli_usage (verb, CREATE_USAGE,
+                     is_run ? CREATE_OPTIONS "  --detach, -d            do not wait for the container\n"
+                                             "  --keep                  do not delete the container after it exits\n"
+                            : CREATE_OPTIONS);
           exit (0);
         default:
         unknown:

@@ -8,7 +8,8 @@
 int
 cmd_delete (struct ocirun_global *g, int argc, char **argv, ocirun_error_t *err)
 {
-  static const struct option opts[] = { { "force", no_argument, NULL, 'f' }, { "help", no_argument, NULL, 'h' },
+  static const struct option opts[] = { { "force", no_argument, NULL, 'f' },
+                                        { "help", no_argument, NULL, 'h' },
                                         { NULL, 0, NULL, 0 } };
   struct ocirun_context ctx;
   bool force = false;

@@ -21,15 +21,24 @@ int
 cmd_exec (struct ocirun_global *g, int argc, char **argv, ocirun_error_t *err)
 {
   static const struct option opts[] = {
-    { "process", required_argument, NULL, 'p' },   { "tty", no_argument, NULL, 't' },
-    { "detach", no_argument, NULL, 'd' },          { "cwd", required_argument, NULL, 'w' },
-    { "env", required_argument, NULL, 'e' },       { "user", required_argument, NULL, 'u' },
-    { "additional-gids", required_argument, NULL, 'g' }, { "cap", required_argument, NULL, 'c' },
-    { "no-new-privs", no_argument, NULL, 'N' },    { "process-label", required_argument, NULL, 'l' },
-    { "apparmor", required_argument, NULL, 'a' },  { "pid-file", required_argument, NULL, 'P' },
-    { "console-socket", required_argument, NULL, 'S' }, { "preserve-fds", required_argument, NULL, 'F' },
-    { "cgroup", required_argument, NULL, 'C' },    { "ignore-paused", no_argument, NULL, 'I' },
-    { "help", no_argument, NULL, 'h' },            { NULL, 0, NULL, 0 },
+    { "process", required_argument, NULL, 'p' },
+    { "tty", no_argument, NULL, 't' },
+    { "detach", no_argument, NULL, 'd' },
+    { "cwd", required_argument, NULL, 'w' },
+    { "env", required_argument, NULL, 'e' },
+    { "user", required_argument, NULL, 'u' },
+    { "additional-gids", required_argument, NULL, 'g' },
+    { "cap", required_argument, NULL, 'c' },
+    { "no-new-privs", no_argument, NULL, 'N' },
+    { "process-label", required_argument, NULL, 'l' },
+    { "apparmor", required_argument, NULL, 'a' },
+    { "pid-file", required_argument, NULL, 'P' },
+    { "console-socket", required_argument, NULL, 'S' },
+    { "preserve-fds", required_argument, NULL, 'F' },
+    { "cgroup", required_argument, NULL, 'C' },
+    { "ignore-paused", no_argument, NULL, 'I' },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
   };
   struct ocirun_context ctx;
   struct ocirun_exec_options o;

@@ -47,8 +47,9 @@ boolean (yajl_gen g, const char *k, bool v)
 int
 cmd_features (struct ocirun_global *gl, int argc, char **argv, ocirun_error_t *err)
 {
-  static const char *const hooks[] = { "prestart",  "createRuntime", "createContainer", "startContainer",
-                                        "poststart", "poststop",      NULL };
+  static const char *const hooks[] = {
+    "prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop", NULL
+  };
   static const char *const namespaces[] = { "cgroup", "ipc", "mount", "network", "pid", "user", "uts", "time", NULL };
   struct ocirun_seccomp_features sf;
   yajl_gen g;

@@ -9,7 +9,8 @@
 int
 cmd_kill (struct ocirun_global *g, int argc, char **argv, ocirun_error_t *err)
 {
-  static const struct option opts[] = { { "all", no_argument, NULL, 'a' }, { "help", no_argument, NULL, 'h' },
+  static const struct option opts[] = { { "all", no_argument, NULL, 'a' },
+                                        { "help", no_argument, NULL, 'h' },
                                         { NULL, 0, NULL, 0 } };
   struct ocirun_context ctx;
   bool all = false;

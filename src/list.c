@@ -62,8 +62,8 @@ cmd_list (struct ocirun_global *g, int argc, char **argv, ocirun_error_t *err)
       yajl_gen gen = yajl_gen_alloc (NULL);
       const unsigned char *buf;
       size_t len;
-#define S(k, val)                                                                                                   \
-  yajl_gen_string (gen, (const unsigned char *) (k), strlen (k));                                                   \
+#define S(k, val)                                                                                                      \
+  yajl_gen_string (gen, (const unsigned char *) (k), strlen (k));                                                      \
   yajl_gen_string (gen, (const unsigned char *) (val), strlen (val))
       yajl_gen_array_open (gen);
       for (i = 0; i < n; i++)

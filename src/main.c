@@ -241,8 +241,9 @@ main (int argc, char **argv)
         g.root = "/run/ocirun";
       if (use_xdg && !(xdg && *xdg) && access ("/run/ocirun", W_OK) < 0 && needs_state_root (argc, argv, optind))
         {
-          fprintf (stderr, "ocirun: --root: XDG_RUNTIME_DIR is not set and /run/ocirun is not writable by uid %u: "
-                           "set XDG_RUNTIME_DIR or pass --root DIR\n",
+          fprintf (stderr,
+                   "ocirun: --root: XDG_RUNTIME_DIR is not set and /run/ocirun is not writable by uid %u: "
+                   "set XDG_RUNTIME_DIR or pass --root DIR\n",
                    geteuid ());
           return 1;
         }

@@ -16,7 +16,7 @@ struct ocirun_global
   bool debug;
   bool systemd_cgroup;
   bool rootless;
-  const char *criu; /* --criu: the criu binary */
+  const char *criu;          /* --criu: the criu binary */
   const char *seccomp_cache; /* NULL: no cache */
   /* the exit status of the runtime's own failure: 1, but 255 for exec
    * once its arguments are parsed, as runc does, so that a caller can tell

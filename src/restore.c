@@ -7,21 +7,21 @@
 #include "ocirun.h"
 
 #define RESTORE_USAGE "[options] CONTAINER_ID"
-#define RESTORE_OPTIONS                                                                                             \
-  "  --image-path DIR          the checkpoint's images (default: ./checkpoint)\n"                                 \
-  "  --work-path DIR           criu's work files and restore.log (default: the image path)\n"                    \
-  "  --bundle, -b DIR          the bundle (default: the current directory)\n"                                    \
-  "  --detach, -d              do not wait for the container\n"                                                 \
-  "  --pid-file FILE           write the restored init's pid to FILE\n"                                         \
-  "  --console-socket PATH     refused: terminal containers are not supported\n"                               \
-  "  --no-pivot                accepted (criu restores the root itself)\n"                                      \
-  "  --tcp-established         restore open TCP connections\n"                                                  \
-  "  --ext-unix-sk             allow external unix sockets\n"                                                   \
-  "  --shell-job               allow shell jobs\n"                                                              \
-  "  --file-locks              handle file locks\n"                                                             \
-  "  --manage-cgroups-mode M   soft (default), full, strict or ignore\n"                                        \
-  "  --empty-ns network        create the network namespace empty\n"                                            \
-  "  --lsm-profile TYPE:NAME   LSM profile of the restored processes\n"                                        \
+#define RESTORE_OPTIONS                                                                                                \
+  "  --image-path DIR          the checkpoint's images (default: ./checkpoint)\n"                                      \
+  "  --work-path DIR           criu's work files and restore.log (default: the image path)\n"                          \
+  "  --bundle, -b DIR          the bundle (default: the current directory)\n"                                          \
+  "  --detach, -d              do not wait for the container\n"                                                        \
+  "  --pid-file FILE           write the restored init's pid to FILE\n"                                                \
+  "  --console-socket PATH     refused: terminal containers are not supported\n"                                       \
+  "  --no-pivot                accepted (criu restores the root itself)\n"                                             \
+  "  --tcp-established         restore open TCP connections\n"                                                         \
+  "  --ext-unix-sk             allow external unix sockets\n"                                                          \
+  "  --shell-job               allow shell jobs\n"                                                                     \
+  "  --file-locks              handle file locks\n"                                                                    \
+  "  --manage-cgroups-mode M   soft (default), full, strict or ignore\n"                                               \
+  "  --empty-ns network        create the network namespace empty\n"                                                   \
+  "  --lsm-profile TYPE:NAME   LSM profile of the restored processes\n"                                                \
   "  --lsm-mount-context CTX   LSM mount context\n"
 
 int criu_common_option (int c, const char *verb, struct ocirun_criu_options *o, ocirun_error_t *err);

@@ -12,35 +12,37 @@
 #include "ocirun.h"
 #include "utils.h"
 
-static const char spec_head[] = "{\n"
-                                "  \"ociVersion\": \"1.3.0\",\n"
-                                "  \"process\": {\n"
-                                "    \"terminal\": true,\n"
-                                "    \"user\": { \"uid\": 0, \"gid\": 0 },\n"
-                                "    \"args\": [ \"sh\" ],\n"
-                                "    \"env\": [\n"
-                                "      \"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\",\n"
-                                "      \"TERM=xterm\"\n"
-                                "    ],\n"
-                                "    \"cwd\": \"/\",\n"
-                                "    \"capabilities\": {\n"
-                                "      \"bounding\": [ \"CAP_AUDIT_WRITE\", \"CAP_KILL\", \"CAP_NET_BIND_SERVICE\" ],\n"
-                                "      \"effective\": [ \"CAP_AUDIT_WRITE\", \"CAP_KILL\", \"CAP_NET_BIND_SERVICE\" ],\n"
-                                "      \"permitted\": [ \"CAP_AUDIT_WRITE\", \"CAP_KILL\", \"CAP_NET_BIND_SERVICE\" ]\n"
-                                "    },\n"
-                                "    \"rlimits\": [ { \"type\": \"RLIMIT_NOFILE\", \"hard\": 1024, \"soft\": 1024 } ],\n"
-                                "    \"noNewPrivileges\": true\n"
-                                "  },\n"
-                                "  \"root\": { \"path\": \"rootfs\", \"readonly\": true },\n"
-                                "  \"hostname\": \"ocirun\",\n"
-                                "  \"mounts\": [\n"
-                                "    { \"destination\": \"/proc\", \"type\": \"proc\", \"source\": \"proc\" },\n"
-                                "    { \"destination\": \"/dev\", \"type\": \"tmpfs\", \"source\": \"tmpfs\",\n"
-                                "      \"options\": [ \"nosuid\", \"strictatime\", \"mode=755\", \"size=65536k\" ] },\n";
+static const char spec_head[]
+    = "{\n"
+      "  \"ociVersion\": \"1.3.0\",\n"
+      "  \"process\": {\n"
+      "    \"terminal\": true,\n"
+      "    \"user\": { \"uid\": 0, \"gid\": 0 },\n"
+      "    \"args\": [ \"sh\" ],\n"
+      "    \"env\": [\n"
+      "      \"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\",\n"
+      "      \"TERM=xterm\"\n"
+      "    ],\n"
+      "    \"cwd\": \"/\",\n"
+      "    \"capabilities\": {\n"
+      "      \"bounding\": [ \"CAP_AUDIT_WRITE\", \"CAP_KILL\", \"CAP_NET_BIND_SERVICE\" ],\n"
+      "      \"effective\": [ \"CAP_AUDIT_WRITE\", \"CAP_KILL\", \"CAP_NET_BIND_SERVICE\" ],\n"
+      "      \"permitted\": [ \"CAP_AUDIT_WRITE\", \"CAP_KILL\", \"CAP_NET_BIND_SERVICE\" ]\n"
+      "    },\n"
+      "    \"rlimits\": [ { \"type\": \"RLIMIT_NOFILE\", \"hard\": 1024, \"soft\": 1024 } ],\n"
+      "    \"noNewPrivileges\": true\n"
+      "  },\n"
+      "  \"root\": { \"path\": \"rootfs\", \"readonly\": true },\n"
+      "  \"hostname\": \"ocirun\",\n"
+      "  \"mounts\": [\n"
+      "    { \"destination\": \"/proc\", \"type\": \"proc\", \"source\": \"proc\" },\n"
+      "    { \"destination\": \"/dev\", \"type\": \"tmpfs\", \"source\": \"tmpfs\",\n"
+      "      \"options\": [ \"nosuid\", \"strictatime\", \"mode=755\", \"size=65536k\" ] },\n";
 
 static const char spec_devpts_root[]
     = "    { \"destination\": \"/dev/pts\", \"type\": \"devpts\", \"source\": \"devpts\",\n"
-      "      \"options\": [ \"nosuid\", \"noexec\", \"newinstance\", \"ptmxmode=0666\", \"mode=0620\", \"gid=5\" ] },\n";
+      "      \"options\": [ \"nosuid\", \"noexec\", \"newinstance\", \"ptmxmode=0666\", \"mode=0620\", \"gid=5\" ] "
+      "},\n";
 static const char spec_devpts_rootless[]
     = "    { \"destination\": \"/dev/pts\", \"type\": \"devpts\", \"source\": \"devpts\",\n"
       "      \"options\": [ \"nosuid\", \"noexec\", \"newinstance\", \"ptmxmode=0666\", \"mode=0620\" ] },\n";
@@ -131,7 +133,8 @@ cmd_spec (struct ocirun_global *g, int argc, char **argv, ocirun_error_t *err)
              geteuid (), getegid ());
   else
     fputs ("    \"resources\": { \"devices\": [ { \"allow\": false, \"access\": \"rwm\" } ] },\n", f);
-  fprintf (f, spec_linux_tail, rootless ? "" : ", { \"type\": \"network\" }", rootless ? ", { \"type\": \"user\" }" : "");
+  fprintf (f, spec_linux_tail, rootless ? "" : ", { \"type\": \"network\" }",
+           rootless ? ", { \"type\": \"user\" }" : "");
   fclose (f);
 
   xasprintf (&path, "%s/config.json", bundle);

@@ -144,7 +144,7 @@ cmd_update (struct ocirun_global *g, int argc, char **argv, ocirun_error_t *err)
             char *perr = NULL;
             size_t len;
             int r2 = strcmp (optarg, "-") == 0 ? read_all_fd (0, "stdin", &data, &len, err)
-                                                : read_all_file (optarg, &data, &len, err);
+                                               : read_all_file (optarg, &data, &len, err);
             if (r2 < 0)
               return ocirun_error_prefix (err, "update --resources");
             oci_resources_free (r);

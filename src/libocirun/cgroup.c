@@ -35,8 +35,8 @@
 
 /* v1 controllers ocirun manages; other hierarchies are left alone. */
 static const char *const known_v1[] = {
-  "cpuset", "cpu", "cpuacct", "memory", "devices", "freezer", "net_cls", "net_prio",
-  "blkio",  "perf_event", "hugetlb", "pids", "rdma", "misc", "name=systemd",
+  "cpuset", "cpu",        "cpuacct", "memory", "devices", "freezer", "net_cls",      "net_prio",
+  "blkio",  "perf_event", "hugetlb", "pids",   "rdma",    "misc",    "name=systemd",
 };
 
 struct cg_layout_h
@@ -114,8 +114,7 @@ drop_covered (struct mnt *m, size_t *n, const char *mountpoint)
   while (i < *n)
     {
       const char *mp = m[i].mountpoint;
-      bool covered = strncmp (mp, mountpoint, l) == 0
-                     && (mp[l] == '\0' || mp[l] == '/');
+      bool covered = strncmp (mp, mountpoint, l) == 0 && (mp[l] == '\0' || mp[l] == '/');
       if (!covered)
         {
           i++;
@@ -885,8 +884,7 @@ ocirun_cgroup_create (const char *id, const oci_linux *lnx, bool rootless, ociru
         ocirun_debug ("cgroup: `%s` already exists, joining it", cg->h[i].path);
     }
 
-  if (check_fit (cg, err) < 0 || (res && cg->ops->set (cg, res, false, err) < 0)
-      || apply_devices (cg, res, err) < 0)
+  if (check_fit (cg, err) < 0 || (res && cg->ops->set (cg, res, false, err) < 0) || apply_devices (cg, res, err) < 0)
     {
       ocirun_error_t e2 = NULL;
       if (ocirun_cgroup_destroy (cg, &e2) < 0)
@@ -1127,8 +1125,8 @@ ocirun_cgroup_load (const char *saved, ocirun_cgroup **out, ocirun_error_t *err)
       yajl_val h = YAJL_GET_ARRAY (arr)->values[i];
       const char *c = tree_str (h, "controllers"), *m = tree_str (h, "mountpoint"), *p = tree_str (h, "path");
       const char *created = tree_str (h, "created");
-      if (c == NULL || m == NULL || p == NULL || p[0] != '/'
-          || strncmp (p, m, strlen (m)) != 0 || (created && strncmp (p, created, strlen (created)) != 0))
+      if (c == NULL || m == NULL || p == NULL || p[0] != '/' || strncmp (p, m, strlen (m)) != 0
+          || (created && strncmp (p, created, strlen (created)) != 0))
         {
           yajl_tree_free (root);
           ocirun_cgroup_free (cg);

@@ -30,16 +30,16 @@
 #define ANY (-1)
 
 static const struct cg_dev_rule default_rules[] = {
-  { true, 'c', ANY, ANY, CG_DEV_M },           /* mknod of any char device (not open) */
-  { true, 'b', ANY, ANY, CG_DEV_M },           /* mknod of any block device */
-  { true, 'c', 1, 3, CG_DEV_R | CG_DEV_W | CG_DEV_M },   /* /dev/null */
-  { true, 'c', 1, 5, CG_DEV_R | CG_DEV_W | CG_DEV_M },   /* /dev/zero */
-  { true, 'c', 1, 7, CG_DEV_R | CG_DEV_W | CG_DEV_M },   /* /dev/full */
-  { true, 'c', 1, 8, CG_DEV_R | CG_DEV_W | CG_DEV_M },   /* /dev/random */
-  { true, 'c', 1, 9, CG_DEV_R | CG_DEV_W | CG_DEV_M },   /* /dev/urandom */
-  { true, 'c', 5, 0, CG_DEV_R | CG_DEV_W | CG_DEV_M },   /* /dev/tty */
-  { true, 'c', 5, 1, CG_DEV_R | CG_DEV_W | CG_DEV_M },   /* /dev/console */
-  { true, 'c', 5, 2, CG_DEV_R | CG_DEV_W | CG_DEV_M },   /* /dev/ptmx */
+  { true, 'c', ANY, ANY, CG_DEV_M },                       /* mknod of any char device (not open) */
+  { true, 'b', ANY, ANY, CG_DEV_M },                       /* mknod of any block device */
+  { true, 'c', 1, 3, CG_DEV_R | CG_DEV_W | CG_DEV_M },     /* /dev/null */
+  { true, 'c', 1, 5, CG_DEV_R | CG_DEV_W | CG_DEV_M },     /* /dev/zero */
+  { true, 'c', 1, 7, CG_DEV_R | CG_DEV_W | CG_DEV_M },     /* /dev/full */
+  { true, 'c', 1, 8, CG_DEV_R | CG_DEV_W | CG_DEV_M },     /* /dev/random */
+  { true, 'c', 1, 9, CG_DEV_R | CG_DEV_W | CG_DEV_M },     /* /dev/urandom */
+  { true, 'c', 5, 0, CG_DEV_R | CG_DEV_W | CG_DEV_M },     /* /dev/tty */
+  { true, 'c', 5, 1, CG_DEV_R | CG_DEV_W | CG_DEV_M },     /* /dev/console */
+  { true, 'c', 5, 2, CG_DEV_R | CG_DEV_W | CG_DEV_M },     /* /dev/ptmx */
   { true, 'c', 136, ANY, CG_DEV_R | CG_DEV_W | CG_DEV_M }, /* /dev/pts/N */
 };
 
@@ -77,7 +77,8 @@ cg_device_rules (const oci_resources *r, struct cg_dev_rule **out, size_t *n, oc
           return ocirun_make_error (err, 0, "linux.resources.devices[%zu].type: unknown device type \"%s\"", i,
                                     d->type);
         }
-      if ((d->has_major && (d->major < ANY || d->major > 0xfff)) || (d->has_minor && (d->minor < ANY || d->minor > 0xfffff)))
+      if ((d->has_major && (d->major < ANY || d->major > 0xfff))
+          || (d->has_minor && (d->minor < ANY || d->minor > 0xfffff)))
         {
           free (rules);
           return ocirun_make_error (err, 0, "linux.resources.devices[%zu]: invalid device number", i);
@@ -103,8 +104,10 @@ cg_device_rules (const oci_resources *r, struct cg_dev_rule **out, size_t *n, oc
       if (x->access == 0)
         {
           free (rules);
-          return ocirun_make_error (err, 0, "linux.resources.devices[%zu].access: \"%s\" names no access "
-                                    "(a combination of r, w and m)", i, d->access);
+          return ocirun_make_error (err, 0,
+                                    "linux.resources.devices[%zu].access: \"%s\" names no access "
+                                    "(a combination of r, w and m)",
+                                    i, d->access);
         }
       k++;
     }

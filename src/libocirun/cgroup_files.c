@@ -413,14 +413,10 @@ cg_stats_cpuset (yajl_gen g, const char *dir, bool v2)
   {
     const char *key, *file;
   } v1_files[] = {
-    { "cpu_exclusive", "cpuset.cpu_exclusive" },
-    { "mem_hardwall", "cpuset.mem_hardwall" },
-    { "mem_exclusive", "cpuset.mem_exclusive" },
-    { "memory_migrate", "cpuset.memory_migrate" },
-    { "memory_spread_page", "cpuset.memory_spread_page" },
-    { "memory_spread_slab", "cpuset.memory_spread_slab" },
-    { "memory_pressure", "cpuset.memory_pressure" },
-    { "sched_load_balance", "cpuset.sched_load_balance" },
+    { "cpu_exclusive", "cpuset.cpu_exclusive" },           { "mem_hardwall", "cpuset.mem_hardwall" },
+    { "mem_exclusive", "cpuset.mem_exclusive" },           { "memory_migrate", "cpuset.memory_migrate" },
+    { "memory_spread_page", "cpuset.memory_spread_page" }, { "memory_spread_slab", "cpuset.memory_spread_slab" },
+    { "memory_pressure", "cpuset.memory_pressure" },       { "sched_load_balance", "cpuset.sched_load_balance" },
   };
   size_t i;
   cg_json_key (g, "cpuset");
@@ -430,24 +426,24 @@ cg_stats_cpuset (yajl_gen g, const char *dir, bool v2)
       cpu_list (g, "cpus", dir, v2 ? "cpuset.cpus.effective" : "cpuset.effective_cpus");
       cpu_list (g, "mems", dir, v2 ? "cpuset.mems.effective" : "cpuset.effective_mems");
       /* the scalar fields are not omitempty in runc: v2 reports zeros */
-        {
-          cleanup_free char *lvl = NULL;
-          ocirun_error_t e = NULL;
-          for (i = 0; i < ARRAY_SIZE (v1_files); i++)
-            cg_json_u64 (g, v1_files[i].key, cg_read_u64 (dir, v1_files[i].file));
-          cg_json_key (g, "sched_relax_domain_level");
-          if (cg_read (dir, "cpuset.sched_relax_domain_level", &lvl, &e) == 0)
-            {
-              char buf[32];
-              int l = snprintf (buf, sizeof buf, "%lld", strtoll (lvl, NULL, 10));
-              yajl_gen_number (g, buf, (size_t) l);
-            }
-          else
-            {
-              ocirun_error_release (&e);
-              yajl_gen_integer (g, 0);
-            }
-        }
+      {
+        cleanup_free char *lvl = NULL;
+        ocirun_error_t e = NULL;
+        for (i = 0; i < ARRAY_SIZE (v1_files); i++)
+          cg_json_u64 (g, v1_files[i].key, cg_read_u64 (dir, v1_files[i].file));
+        cg_json_key (g, "sched_relax_domain_level");
+        if (cg_read (dir, "cpuset.sched_relax_domain_level", &lvl, &e) == 0)
+          {
+            char buf[32];
+            int l = snprintf (buf, sizeof buf, "%lld", strtoll (lvl, NULL, 10));
+            yajl_gen_number (g, buf, (size_t) l);
+          }
+        else
+          {
+            ocirun_error_release (&e);
+            yajl_gen_integer (g, 0);
+          }
+      }
     }
   yajl_gen_map_close (g);
 }

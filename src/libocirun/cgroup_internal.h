@@ -128,7 +128,7 @@ int cg_parse_page_size (const char *s, uint64_t *bytes);
 struct cg_dev_rule
 {
   bool allow;
-  char type; /* 'a' 'c' 'b' */
+  char type;            /* 'a' 'c' 'b' */
   int64_t major, minor; /* -1 = any */
   unsigned access;      /* CG_DEV_R | CG_DEV_W | CG_DEV_M */
 };
@@ -194,7 +194,7 @@ struct cg_sd
   char *cgpath; /* the unit's cgroup below the hierarchy root: "/system.slice/ocirun-x.scope" */
   bool user;    /* the user's systemd instance (rootless) */
   bool is_slice;
-  bool pending; /* create() ran; the unit starts with the first enter() */
+  bool pending;             /* create() ran; the unit starts with the first enter() */
   const oci_resources *res; /* create's resources, applied after the unit starts (not owned) */
   struct cg_sd_props props;
   void *bus;

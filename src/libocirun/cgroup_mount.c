@@ -33,7 +33,7 @@
 #include "utils.h"
 
 #ifndef TMPFS_MAGIC
-#define TMPFS_MAGIC 0x01021994
+#  define TMPFS_MAGIC 0x01021994
 #endif
 
 #define FD_PATH(buf, fd) ocirun_fd_path (fd, buf, sizeof (buf))
@@ -79,8 +79,7 @@ reopen_mounted (int fd, const char *dest, ocirun_error_t *err)
 
 /* bind `src` (a host cgroup directory) onto dirfd/name with `mflags` */
 static int
-bind_cgroup (const char *src, int dirfd, const char *name, unsigned long mflags, const char *dest,
-             ocirun_error_t *err)
+bind_cgroup (const char *src, int dirfd, const char *name, unsigned long mflags, const char *dest, ocirun_error_t *err)
 {
   cleanup_close int sub = -1, mounted = -1;
   char p[64];

@@ -79,8 +79,7 @@ cg_sd_expand_slice (const char *slice, char **out, ocirun_error_t *err)
   base = slice;
   blen = len - 6;
   /* systemd's slice_name_is_valid: no leading, trailing or double dash */
-  if (base[0] == '-' || base[blen - 1] == '-' || strstr (slice, "--") || !unit_chars_ok (base, blen)
-      || len > 255)
+  if (base[0] == '-' || base[blen - 1] == '-' || strstr (slice, "--") || !unit_chars_ok (base, blen) || len > 255)
     return ocirun_make_error (err, EINVAL, "linux.cgroupsPath: invalid slice name \"%s\"", slice);
   /* "a-b-c.slice" -> "/a.slice/a-b.slice/a-b-c.slice": one level per dash */
   r = w = xmalloc0 (len * (len / 2 + 2) + 2);
@@ -437,9 +436,10 @@ cg_sd_resource_props (const oci_resources *r, bool v2, struct cg_sd_props *p, oc
       {
         const char *file, *prop;
       } uni[] = {
-        { "memory.max", "MemoryMax" }, { "memory.high", "MemoryHigh" }, { "memory.low", "MemoryLow" },
-        { "memory.min", "MemoryMin" }, { "memory.swap.max", "MemorySwapMax" }, { "pids.max", "TasksMax" },
-        { "cpu.weight", "CPUWeight" }, { "io.weight", "IOWeight" },
+        { "memory.max", "MemoryMax" },          { "memory.high", "MemoryHigh" },
+        { "memory.low", "MemoryLow" },          { "memory.min", "MemoryMin" },
+        { "memory.swap.max", "MemorySwapMax" }, { "pids.max", "TasksMax" },
+        { "cpu.weight", "CPUWeight" },          { "io.weight", "IOWeight" },
       };
       size_t i, k;
       for (i = 0; i < r->unified.len; i++)
@@ -471,9 +471,9 @@ parse_variant (const char *key, const char *name_in, const char *value, struct c
     const char *word;
     char type;
   } types[] = {
-    { "uint64", 't' }, { "@t", 't' }, { "int64", 'x' }, { "@x", 'x' }, { "uint32", 'u' }, { "@u", 'u' },
-    { "int32", 'i' },  { "@i", 'i' }, { "double", 'd' }, { "@d", 'd' }, { "boolean", 'b' }, { "@b", 'b' },
-    { "string", 's' }, { "@s", 's' },
+    { "uint64", 't' },  { "@t", 't' },    { "int64", 'x' },  { "@x", 'x' },     { "uint32", 'u' },
+    { "@u", 'u' },      { "int32", 'i' }, { "@i", 'i' },     { "double", 'd' }, { "@d", 'd' },
+    { "boolean", 'b' }, { "@b", 'b' },    { "string", 's' }, { "@s", 's' },
   };
   cleanup_free char *name = xstrdup (name_in);
   const char *v = value;
@@ -513,7 +513,8 @@ parse_variant (const char *key, const char *name_in, const char *value, struct c
       x->s = strndup (v + 1, vl - 2);
       return 0;
     }
-  if ((type == 0 || type == 'b') && ((vl == 4 && strncmp (v, "true", 4) == 0) || (vl == 5 && strncmp (v, "false", 5) == 0)))
+  if ((type == 0 || type == 'b')
+      && ((vl == 4 && strncmp (v, "true", 4) == 0) || (vl == 5 && strncmp (v, "false", 5) == 0)))
     {
       prop_add (p, name, 'b')->b = v[0] == 't';
       return 0;
@@ -680,14 +681,12 @@ ocirun_cgroup_systemd_available (void)
 #endif
 }
 
-void
-cg_sd_free (struct cg_sd *sd);
+void cg_sd_free (struct cg_sd *sd);
 
 #ifndef HAVE_SYSTEMD
 
 int
-cg_sd_prepare (ocirun_cgroup *cg, const char *id, const oci_linux *lnx, const oci_map *annotations,
-               ocirun_error_t *err)
+cg_sd_prepare (ocirun_cgroup *cg, const char *id, const oci_linux *lnx, const oci_map *annotations, ocirun_error_t *err)
 {
   return ocirun_make_error (err, ENOSYS, "--systemd-cgroup: ocirun was built without libsystemd (--disable-systemd)");
 }
@@ -877,8 +876,7 @@ bus_open (struct cg_sd *sd, ocirun_error_t *err)
 }
 
 int
-cg_sd_prepare (ocirun_cgroup *cg, const char *id, const oci_linux *lnx, const oci_map *annotations,
-               ocirun_error_t *err)
+cg_sd_prepare (ocirun_cgroup *cg, const char *id, const oci_linux *lnx, const oci_map *annotations, ocirun_error_t *err)
 {
   struct cg_sd *sd = xmalloc0 (sizeof (*sd));
   sd_bus_error e = SD_BUS_ERROR_NULL;

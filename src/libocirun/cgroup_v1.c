@@ -137,8 +137,8 @@ v1_memory (ocirun_cgroup *cg, const oci_memory *m, bool update, ocirun_error_t *
  * each step (cfs period/quota, rt period/runtime): first-then-second, and
  * when the first write is refused with EINVAL, the other order. */
 static int
-write_pair (const char *dir, const char *f1, const char *field1, const char *v1, const char *f2,
-            const char *field2, const char *v2, ocirun_error_t *err)
+write_pair (const char *dir, const char *f1, const char *field1, const char *v1, const char *f2, const char *field2,
+            const char *v2, ocirun_error_t *err)
 {
   int r = 0;
   if (v1)
@@ -247,8 +247,10 @@ rt_budget_ancestors (const struct cg_hier *h, uint64_t share, ocirun_error_t *er
       if (have == UINT64_MAX || have >= req[i])
         continue;
       if (req[i] == UINT64_MAX)
-        ret = ocirun_make_error (err, 0, "linux.resources.cpu.realtimeRuntime: `%s` has a limited real-time budget "
-                                 "and a child with an unlimited one", anc[i]);
+        ret = ocirun_make_error (err, 0,
+                                 "linux.resources.cpu.realtimeRuntime: `%s` has a limited real-time budget "
+                                 "and a child with an unlimited one",
+                                 anc[i]);
       else
         {
           period = cg_read_u64 (anc[i], "cpu.rt_period_us");
@@ -362,7 +364,8 @@ v1_blkio (ocirun_cgroup *cg, const oci_blkio *b, ocirun_error_t *err)
   /* CFQ's blkio.weight is gone since 5.0; BFQ has the same range */
   wfile = cg_exists (dir, "blkio.weight") ? "blkio.weight" : "blkio.bfq.weight";
   wdfile = cg_exists (dir, "blkio.weight_device") ? "blkio.weight_device" : "blkio.bfq.weight_device";
-  if (CG_SET (b, weight) && cg_write (dir, wfile, "linux.resources.blockIO.weight", err, "%u", (unsigned) b->weight) < 0)
+  if (CG_SET (b, weight)
+      && cg_write (dir, wfile, "linux.resources.blockIO.weight", err, "%u", (unsigned) b->weight) < 0)
     return -1;
   if (CG_SET (b, leaf_weight)
       && cg_write_opt (dir, "blkio.leaf_weight", "linux.resources.blockIO.leafWeight", err, "%u",
@@ -393,8 +396,8 @@ v1_blkio (ocirun_cgroup *cg, const oci_blkio *b, ocirun_error_t *err)
       || v1_throttle (dir, "blkio.throttle.read_iops_device", "throttleReadIOPSDevice", b->throttle_read_iops_device,
                       b->throttle_read_iops_device_len, err)
              < 0
-      || v1_throttle (dir, "blkio.throttle.write_iops_device", "throttleWriteIOPSDevice",
-                      b->throttle_write_iops_device, b->throttle_write_iops_device_len, err)
+      || v1_throttle (dir, "blkio.throttle.write_iops_device", "throttleWriteIOPSDevice", b->throttle_write_iops_device,
+                      b->throttle_write_iops_device_len, err)
              < 0)
     return -1;
   return 0;
@@ -412,7 +415,8 @@ v1_hugetlb (ocirun_cgroup *cg, const oci_resources *r, ocirun_error_t *err)
     {
       /* hybrid: the unified hierarchy may have hugetlb */
       if (u == NULL || !cg_v2_has_controller (u->path, "hugetlb"))
-        return ocirun_make_error (err, 0, "linux.resources.hugepageLimits: the hugetlb cgroup controller is not "
+        return ocirun_make_error (err, 0,
+                                  "linux.resources.hugepageLimits: the hugetlb cgroup controller is not "
                                   "available on this host");
       use_v2 = true;
       h = u;

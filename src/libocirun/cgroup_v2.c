@@ -125,7 +125,8 @@ v2_memory (const char *dir, const oci_memory *m, bool update, ocirun_error_t *er
                                   limit, cur);
     }
   if (limit != 0
-      && cg_write (dir, "memory.max", "linux.resources.memory.limit", err, "%s", cg_fmt_i64 (buf, sizeof buf, limit, true))
+      && cg_write (dir, "memory.max", "linux.resources.memory.limit", err, "%s",
+                   cg_fmt_i64 (buf, sizeof buf, limit, true))
              < 0)
     return -1;
   if (write_swap)
@@ -153,10 +154,12 @@ static int
 v2_cpu (const char *dir, const oci_cpu *c, ocirun_error_t *err)
 {
   if (CG_SET (c, realtime_runtime))
-    return ocirun_make_error (err, 0, "linux.resources.cpu.realtimeRuntime: real-time scheduling is not supported "
+    return ocirun_make_error (err, 0,
+                              "linux.resources.cpu.realtimeRuntime: real-time scheduling is not supported "
                               "on cgroup v2");
   if (CG_SET (c, realtime_period))
-    return ocirun_make_error (err, 0, "linux.resources.cpu.realtimePeriod: real-time scheduling is not supported "
+    return ocirun_make_error (err, 0,
+                              "linux.resources.cpu.realtimePeriod: real-time scheduling is not supported "
                               "on cgroup v2");
   if (CG_SET (c, shares)
       && cg_write (dir, "cpu.weight", "linux.resources.cpu.shares", err, "%" PRIu64,
@@ -323,7 +326,8 @@ v2_set (ocirun_cgroup *cg, const oci_resources *r, bool update, ocirun_error_t *
   if (r->hugepage_limits_len && v2_hugetlb (dir, r, err) < 0)
     return -1;
   if (r->network && (CG_SET (r->network, class_id) || r->network->priorities_len))
-    return ocirun_make_error (err, 0, "linux.resources.network: net_cls and net_prio are cgroup v1 controllers, not "
+    return ocirun_make_error (err, 0,
+                              "linux.resources.network: net_cls and net_prio are cgroup v1 controllers, not "
                               "available on cgroup v2");
   if (r->rdma_len && cg_rdma_apply (dir, r, err) < 0)
     return -1;

@@ -81,16 +81,16 @@ validate_memory (const oci_memory *m, ocirun_error_t *err)
 {
   if (check_mem ("limit", m->has_limit, m->limit, err) < 0
       || check_mem ("reservation", m->has_reservation, m->reservation, err) < 0
-      || check_mem ("swap", m->has_swap, m->swap, err) < 0
-      || check_mem ("kernel", m->has_kernel, m->kernel, err) < 0
+      || check_mem ("swap", m->has_swap, m->swap, err) < 0 || check_mem ("kernel", m->has_kernel, m->kernel, err) < 0
       || check_mem ("kernelTCP", m->has_kernel_tcp, m->kernel_tcp, err) < 0)
     return -1;
   if (CG_SWAPPINESS_SET (m) && m->swappiness > 100)
     return ocirun_make_error (err, 0, "linux.resources.memory.swappiness: must be between 0 and 100, got %" PRIu64,
                               m->swappiness);
   if (m->has_swap && m->swap > 0 && m->has_limit && m->limit > 0 && m->swap < m->limit)
-    return ocirun_make_error (err, 0, "linux.resources.memory.swap: must be >= memory.limit (%" PRId64 " < %" PRId64
-                              ")", m->swap, m->limit);
+    return ocirun_make_error (err, 0,
+                              "linux.resources.memory.swap: must be >= memory.limit (%" PRId64 " < %" PRId64 ")",
+                              m->swap, m->limit);
   /* swap without a limit: on update the limit already set counts, so
    * the writers check it (cgroup_v1.c, cgroup_v2.c) */
   return 0;
@@ -103,8 +103,10 @@ validate_cpu (const oci_cpu *c, ocirun_error_t *err)
    * kernel reads every negative cfs_quota_us as RUNTIME_INF; runc
    * writes "max" on v2 for quota <= -1) */
   if (c->has_burst && c->has_quota && c->quota > 0 && c->burst > (uint64_t) c->quota)
-    return ocirun_make_error (err, 0, "linux.resources.cpu.burst: must not be larger than cpu.quota (%" PRIu64
-                              " > %" PRId64 ")", c->burst, c->quota);
+    return ocirun_make_error (err, 0,
+                              "linux.resources.cpu.burst: must not be larger than cpu.quota (%" PRIu64 " > %" PRId64
+                              ")",
+                              c->burst, c->quota);
   if (c->has_realtime_runtime && c->realtime_runtime < -1)
     return ocirun_make_error (err, 0, "linux.resources.cpu.realtimeRuntime: must be -1 or >= 0, got %" PRId64,
                               c->realtime_runtime);
@@ -141,16 +143,13 @@ validate_blkio (const oci_blkio *b, ocirun_error_t *err)
       if (d->has_leaf_weight && check_blkio_weight (field, d->leaf_weight, err) < 0)
         return -1;
     }
-  if (check_throttle ("throttleReadBpsDevice", b->throttle_read_bps_device, b->throttle_read_bps_device_len, err)
-          < 0
-      || check_throttle ("throttleWriteBpsDevice", b->throttle_write_bps_device, b->throttle_write_bps_device_len,
-                         err)
+  if (check_throttle ("throttleReadBpsDevice", b->throttle_read_bps_device, b->throttle_read_bps_device_len, err) < 0
+      || check_throttle ("throttleWriteBpsDevice", b->throttle_write_bps_device, b->throttle_write_bps_device_len, err)
              < 0
-      || check_throttle ("throttleReadIOPSDevice", b->throttle_read_iops_device, b->throttle_read_iops_device_len,
-                         err)
+      || check_throttle ("throttleReadIOPSDevice", b->throttle_read_iops_device, b->throttle_read_iops_device_len, err)
              < 0
-      || check_throttle ("throttleWriteIOPSDevice", b->throttle_write_iops_device,
-                         b->throttle_write_iops_device_len, err)
+      || check_throttle ("throttleWriteIOPSDevice", b->throttle_write_iops_device, b->throttle_write_iops_device_len,
+                         err)
              < 0)
     return -1;
   return 0;
@@ -193,7 +192,8 @@ ocirun_cgroup_validate (const oci_resources *r, ocirun_error_t *err)
     {
       const char *k = r->unified.keys[i];
       if (!plain_file_name (k))
-        return ocirun_make_error (err, 0, "linux.resources.unified[\"%s\"]: the key must be a plain file name", k ? k : "");
+        return ocirun_make_error (err, 0, "linux.resources.unified[\"%s\"]: the key must be a plain file name",
+                                  k ? k : "");
       if (strchr (k, '.') == NULL || k[0] == '.')
         return ocirun_make_error (err, 0, "linux.resources.unified[\"%s\"]: the key must be <controller>.<file>", k);
     }
@@ -228,8 +228,10 @@ cg_unified_apply (const char *dir, const oci_map *unified, ocirun_error_t *err)
       bool wrote = false;
 
       if (!plain_file_name (k) || (dot = strchr (k, '.')) == NULL || dot == k)
-        return ocirun_make_error (err, 0, "linux.resources.unified[\"%s\"]: the key must be a plain file name "
-                                  "<controller>.<file>", k ? k : "");
+        return ocirun_make_error (err, 0,
+                                  "linux.resources.unified[\"%s\"]: the key must be a plain file name "
+                                  "<controller>.<file>",
+                                  k ? k : "");
       ctrl = strndup (k, (size_t) (dot - k));
       xasprintf (&field, "linux.resources.unified[\"%s\"]", k);
       if (strcmp (ctrl, "cgroup") != 0 && !cg_v2_has_controller (dir, ctrl))
@@ -249,4 +251,3 @@ cg_unified_apply (const char *dir, const oci_map *unified, ocirun_error_t *err)
     }
   return 0;
 }
-

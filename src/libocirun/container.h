@@ -10,7 +10,7 @@
 
 struct ocirun_context
 {
-  const char *root;   /* state root: --root, default /run/ocirun */
+  const char *root; /* state root: --root, default /run/ocirun */
   const char *id;
   const char *bundle; /* --bundle, default cwd */
   const char *pid_file;
@@ -18,8 +18,8 @@ struct ocirun_context
   int preserve_fds;
   bool no_pivot;
   bool no_new_keyring;
-  bool detach;       /* run --detach */
-  bool keep;         /* run --keep: leave the stopped container for `delete` */
+  bool detach; /* run --detach */
+  bool keep;   /* run --keep: leave the stopped container for `delete` */
   bool rootless;
   bool systemd_cgroup;
   bool foreground_tty; /* run without --detach and without a console socket */
@@ -90,12 +90,12 @@ int ocirun_container_oom_count (struct ocirun_context *ctx, unsigned long long *
 /* checkpoint/restore (criu.c): runc's flags of the same names */
 struct ocirun_criu_options
 {
-  const char *image_path; /* required (the CLI defaults it to ./checkpoint, as runc) */
-  const char *work_path;  /* default: image_path */
-  const char *parent_path; /* checkpoint: previous images (pre-dump), relative to image_path */
+  const char *image_path;          /* required (the CLI defaults it to ./checkpoint, as runc) */
+  const char *work_path;           /* default: image_path */
+  const char *parent_path;         /* checkpoint: previous images (pre-dump), relative to image_path */
   const char *manage_cgroups_mode; /* soft (default), full, strict, ignore */
-  const char *lsm_profile;       /* restore */
-  const char *lsm_mount_context; /* restore */
+  const char *lsm_profile;         /* restore */
+  const char *lsm_mount_context;   /* restore */
   bool leave_running;
   bool pre_dump;
   bool tcp_established;

@@ -38,7 +38,10 @@ cleanup_seccomp_filterp (ocirun_seccomp_filter **f)
 /* a status from ocirun_status_open (or OCIRUN_STATUS_INIT): released at the
  * end of the scope */
 #define cleanup_status __attribute__ ((cleanup (ocirun_status_release)))
-#define OCIRUN_STATUS_INIT { .dirfd = -1 }
+#define OCIRUN_STATUS_INIT                                                                                             \
+  {                                                                                                                    \
+    .dirfd = -1                                                                                                        \
+  }
 
 /* ---- container.c ---- */
 
@@ -72,8 +75,8 @@ oci_config *ocirun_bundle_load (const char *bundle_arg, char **bundle, char **ro
  * killed at any instant leaves what `delete --force` finds.  On failure
  * what was made is undone and nothing is held. */
 int ocirun_creating_open (struct ocirun_context *ctx, const char *bundle, const char *rootfs, oci_config *config,
-                          const char *raw, size_t raw_len, bool exec_fifo, struct ocirun_status *st,
-                          ocirun_cgroup **cg, ocirun_error_t *err);
+                          const char *raw, size_t raw_len, bool exec_fifo, struct ocirun_status *st, ocirun_cgroup **cg,
+                          ocirun_error_t *err);
 /* Its undo, for a create or restore failing later: destroy the cgroup,
  * remove the state dir (failures are warnings).  Frees nothing. */
 void ocirun_creating_undo (const char *root, struct ocirun_status *st, ocirun_cgroup *cg);

@@ -37,7 +37,7 @@
 #include "validate.h"
 
 #ifndef CLONE_INTO_CGROUP
-#define CLONE_INTO_CGROUP 0x200000000ULL
+#  define CLONE_INTO_CGROUP 0x200000000ULL
 #endif
 
 struct clone_args_
@@ -237,7 +237,7 @@ void
 ocirun_creating_release (struct ocirun_status *st)
 {
   if (st->state)
-    st->state->annotations = (oci_map){ 0 }; /* the config's */
+    st->state->annotations = (oci_map) { 0 }; /* the config's */
   ocirun_status_release (st);
 }
 
@@ -301,16 +301,16 @@ ocirun_parent_wait_ready (int sock, const char *console_socket, const oci_seccom
 struct parent
 {
   struct ocirun_context *ctx;
-  struct ocirun_job job;    /* what the child gets (a copy, through clone) */
+  struct ocirun_job job; /* what the child gets (a copy, through clone) */
   oci_config *config;
   char *bundle, *rootfs, *raw;
   size_t raw_len;
-  struct ocirun_status st;  /* locked state dir, from ocirun_creating_open */
+  struct ocirun_status st; /* locked state dir, from ocirun_creating_open */
   bool have_status;
-  int sock;                 /* our end of the sync socket */
-  int own_pidns;            /* ours, while joined to the container's for the clone */
-  pid_t pid;                /* the child, then the init */
-  int master;               /* foreground tty */
+  int sock;      /* our end of the sync socket */
+  int own_pidns; /* ours, while joined to the container's for the clone */
+  pid_t pid;     /* the child, then the init */
+  int master;    /* foreground tty */
   ocirun_netdev_moved *netdevs;
   bool hooks_started;
 };
@@ -550,8 +550,7 @@ static int
 wait_child_ready (struct parent *p, ocirun_error_t *err)
 {
   cleanup_free char *cur = ocirun_state_json (&p->st, "creating");
-  if (ocirun_parent_wait_ready (p->sock, p->ctx->console_socket, p->config->linux_->seccomp, cur, &p->master, err)
-      < 0)
+  if (ocirun_parent_wait_ready (p->sock, p->ctx->console_socket, p->config->linux_->seccomp, cur, &p->master, err) < 0)
     return -1;
   ocirun_trace ("wait: container ready");
   return 0;
@@ -614,8 +613,7 @@ do_create (struct ocirun_context *ctx, struct created *out, ocirun_error_t *err)
   if (load_bundle (&p, err) < 0 || prepare_job (&p, err) < 0)
     return -1;
   /* from here on there is state to undo */
-  if (ocirun_creating_open (ctx, p.bundle, p.rootfs, p.config, p.raw, p.raw_len, true, &p.st, &p.job.cgroup, err)
-      < 0)
+  if (ocirun_creating_open (ctx, p.bundle, p.rootfs, p.config, p.raw, p.raw_len, true, &p.st, &p.job.cgroup, err) < 0)
     return -1;
   p.have_status = true;
   p.job.state_dir = p.st.dir;

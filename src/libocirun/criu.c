@@ -94,8 +94,7 @@ struct args
   size_t n, cap;
 };
 
-static void
-args_add (struct args *a, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+static void args_add (struct args *a, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
 
 static void
 args_add (struct args *a, const char *fmt, ...)
@@ -420,8 +419,7 @@ ocirun_container_checkpoint (struct ocirun_context *ctx, const struct ocirun_cri
   was_paused = strcmp (live, "paused") == 0;
   if (strcmp (live, "running") != 0 && !was_paused)
     {
-      ocirun_make_error (err, 0, "container `%s` is %s: checkpoint needs a running or paused container", ctx->id,
-                         live);
+      ocirun_make_error (err, 0, "container `%s` is %s: checkpoint needs a running or paused container", ctx->id, live);
       goto out;
     }
   xasprintf (&cfgpath, "%s/config.json", st.dir);
@@ -430,8 +428,10 @@ ocirun_container_checkpoint (struct ocirun_context *ctx, const struct ocirun_cri
     goto out;
   if (config->process && config->process->terminal)
     {
-      ocirun_make_error (err, 0, "checkpoint: container `%s` has a terminal (process.terminal): not supported "
-                         "(criu's command line cannot hand the pty to a console socket)", ctx->id);
+      ocirun_make_error (err, 0,
+                         "checkpoint: container `%s` has a terminal (process.terminal): not supported "
+                         "(criu's command line cannot hand the pty to a console socket)",
+                         ctx->id);
       goto out;
     }
   bin = criu_binary (ctx, &bin_found, err);
@@ -530,9 +530,9 @@ struct restore
   char *image, *work, *log, *pidfile;
   char *bin_found;
   const char *bin;
-  char *desc[3];        /* the init's stdio in the checkpoint (descriptors.json) */
-  int stdio_copies[3];  /* ours, for criu's --inherit-fd */
-  int keep[4];          /* fds criu inherits */
+  char *desc[3];       /* the init's stdio in the checkpoint (descriptors.json) */
+  int stdio_copies[3]; /* ours, for criu's --inherit-fd */
+  int keep[4];         /* fds criu inherits */
   size_t nkeep;
   int netns_fd;
   struct args a;
@@ -565,8 +565,7 @@ restore_release (struct restore *r)
 /* Everything checked before anything is made: the bundle, the images,
  * criu itself, the network namespace to hand back. */
 static int
-restore_check (struct ocirun_context *ctx, const struct ocirun_criu_options *o, struct restore *r,
-               ocirun_error_t *err)
+restore_check (struct ocirun_context *ctx, const struct ocirun_criu_options *o, struct restore *r, ocirun_error_t *err)
 {
   cleanup_free char *inventory = NULL;
 
@@ -580,7 +579,8 @@ restore_check (struct ocirun_context *ctx, const struct ocirun_criu_options *o, 
   if (r->config == NULL)
     return -1;
   if (r->config->process->terminal)
-    return ocirun_make_error (err, 0, "restore: process.terminal is true: not supported "
+    return ocirun_make_error (err, 0,
+                              "restore: process.terminal is true: not supported "
                               "(criu's command line cannot hand the pty to a console socket)");
   if (ctx->console_socket)
     return ocirun_make_error (err, 0, "--console-socket: only meaningful when process.terminal is true");
@@ -696,8 +696,7 @@ restore_run (struct restore *r, ocirun_cgroup *cg, pid_t *pid, ocirun_error_t *e
 
 /* The restored tree runs: record it "running", write the pid file. */
 static int
-restore_record (struct ocirun_context *ctx, struct restore *r, struct ocirun_status *st, pid_t pid,
-                ocirun_error_t *err)
+restore_record (struct ocirun_context *ctx, struct restore *r, struct ocirun_status *st, pid_t pid, ocirun_error_t *err)
 {
   st->state->has_pid = true;
   st->state->pid = pid;

@@ -28,9 +28,8 @@ struct dev_spec
 };
 
 static const struct dev_spec default_devices[] = {
-  { "/dev/null", S_IFCHR, 1, 3, 0666 },    { "/dev/zero", S_IFCHR, 1, 5, 0666 },
-  { "/dev/full", S_IFCHR, 1, 7, 0666 },    { "/dev/random", S_IFCHR, 1, 8, 0666 },
-  { "/dev/urandom", S_IFCHR, 1, 9, 0666 }, { "/dev/tty", S_IFCHR, 5, 0, 0666 },
+  { "/dev/null", S_IFCHR, 1, 3, 0666 },   { "/dev/zero", S_IFCHR, 1, 5, 0666 },    { "/dev/full", S_IFCHR, 1, 7, 0666 },
+  { "/dev/random", S_IFCHR, 1, 8, 0666 }, { "/dev/urandom", S_IFCHR, 1, 9, 0666 }, { "/dev/tty", S_IFCHR, 5, 0, 0666 },
 };
 
 static int
@@ -123,7 +122,9 @@ static int
 dev_symlinks (int rootfd, ocirun_error_t *err)
 {
   static const char *const links[][2] = {
-    { "/proc/self/fd", "fd" },       { "/proc/self/fd/0", "stdin" }, { "/proc/self/fd/1", "stdout" },
+    { "/proc/self/fd", "fd" },
+    { "/proc/self/fd/0", "stdin" },
+    { "/proc/self/fd/1", "stdout" },
     { "/proc/self/fd/2", "stderr" },
   };
   cleanup_close int dev = ocirun_open_in_root (rootfd, "/dev", O_PATH | O_DIRECTORY, S_IFDIR, err);
@@ -185,7 +186,8 @@ ocirun_devices_create (struct ocirun_job *job, int rootfd, ocirun_error_t *err)
       struct dev_spec d = { .path = path,
                             .maj = (unsigned) od->major,
                             .min = (unsigned) od->minor,
-                            .mode = od->has_file_mode ? od->file_mode & 07777 : 0666, /* type bits: see validate_device */
+                            .mode = od->has_file_mode ? od->file_mode & 07777
+                                                      : 0666, /* type bits: see validate_device */
                             .has_uid = od->has_uid,
                             .uid = od->uid,
                             .has_gid = od->has_gid,
@@ -208,10 +210,10 @@ ocirun_devices_create (struct ocirun_job *job, int rootfd, ocirun_error_t *err)
        * listed by privileged containerd and podman containers) is what the
        * link serves; any other device there would be silently replaced (as
        * runc does): say so instead. */
-      if (own_dev && strcmp (path, "/dev/ptmx") == 0
-          && !(d.type == S_IFCHR && d.maj == 5 && d.min == 2))
+      if (own_dev && strcmp (path, "/dev/ptmx") == 0 && !(d.type == S_IFCHR && d.maj == 5 && d.min == 2))
         ret = ocirun_make_error (err, EEXIST,
-                                 "`/dev/ptmx` is the link to pts/ptmx; only the ptmx device (c 5:2) may be listed there");
+                                 "`/dev/ptmx` is the link to pts/ptmx; only the ptmx device (c 5:2) may be listed "
+                                 "there");
       else
         ret = create_device (job, rootfd, &d, false, err);
       if (ret < 0)

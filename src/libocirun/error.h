@@ -11,12 +11,11 @@ typedef struct ocirun_error_s
 {
   int status; /* errno, or 0 when the cause is not a system call */
   char *msg;  /* lowercase, no trailing period */
-} *ocirun_error_t;
+} * ocirun_error_t;
 
 /* Fills *err (if not already set) with `fmt ...` and, when errno_ != 0,
  * ": strerror(errno_)".  Always returns -1 so callers can `return ocirun_make_error (...)`. */
-int ocirun_make_error (ocirun_error_t *err, int errno_, const char *fmt, ...)
-    __attribute__ ((format (printf, 3, 4)));
+int ocirun_make_error (ocirun_error_t *err, int errno_, const char *fmt, ...) __attribute__ ((format (printf, 3, 4)));
 /* Prefix the message of an existing error: "<context>: <old message>".  Returns -1. */
 int ocirun_error_prefix (ocirun_error_t *err, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
 void ocirun_error_release (ocirun_error_t *err);

@@ -45,10 +45,10 @@
 #include "utils.h"
 
 #ifndef MFD_EXEC
-#define MFD_EXEC 0x0010U
+#  define MFD_EXEC 0x0010U
 #endif
 #ifndef F_SEAL_FUTURE_WRITE
-#define F_SEAL_FUTURE_WRITE 0x0010
+#  define F_SEAL_FUTURE_WRITE 0x0010
 #endif
 
 #define SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
@@ -122,8 +122,8 @@ ocirun_exe_guard_needed (const oci_config *c, const oci_process *p)
   if (caps == NULL)
     return true;
   return has_ptrace (caps->bounding, caps->bounding_len) || has_ptrace (caps->effective, caps->effective_len)
-         || has_ptrace (caps->permitted, caps->permitted_len)
-         || has_ptrace (caps->inheritable, caps->inheritable_len) || has_ptrace (caps->ambient, caps->ambient_len);
+         || has_ptrace (caps->permitted, caps->permitted_len) || has_ptrace (caps->inheritable, caps->inheritable_len)
+         || has_ptrace (caps->ambient, caps->ambient_len);
 }
 
 bool

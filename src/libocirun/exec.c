@@ -34,7 +34,7 @@
 #include "utils.h"
 
 #ifndef CLONE_NEWTIME
-#define CLONE_NEWTIME 0x00000080
+#  define CLONE_NEWTIME 0x00000080
 #endif
 
 static char **
@@ -226,8 +226,7 @@ ns_flags_of (const oci_config *c)
   return flags;
 }
 
-static void __attribute__ ((noreturn))
-exec_child (struct ocirun_job *job, int pidfd, int nsflags, int rootfd)
+static void __attribute__ ((noreturn)) exec_child (struct ocirun_job *job, int pidfd, int nsflags, int rootfd)
 {
   ocirun_error_t err = NULL;
   const oci_process *p = job->config->process;
@@ -353,7 +352,8 @@ load_exec_config (struct ocirun_context *ctx, struct ocirun_exec_options *o, con
     }
   if (!config->process->terminal && ctx->console_socket)
     {
-      ocirun_make_error (err, 0, "exec: --console-socket is only meaningful with a terminal (--tty or process.terminal)");
+      ocirun_make_error (err, 0,
+                         "exec: --console-socket is only meaningful with a terminal (--tty or process.terminal)");
       return NULL;
     }
   if (ocirun_rlimits_validate (config->process, "exec", err) < 0
@@ -392,8 +392,7 @@ guard_binary (const oci_config *config, ocirun_cgroup *cg, ocirun_error_t *err)
 /* A pidfd pins the init (checked to be still the container's after
  * opening); without a mount namespace, its root (its chroot) too. */
 static int
-pin_init (struct ocirun_context *ctx, const struct target *t, int nsflags, int *pidfd, int *rootfd,
-          ocirun_error_t *err)
+pin_init (struct ocirun_context *ctx, const struct target *t, int nsflags, int *pidfd, int *rootfd, ocirun_error_t *err)
 {
   char path[64];
   *pidfd = (int) syscall (SYS_pidfd_open, t->init_pid, 0);
@@ -439,8 +438,7 @@ exec_handshake (struct ocirun_context *ctx, struct ocirun_exec_options *o, const
 }
 
 int
-ocirun_container_exec (struct ocirun_context *ctx, struct ocirun_exec_options *o, int *exit_status,
-                       ocirun_error_t *err)
+ocirun_container_exec (struct ocirun_context *ctx, struct ocirun_exec_options *o, int *exit_status, ocirun_error_t *err)
 {
   struct target t = { 0 };
   struct ocirun_job job;
@@ -491,7 +489,9 @@ ocirun_container_exec (struct ocirun_context *ctx, struct ocirun_exec_options *o
   sock = sv[0];
   if ((nsflags & CLONE_NEWUSER)
       && ocirun_userns_check_user (config->process, t.init_pid,
-                                   o->process_path ? "process.json: user" : o->user ? "exec --user" : "process.user",
+                                   o->process_path ? "process.json: user"
+                                   : o->user       ? "exec --user"
+                                                   : "process.user",
                                    err)
              < 0)
     {

@@ -100,8 +100,7 @@ wait_hook (pid_t pid, int timeout_ms, int *status)
 
 /* `inherit`: the environment of a hook without `env` (NULL-terminated) */
 static int
-run_one (const oci_hook *h, const char *kind, size_t idx, const char *state, char *const *inherit,
-         ocirun_error_t *err)
+run_one (const oci_hook *h, const char *kind, size_t idx, const char *state, char *const *inherit, ocirun_error_t *err)
 {
   cleanup_close int in = memfd_create ("ocirun-hook-state", MFD_CLOEXEC);
   cleanup_free char **argv = NULL;
@@ -179,8 +178,7 @@ run_one (const oci_hook *h, const char *kind, size_t idx, const char *state, cha
   if (WIFEXITED (status))
     return ocirun_make_error (err, 0, "hooks.%s[%zu]: `%s` exited with status %d", kind, idx, h->path,
                               WEXITSTATUS (status));
-  return ocirun_make_error (err, 0, "hooks.%s[%zu]: `%s` killed by signal %d", kind, idx, h->path,
-                            WTERMSIG (status));
+  return ocirun_make_error (err, 0, "hooks.%s[%zu]: `%s` killed by signal %d", kind, idx, h->path, WTERMSIG (status));
 }
 
 /* Run every hook of a kind, in order; stop at the first failure.  A hook

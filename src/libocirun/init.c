@@ -54,8 +54,8 @@ bool
 ocirun_init_pins_cpu (const oci_config *c)
 {
   long ncpu;
-  if (!(c->linux_ && c->linux_->resources && c->linux_->resources->memory
-        && c->linux_->resources->memory->has_limit && c->linux_->resources->memory->limit > 0))
+  if (!(c->linux_ && c->linux_->resources && c->linux_->resources->memory && c->linux_->resources->memory->has_limit
+        && c->linux_->resources->memory->limit > 0))
     return false;
   ncpu = sysconf (_SC_NPROCESSORS_ONLN);
   return ncpu > 1 && c->linux_->resources->memory->limit < (ncpu + 1) * MEMCG_BATCH_BYTES;
@@ -98,8 +98,7 @@ ocirun_init_unpin_after_exec (const oci_config *c, pid_t pid)
 
 /* After `start`: leave the reason we could not run the program where
  * `start` looks once our end of the exec fifo closes (job->start_err_fd). */
-static void __attribute__ ((noreturn))
-fail_after_start (struct ocirun_job *job, ocirun_error_t *err, int code)
+static void __attribute__ ((noreturn)) fail_after_start (struct ocirun_job *job, ocirun_error_t *err, int code)
 {
   const char *msg = (err && *err) ? (*err)->msg : "container process failed";
   if (job->start_err_fd >= 0 && write_all (job->start_err_fd, msg, strlen (msg)) < 0)
@@ -525,8 +524,7 @@ ocirun_init_main (struct ocirun_job *job)
   if (job->config->hooks && job->config->hooks->start_container_len)
     {
       cleanup_free char *st = state_in_container (state, "created");
-      if (ocirun_hooks_run_in_container (job->config->hooks, HOOK_START_CONTAINER, st, job->config->process, &err)
-          < 0)
+      if (ocirun_hooks_run_in_container (job->config->hooks, HOOK_START_CONTAINER, st, job->config->process, &err) < 0)
         fail_after_start (job, &err, 1);
       ocirun_trace ("hooks");
     }

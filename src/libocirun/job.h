@@ -32,11 +32,11 @@ struct ocirun_job
 {
   struct ocirun_context *ctx;
   oci_config *config;
-  char *bundle;        /* absolute */
-  char *rootfs;        /* absolute */
+  char *bundle; /* absolute */
+  char *rootfs; /* absolute */
   char *state_dir;
-  int sync_sock;       /* child's end */
-  int fifo_fd;         /* exec fifo, opened by the child */
+  int sync_sock; /* child's end */
+  int fifo_fd;   /* exec fifo, opened by the child */
   /* init: start.err, opened (empty) during setup, where a failure after
    * `start` is left for `start` to read.  Not the state directory: the
    * init waits for `start` inside the container, and a container process

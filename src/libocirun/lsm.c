@@ -39,7 +39,7 @@
 #include "utils.h"
 
 #ifndef SELINUX_MAGIC
-#define SELINUX_MAGIC 0xf97cff8c
+#  define SELINUX_MAGIC 0xf97cff8c
 #endif
 #define PROC_ROOT_INO 1
 
@@ -142,8 +142,8 @@ ocirun_lsm_validate (const oci_process *p, const char *where, ocirun_error_t *er
       if (strchr (p->selinux_label, '\n'))
         return ocirun_make_error (err, 0, "%s.selinuxLabel: must not contain a newline", where);
       if (!ocirun_selinux_enabled ())
-        return ocirun_make_error (err, 0, "%s.selinuxLabel: `%s` is set, but SELinux is disabled or not supported", where,
-                                  p->selinux_label);
+        return ocirun_make_error (err, 0, "%s.selinuxLabel: `%s` is set, but SELinux is disabled or not supported",
+                                  where, p->selinux_label);
       xasprintf (&field, "%s.selinuxLabel", where);
       if (check_selinux_label (p->selinux_label, field, false, err) < 0)
         return -1;

@@ -47,7 +47,7 @@ flags_to_attr (unsigned long flags, struct mount_attr *a)
   if (flags & (MS_NOATIME | MS_STRICTATIME | MS_RELATIME))
     {
       a->attr_clr |= MOUNT_ATTR__ATIME;
-      a->attr_set |= (flags & MS_NOATIME) ? MOUNT_ATTR_NOATIME
+      a->attr_set |= (flags & MS_NOATIME)       ? MOUNT_ATTR_NOATIME
                      : (flags & MS_STRICTATIME) ? MOUNT_ATTR_STRICTATIME
                                                 : MOUNT_ATTR_RELATIME;
     }
@@ -117,8 +117,8 @@ fs_config_options (int fs, const char *type, const char *data, size_t idx, ociru
         continue;
       e = errno;
       fs_context_error (fs, why, sizeof why);
-      return ocirun_make_error (err, e, "mounts[%zu].options: `%s` refused by the `%s` filesystem%s%s%s", idx, opt, type,
-                                *why ? " (" : "", why, *why ? ")" : "");
+      return ocirun_make_error (err, e, "mounts[%zu].options: `%s` refused by the `%s` filesystem%s%s%s", idx, opt,
+                                type, *why ? " (" : "", why, *why ? ")" : "");
     }
   return 0;
 }
@@ -598,8 +598,9 @@ prepare_shared (struct ocirun_job *job, int *rootfdp, ocirun_error_t *err)
   int ret;
 
   if (job->ctx->no_pivot)
-    return ocirun_make_error (err, 0, "--no-pivot: needs a mount namespace of the container's own "
-                                      "(linux.namespaces has no `mount`)");
+    return ocirun_make_error (err, 0,
+                              "--no-pivot: needs a mount namespace of the container's own "
+                              "(linux.namespaces has no `mount`)");
   rootfd = open (job->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0)
     return ocirun_make_error (err, errno, "root.path: open `%s`", job->rootfs);
@@ -607,8 +608,9 @@ prepare_shared (struct ocirun_job *job, int *rootfdp, ocirun_error_t *err)
     return ocirun_make_error (err, errno, "root.path: stat `%s`", job->rootfs);
   host_root = rsb.st_dev == hsb.st_dev && rsb.st_ino == hsb.st_ino;
   if (host_root && job->config->mounts_len)
-    return ocirun_make_error (err, 0, "mounts: root.path is the host's `/` and linux.namespaces has no `mount`: "
-                                      "mounts[] would cover the host's own directories");
+    return ocirun_make_error (err, 0,
+                              "mounts: root.path is the host's `/` and linux.namespaces has no `mount`: "
+                              "mounts[] would cover the host's own directories");
   for (i = 0; i < job->config->mounts_len; i++)
     if (strchr (job->config->mounts[i].destination, '\n'))
       return ocirun_make_error (err, 0, "mounts[%zu].destination: a newline in a path", i);
@@ -755,8 +757,7 @@ ocirun_mounts_finish_readonly (struct ocirun_job *job, ocirun_error_t *err)
       if (fd < 0)
         continue;
       if (ret == 0 && mount_setattr (fd, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0)
-        ret = ocirun_make_error (err, errno, "mounts[%zu]: make `%s` read-only", i,
-                                 job->config->mounts[i].destination);
+        ret = ocirun_make_error (err, errno, "mounts[%zu]: make `%s` read-only", i, job->config->mounts[i].destination);
       close (fd);
     }
   free (job->mount_ro_later);
@@ -822,8 +823,7 @@ hide_host_proc_sys (const char *rootfs, ocirun_error_t *err)
         continue; /* the container's own */
       if (umount2 (f[4], MNT_DETACH | UMOUNT_NOFOLLOW) == 0 || errno == ENOENT)
         continue; /* ENOENT: below one detached already */
-      if (mount ("tmpfs", f[4], "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0") < 0
-          && errno != ENOENT)
+      if (mount ("tmpfs", f[4], "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0") < 0 && errno != ENOENT)
         return ocirun_make_error (err, errno, "--no-pivot: hide `%s` (type %.5s) from the container", f[4], fstype);
     }
   return 0;
@@ -892,8 +892,8 @@ check_fs_type (int fd, const char *path, ocirun_error_t *err)
     return ocirun_make_error (err, errno, "statfs `%s`", path);
   if (under (path, "/proc") && sfs.f_type != PROC_SUPER_MAGIC && sfs.f_type != TMPFS_MAGIC)
     return ocirun_make_error (err, 0, "`%s` is not on procfs: refusing to trust it", path);
-  if (under (path, "/sys") && sfs.f_type != SYSFS_MAGIC && sfs.f_type != TMPFS_MAGIC
-      && sfs.f_type != CGROUP_SUPER_MAGIC && sfs.f_type != CGROUP2_SUPER_MAGIC)
+  if (under (path, "/sys") && sfs.f_type != SYSFS_MAGIC && sfs.f_type != TMPFS_MAGIC && sfs.f_type != CGROUP_SUPER_MAGIC
+      && sfs.f_type != CGROUP2_SUPER_MAGIC)
     return ocirun_make_error (err, 0, "`%s` is not on sysfs: refusing to trust it", path);
   return 0;
 }

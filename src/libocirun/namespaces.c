@@ -19,19 +19,23 @@
 #include "utils.h"
 
 #ifndef CLONE_NEWTIME
-#define CLONE_NEWTIME 0x00000080
+#  define CLONE_NEWTIME 0x00000080
 #endif
 
 static const struct
 {
-  const char *name;  /* linux.namespaces[].type */
-  const char *proc;  /* /proc/PID/ns/<proc> */
+  const char *name; /* linux.namespaces[].type */
+  const char *proc; /* /proc/PID/ns/<proc> */
   int flag;
 } ns_table[NS_COUNT] = {
-  [NS_USER] = { "user", "user", CLONE_NEWUSER },     [NS_MNT] = { "mount", "mnt", CLONE_NEWNS },
-  [NS_PID] = { "pid", "pid", CLONE_NEWPID },         [NS_NET] = { "network", "net", CLONE_NEWNET },
-  [NS_IPC] = { "ipc", "ipc", CLONE_NEWIPC },         [NS_UTS] = { "uts", "uts", CLONE_NEWUTS },
-  [NS_CGROUP] = { "cgroup", "cgroup", CLONE_NEWCGROUP }, [NS_TIME] = { "time", "time", CLONE_NEWTIME },
+  [NS_USER] = { "user", "user", CLONE_NEWUSER },
+  [NS_MNT] = { "mount", "mnt", CLONE_NEWNS },
+  [NS_PID] = { "pid", "pid", CLONE_NEWPID },
+  [NS_NET] = { "network", "net", CLONE_NEWNET },
+  [NS_IPC] = { "ipc", "ipc", CLONE_NEWIPC },
+  [NS_UTS] = { "uts", "uts", CLONE_NEWUTS },
+  [NS_CGROUP] = { "cgroup", "cgroup", CLONE_NEWCGROUP },
+  [NS_TIME] = { "time", "time", CLONE_NEWTIME },
 };
 
 const char *
@@ -243,8 +247,8 @@ ocirun_ns_set_time_offsets (struct ocirun_job *job, ocirun_error_t *err)
   for (i = 0; l && i < l->time_offsets_len; i++)
     {
       char buf[128];
-      int n = snprintf (buf, sizeof buf, "%s %lld %u\n", l->time_offsets[i].name,
-                        (long long) l->time_offsets[i].secs, l->time_offsets[i].nanosecs);
+      int n = snprintf (buf, sizeof buf, "%s %lld %u\n", l->time_offsets[i].name, (long long) l->time_offsets[i].secs,
+                        l->time_offsets[i].nanosecs);
       if (write_file_at (AT_FDCWD, "/proc/self/timens_offsets", buf, (size_t) n, err) < 0)
         return ocirun_error_prefix (err, "linux.timeOffsets.%s", l->time_offsets[i].name);
     }

@@ -210,8 +210,7 @@ nl_call (struct nl *nl, struct nlreq *r, nl_cb cb, void *data, char *ext, size_t
 }
 
 /* "<what>: <strerror> (<kernel's explanation>)" */
-static int
-nl_error (ocirun_error_t *err, int neg_errno, const char *ext, const char *fmt, ...)
+static int nl_error (ocirun_error_t *err, int neg_errno, const char *ext, const char *fmt, ...)
     __attribute__ ((format (printf, 4, 5)));
 static int
 nl_error (ocirun_error_t *err, int neg_errno, const char *ext, const char *fmt, ...)
@@ -222,8 +221,8 @@ nl_error (ocirun_error_t *err, int neg_errno, const char *ext, const char *fmt, 
   if (vasprintf (&what, fmt, ap) < 0)
     what = NULL;
   va_end (ap);
-  ocirun_make_error (err, 0, "%s: %s%s%s%s", what ? what : "netlink", strerror (-neg_errno), *ext ? " (" : "",
-                     ext, *ext ? ")" : "");
+  ocirun_make_error (err, 0, "%s: %s%s%s%s", what ? what : "netlink", strerror (-neg_errno), *ext ? " (" : "", ext,
+                     *ext ? ")" : "");
   if (*err)
     (*err)->status = -neg_errno;
   return -1;
@@ -473,15 +472,14 @@ addr_text (const struct saved_addr *sa, char *buf, size_t buflen)
 /* The flags RTM_NEWADDR takes from userspace (inet6_rtm_newaddr's mask; IPv4
  * uses IFA_F_NOPREFIXROUTE of them).  IFA_F_PERMANENT comes back by itself:
  * no lifetime given means forever. */
-#define ADDR_FLAGS_KEPT                                                                                            \
-  (IFA_F_NODAD | IFA_F_HOMEADDRESS | IFA_F_MANAGETEMPADDR | IFA_F_NOPREFIXROUTE | IFA_F_MCAUTOJOIN              \
-   | IFA_F_OPTIMISTIC)
+#define ADDR_FLAGS_KEPT                                                                                                \
+  (IFA_F_NODAD | IFA_F_HOMEADDRESS | IFA_F_MANAGETEMPADDR | IFA_F_NOPREFIXROUTE | IFA_F_MCAUTOJOIN | IFA_F_OPTIMISTIC)
 
 /* Add a saved address to interface index.  An IPv4 label that named the
  * device ("eth0" or the alias "eth0:1") follows its new name. */
 static int
-addr_add (struct nl *nl, int index, const struct saved_addr *sa, const char *old_name, const char *new_name,
-          char *ext, size_t extlen)
+addr_add (struct nl *nl, int index, const struct saved_addr *sa, const char *old_name, const char *new_name, char *ext,
+          size_t extlen)
 {
   const struct ifaddrmsg *src = (const struct ifaddrmsg *) sa->msg;
   struct nlreq r;
@@ -543,16 +541,16 @@ addr_dump (struct nl *nl, struct addr_list *l, char *ext, size_t extlen)
 struct moved_dev
 {
   char *host_name;
-  unsigned host_flags;  /* before the move: IFF_UP is restored on failure */
-  int ctr_index;        /* > 0 once it is in the container's namespace */
+  unsigned host_flags; /* before the move: IFF_UP is restored on failure */
+  int ctr_index;       /* > 0 once it is in the container's namespace */
   char ctr_name[IFNAMSIZ];
   struct addr_list addrs;
 };
 
 struct ocirun_netdev_moved
 {
-  int host_ns;  /* the runtime's network namespace */
-  int ctr_ns;   /* the container's */
+  int host_ns; /* the runtime's network namespace */
+  int ctr_ns;  /* the container's */
   struct nl host, ctr;
   struct moved_dev *devs;
   size_t n;
@@ -649,9 +647,8 @@ move_one (ocirun_netdev_moved *m, const oci_net_device *nd, struct moved_dev *d,
           memcpy (d->ctr_name, tmp.name, sizeof d->ctr_name);
         }
       free (before.v);
-      return nl_error (err, ret, ext, FIELD ": move `%s` into the container's network namespace%s%s%s",
-                       nd->host_name, nd->host_name, renamed ? " as `" : "", renamed ? target : "",
-                       renamed ? "`" : "");
+      return nl_error (err, ret, ext, FIELD ": move `%s` into the container's network namespace%s%s%s", nd->host_name,
+                       nd->host_name, renamed ? " as `" : "", renamed ? target : "", renamed ? "`" : "");
     }
 
   /* find it there: by name, or for a template the one new index */
@@ -861,8 +858,9 @@ ocirun_netdev_validate (const oci_config *c, ocirun_error_t *err)
       net = &l->namespaces[i];
   /* moving the runtime's own devices to the runtime's own namespace: no */
   if (net == NULL)
-    return ocirun_make_error (err, 0, "linux.netDevices: moving network devices needs a network namespace in "
-                                      "linux.namespaces");
+    return ocirun_make_error (err, 0,
+                              "linux.netDevices: moving network devices needs a network namespace in "
+                              "linux.namespaces");
   if (net->path && *net->path)
     {
       struct stat a, b;
@@ -889,8 +887,7 @@ ocirun_netdev_validate (const oci_config *c, ocirun_error_t *err)
             return ocirun_make_error (err, 0, FIELD ": listed twice", nd->host_name);
           /* templates are the kernel's to make unique */
           if (strchr (t, '%') == NULL && strcmp (t, target_name (&l->net_devices[j])) == 0)
-            return ocirun_make_error (err, 0,
-                                      FIELD ": the name `%s` in the container is also the one of " FIELD,
+            return ocirun_make_error (err, 0, FIELD ": the name `%s` in the container is also the one of " FIELD,
                                       nd->host_name, t, l->net_devices[j].host_name);
         }
     }

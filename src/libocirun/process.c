@@ -47,14 +47,14 @@ static const struct
                     { "SCHED_FLAG_UTIL_CLAMP_MAX", 0x40 } },
   ioprio_classes[] = { { "IOPRIO_CLASS_RT", 1 }, { "IOPRIO_CLASS_BE", 2 }, { "IOPRIO_CLASS_IDLE", 3 } };
 
-#define LOOKUP(table, nm)                                                                                         \
-  ({                                                                                                                \
-    int v_ = -1;                                                                                                    \
-    size_t i_;                                                                                                      \
-    for (i_ = 0; i_ < ARRAY_SIZE (table); i_++)                                                                     \
-      if (strcmp (table[i_].name, (nm)) == 0)                                                                     \
-        v_ = table[i_].value;                                                                                       \
-    v_;                                                                                                             \
+#define LOOKUP(table, nm)                                                                                              \
+  ({                                                                                                                   \
+    int v_ = -1;                                                                                                       \
+    size_t i_;                                                                                                         \
+    for (i_ = 0; i_ < ARRAY_SIZE (table); i_++)                                                                        \
+      if (strcmp (table[i_].name, (nm)) == 0)                                                                          \
+        v_ = table[i_].value;                                                                                          \
+    v_;                                                                                                                \
   })
 
 int
@@ -125,9 +125,11 @@ ocirun_process_prepare (const oci_process *p, ocirun_error_t *err)
            * cgroup starts without real-time budget, and the kernel refuses
            * SCHED_FIFO/RR in it: runc needs the budget set too */
           if (errno == EPERM && (a.sched_policy == 1 || a.sched_policy == 2))
-            return ocirun_make_error (err, errno, "process.scheduler: sched_setattr %s (if the kernel has RT group "
+            return ocirun_make_error (err, errno,
+                                      "process.scheduler: sched_setattr %s (if the kernel has RT group "
                                       "scheduling, the container's cgroup needs a real-time budget: set "
-                                      "linux.resources.cpu.realtimeRuntime)", p->scheduler->policy);
+                                      "linux.resources.cpu.realtimeRuntime)",
+                                      p->scheduler->policy);
           return ocirun_make_error (err, errno, "process.scheduler: sched_setattr");
         }
     }
@@ -359,10 +361,15 @@ static const struct
 {
   const char *name;
   int value;
-} mpol_modes[] = { { "MPOL_DEFAULT", 0 },    { "MPOL_PREFERRED", 1 },       { "MPOL_BIND", 2 },
-                   { "MPOL_INTERLEAVE", 3 }, { "MPOL_LOCAL", 4 },           { "MPOL_PREFERRED_MANY", 5 },
+} mpol_modes[] = { { "MPOL_DEFAULT", 0 },
+                   { "MPOL_PREFERRED", 1 },
+                   { "MPOL_BIND", 2 },
+                   { "MPOL_INTERLEAVE", 3 },
+                   { "MPOL_LOCAL", 4 },
+                   { "MPOL_PREFERRED_MANY", 5 },
                    { "MPOL_WEIGHTED_INTERLEAVE", 6 } },
-  mpol_flags[] = { { "MPOL_F_NUMA_BALANCING", 1 << 13 }, { "MPOL_F_RELATIVE_NODES", 1 << 14 },
+  mpol_flags[] = { { "MPOL_F_NUMA_BALANCING", 1 << 13 },
+                   { "MPOL_F_RELATIVE_NODES", 1 << 14 },
                    { "MPOL_F_STATIC_NODES", 1 << 15 } };
 
 #define MAX_NODES 1024
@@ -408,8 +415,7 @@ ocirun_memory_policy_validate (const oci_linux *l, ocirun_error_t *err)
     if (LOOKUP (mpol_flags, l->memory_policy->flags[i]) < 0)
       return ocirun_make_error (err, 0, "linux.memoryPolicy.flags[%zu]: unknown flag `%s`", i,
                                 l->memory_policy->flags[i]);
-  if (l->memory_policy->nodes && *l->memory_policy->nodes
-      && parse_list (l->memory_policy->nodes, mask, MAX_NODES) < 0)
+  if (l->memory_policy->nodes && *l->memory_policy->nodes && parse_list (l->memory_policy->nodes, mask, MAX_NODES) < 0)
     return ocirun_make_error (err, 0, "linux.memoryPolicy.nodes: invalid node list `%s`", l->memory_policy->nodes);
   return 0;
 }

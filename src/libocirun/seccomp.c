@@ -188,20 +188,24 @@ static const struct
   const char *name;
   int value;
 } operators[] = {
-  { "SCMP_CMP_NE", OP_NE }, { "SCMP_CMP_LT", OP_LT }, { "SCMP_CMP_LE", OP_LE },
-  { "SCMP_CMP_EQ", OP_EQ }, { "SCMP_CMP_GE", OP_GE }, { "SCMP_CMP_GT", OP_GT },
+  { "SCMP_CMP_NE", OP_NE },
+  { "SCMP_CMP_LT", OP_LT },
+  { "SCMP_CMP_LE", OP_LE },
+  { "SCMP_CMP_EQ", OP_EQ },
+  { "SCMP_CMP_GE", OP_GE },
+  { "SCMP_CMP_GT", OP_GT },
   { "SCMP_CMP_MASKED_EQ", OP_MASKED_EQ },
 };
 
 #ifdef HAVE_SECCOMP
-_Static_assert (SCMP_ACT_KILL_PROCESS == SECCOMP_RET_KILL_PROCESS, "action ABI");
-_Static_assert (SCMP_ACT_TRAP == SECCOMP_RET_TRAP, "action ABI");
-_Static_assert (SCMP_ACT_ERRNO (1) == (SECCOMP_RET_ERRNO | 1), "action ABI");
-_Static_assert (SCMP_ACT_TRACE (1) == (SECCOMP_RET_TRACE | 1), "action ABI");
-_Static_assert (SCMP_ACT_LOG == SECCOMP_RET_LOG, "action ABI");
-_Static_assert (SCMP_ACT_ALLOW == SECCOMP_RET_ALLOW, "action ABI");
-_Static_assert (SCMP_ACT_NOTIFY == SECCOMP_RET_USER_NOTIF, "action ABI");
-_Static_assert ((int) SCMP_CMP_NE == (int) OP_NE && (int) SCMP_CMP_MASKED_EQ == (int) OP_MASKED_EQ, "operator ABI");
+_Static_assert(SCMP_ACT_KILL_PROCESS == SECCOMP_RET_KILL_PROCESS, "action ABI");
+_Static_assert(SCMP_ACT_TRAP == SECCOMP_RET_TRAP, "action ABI");
+_Static_assert(SCMP_ACT_ERRNO (1) == (SECCOMP_RET_ERRNO | 1), "action ABI");
+_Static_assert(SCMP_ACT_TRACE (1) == (SECCOMP_RET_TRACE | 1), "action ABI");
+_Static_assert(SCMP_ACT_LOG == SECCOMP_RET_LOG, "action ABI");
+_Static_assert(SCMP_ACT_ALLOW == SECCOMP_RET_ALLOW, "action ABI");
+_Static_assert(SCMP_ACT_NOTIFY == SECCOMP_RET_USER_NOTIF, "action ABI");
+_Static_assert((int) SCMP_CMP_NE == (int) OP_NE && (int) SCMP_CMP_MASKED_EQ == (int) OP_MASKED_EQ, "operator ABI");
 #endif
 
 static const struct
@@ -490,7 +494,8 @@ resolve_action (const char *name, bool has_errno, uint32_t errno_ret, const char
       /* config-linux.md#seccomp: "When the action doesn't support an errno,
        * the runtime MUST print and error and fail." */
       if (has_errno)
-        return ocirun_make_error (err, 0, "%s: not supported with action \"%s\" (only SCMP_ACT_ERRNO and SCMP_ACT_TRACE)",
+        return ocirun_make_error (err, 0,
+                                  "%s: not supported with action \"%s\" (only SCMP_ACT_ERRNO and SCMP_ACT_TRACE)",
                                   errno_path, name);
       *out = a->value;
       return 0;
@@ -536,8 +541,8 @@ validate_profile (const oci_seccomp *s, struct profile_info *info, ocirun_error_
   int ret;
 
   memset (info, 0, sizeof *info);
-  ret = resolve_action (s->default_action, s->has_default_errno_ret, s->default_errno_ret, "linux.seccomp.defaultAction",
-                        "linux.seccomp.defaultErrnoRet", &info->default_action, err);
+  ret = resolve_action (s->default_action, s->has_default_errno_ret, s->default_errno_ret,
+                        "linux.seccomp.defaultAction", "linux.seccomp.defaultErrnoRet", &info->default_action, err);
   if (ret < 0)
     return ret;
   if ((info->default_action & SECCOMP_RET_ACTION_FULL) == SECCOMP_RET_USER_NOTIF)
@@ -579,7 +584,8 @@ validate_profile (const oci_seccomp *s, struct profile_info *info, ocirun_error_
           for (k = 0; k < ARRAY_SIZE (notify_forbidden); k++)
             if (strcmp (sc->names[j], notify_forbidden[k]) == 0)
               return ocirun_make_error (err, 0,
-                                        "linux.seccomp.syscalls[%zu].names[%zu]: SCMP_ACT_NOTIFY cannot be used for \"%s\" (the "
+                                        "linux.seccomp.syscalls[%zu].names[%zu]: SCMP_ACT_NOTIFY cannot be used for "
+                                        "\"%s\" (the "
                                         "runtime needs it to hand over the listener fd)",
                                         i, j, sc->names[j]);
         }
@@ -622,8 +628,8 @@ validate_profile (const oci_seccomp *s, struct profile_info *info, ocirun_error_
           continue;
         }
       if (!kernel_has_flag (flag_defs[j].value))
-        return ocirun_make_error (err, 0, "linux.seccomp.flags[%zu]: \"%s\" is not supported by the running kernel",
-                                  i, name);
+        return ocirun_make_error (err, 0, "linux.seccomp.flags[%zu]: \"%s\" is not supported by the running kernel", i,
+                                  name);
       info->flags |= flag_defs[j].value;
     }
   if (info->uses_notify)
@@ -1062,7 +1068,8 @@ build_program (const oci_seccomp *s, const struct profile_info *info, struct soc
   /* seccomp_init() already includes the native architecture. */
   ctx = lib.init (info->default_action);
   if (ctx == NULL)
-    return ocirun_make_error (err, EINVAL, "linux.seccomp.defaultAction: libseccomp rejected \"%s\"", s->default_action);
+    return ocirun_make_error (err, EINVAL, "linux.seccomp.defaultAction: libseccomp rejected \"%s\"",
+                              s->default_action);
   /* The runtime sets no_new_privs itself, from process.noNewPrivileges; and
    * we never call seccomp_load() anyway. */
   ret = lib.attr_set (ctx, SCMP_FLTATR_CTL_NNP, 0);
@@ -1084,8 +1091,8 @@ build_program (const oci_seccomp *s, const struct profile_info *info, struct soc
         {
           /* an architecture of the other endianness cannot share a filter
            * with the native one; its processes could not run here anyway */
-          ocirun_debug ("linux.seccomp.architectures[%zu]: `%s` skipped (endianness differs from the native arch)",
-                        i, s->architectures[i]);
+          ocirun_debug ("linux.seccomp.architectures[%zu]: `%s` skipped (endianness differs from the native arch)", i,
+                        s->architectures[i]);
           continue;
         }
       if (ret < 0 && ret != -EEXIST)
@@ -1345,8 +1352,9 @@ cache_verify (const uint8_t *buf, size_t size, const uint8_t key[32], ocirun_sec
   lib_path = strndup ((const char *) buf + sizeof *h, h->lib_path_len);
   if (lib_path == NULL || memchr (lib_path, '\0', h->lib_path_len) != NULL || stat (lib_path, &st) < 0)
     why = "libseccomp that built it is gone";
-  else if ((uint64_t) st.st_dev != h->lib_dev || (uint64_t) st.st_ino != h->lib_ino || (uint64_t) st.st_size != h->lib_size
-           || st.st_mtim.tv_sec != h->lib_mtime_sec || st.st_mtim.tv_nsec != h->lib_mtime_nsec)
+  else if ((uint64_t) st.st_dev != h->lib_dev || (uint64_t) st.st_ino != h->lib_ino
+           || (uint64_t) st.st_size != h->lib_size || st.st_mtim.tv_sec != h->lib_mtime_sec
+           || st.st_mtim.tv_nsec != h->lib_mtime_nsec)
     why = "libseccomp changed since";
   free (lib_path);
   if (why)
@@ -1561,7 +1569,9 @@ ocirun_seccomp_compile (const oci_seccomp *s, const char *cache_dir, ocirun_secc
       size_t n = f->len;
       ocirun_seccomp_filter_free (f);
       if (n > BPF_MAXINSNS)
-        return ocirun_make_error (err, E2BIG, "linux.seccomp: the compiled program has %zu instructions, the kernel takes at most %d",
+        return ocirun_make_error (err, E2BIG,
+                                  "linux.seccomp: the compiled program has %zu instructions, the kernel takes at most "
+                                  "%d",
                                   n, BPF_MAXINSNS);
       return ocirun_make_error (err, EINVAL, "linux.seccomp: libseccomp produced an invalid program: %s", why);
     }
@@ -1592,9 +1602,12 @@ ocirun_seccomp_install (ocirun_seccomp_filter *f, int *listener_fd, ocirun_error
     {
       int e = errno;
       if (e == EACCES)
-        return ocirun_make_error (err, e, "seccomp: install the filter: no_new_privs is not set and CAP_SYS_ADMIN is missing");
+        return ocirun_make_error (err, e,
+                                  "seccomp: install the filter: no_new_privs is not set and CAP_SYS_ADMIN is missing");
       if (e == EINVAL)
-        return ocirun_make_error (err, e, "seccomp: install the filter (flags 0x%x): the kernel rejected the flags or the program",
+        return ocirun_make_error (err, e,
+                                  "seccomp: install the filter (flags 0x%x): the kernel rejected the flags or the "
+                                  "program",
                                   f->flags);
       return ocirun_make_error (err, e, "seccomp: install the filter");
     }
@@ -1721,8 +1734,8 @@ ocirun_seccomp_send_listener (const oci_seccomp *s, int listener_fd, const char 
       struct iovec iov = { .iov_base = msg + sent, .iov_len = len - sent };
       ssize_t w = fd_sendmsg (sock, &iov, 1, sent == 0 ? listener_fd : -1);
       if (w <= 0)
-        return ocirun_make_error (err, w < 0 ? errno : EIO, "linux.seccomp.listenerPath: send the container state to \"%s\"",
-                                  s->listener_path);
+        return ocirun_make_error (err, w < 0 ? errno : EIO,
+                                  "linux.seccomp.listenerPath: send the container state to \"%s\"", s->listener_path);
       sent += (size_t) w;
     }
   /* exactly one state per connection; closing it ends the message */

@@ -28,8 +28,7 @@ int ocirun_seccomp_compile (const oci_seccomp *s, const char *cache_dir, ocirun_
 int ocirun_seccomp_install (ocirun_seccomp_filter *f, int *listener_fd, ocirun_error_t *err);
 /* Runtime side: hand the notify fd and the container state to the agent
  * listening at linux.seccomp.listenerPath (runc's protocol). */
-int ocirun_seccomp_send_listener (const oci_seccomp *s, int listener_fd, const char *state_json,
-                                  ocirun_error_t *err);
+int ocirun_seccomp_send_listener (const oci_seccomp *s, int listener_fd, const char *state_json, ocirun_error_t *err);
 void ocirun_seccomp_filter_free (ocirun_seccomp_filter *f);
 
 /* The -ENOSYS prologue (seccomp.c): per AUDIT_ARCH_* value, the largest

@@ -92,8 +92,7 @@ parse_runtime_record (struct ocirun_status *st, char *data)
   return 0;
 }
 
-static int status_load (const char *root, const char *id, struct ocirun_status *st, bool readonly,
-                        ocirun_error_t *err);
+static int status_load (const char *root, const char *id, struct ocirun_status *st, bool readonly, ocirun_error_t *err);
 
 int
 ocirun_status_load (const char *root, const char *id, struct ocirun_status *st, ocirun_error_t *err)
@@ -188,8 +187,8 @@ status_load (const char *root, const char *id, struct ocirun_status *st, bool re
       /* runc's (or youki's) state.json in a root shared with them (Docker
        * gives every runc-style runtime the same one): not ours, not touched */
       free (perr);
-      return ocirun_make_error (err, 0, "container `%s` was not created by ocirun (its state.json is another runtime's)",
-                                id);
+      return ocirun_make_error (err, 0,
+                                "container `%s` was not created by ocirun (its state.json is another runtime's)", id);
     }
   if (st->state == NULL)
     {
@@ -300,8 +299,7 @@ ocirun_status_live (struct ocirun_status *st)
       ocirun_cgroup *cg = NULL;
       ocirun_error_t tmp = NULL;
       bool frozen = false;
-      if (ocirun_cgroup_load (st->cgroup, &cg, &tmp) == 0 && ocirun_cgroup_is_frozen (cg, &frozen, &tmp) == 0
-          && frozen)
+      if (ocirun_cgroup_load (st->cgroup, &cg, &tmp) == 0 && ocirun_cgroup_is_frozen (cg, &frozen, &tmp) == 0 && frozen)
         s = "paused";
       ocirun_error_release (&tmp);
       ocirun_cgroup_free (cg);

@@ -25,10 +25,10 @@ struct ocirun_status
   char *rootfs;
   bool terminal;
   bool has_seccomp_listener;
-  bool busy; /* read-only load while another command holds the lock */
+  bool busy;            /* read-only load while another command holds the lock */
   char *written_record; /* the "runtime" record as last written/read */
-  bool incomplete; /* locked, but no usable state.json: what a create (or a
-                      delete) killed half-way left; the load failed */
+  bool incomplete;      /* locked, but no usable state.json: what a create (or a
+                           delete) killed half-way left; the load failed */
 };
 
 /* mkdir the state dir (EEXIST -> "container `id` already exists") and lock it. */

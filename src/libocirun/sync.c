@@ -78,7 +78,7 @@ fault_msg (const char *dir, int type)
   ocirun_fault_point (name);
 }
 #else
-#define fault_msg(dir, type) ((void) 0)
+#  define fault_msg(dir, type) ((void) 0)
 #endif
 
 /* One packet: the header, an optional payload, an optional fd (-1 for

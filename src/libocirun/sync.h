@@ -12,19 +12,19 @@
 
 enum sync_msg
 {
-  SYNC_CHILD_WANT_SETUP = 1,    /* child: I exist in my new namespaces; join me to the cgroup, write my id maps */
-  SYNC_PARENT_SETUP_DONE,       /* parent: cgroup joined, id maps written: go on */
-  SYNC_CHILD_CREATE_RUNTIME,    /* child: mounts ready, before pivot_root: run prestart + createRuntime hooks */
-  SYNC_PARENT_HOOKS_DONE,       /* parent: those hooks ran; payload: the state JSON for the container's hooks */
-  SYNC_CHILD_PTY,               /* child: the pty master (SCM_RIGHTS) for the console socket / foreground */
-  SYNC_CHILD_SECCOMP_LISTENER,  /* child: the seccomp notify fd (SCM_RIGHTS) for linux.seccomp.listenerPath */
-  SYNC_CHILD_READY,             /* child: set up; now waiting on the exec fifo for `start` */
-  SYNC_CHILD_ERROR,             /* child: setup failed; errno in `err`, message as payload */
-  SYNC_CHILD_INIT_PID,          /* child: I forked the real init/exec process (a pid namespace created after
-                                   joining a user namespace); payload: its pid; I exit now */
-  SYNC_PARENT_RECORDED,         /* parent: the state record says "created" (exec: the pid file is written):
-                                   stop dying with me */
-  SYNC_CHILD_DETACHED,          /* child: parent-death signal cleared: the runtime may exit now */
+  SYNC_CHILD_WANT_SETUP = 1,   /* child: I exist in my new namespaces; join me to the cgroup, write my id maps */
+  SYNC_PARENT_SETUP_DONE,      /* parent: cgroup joined, id maps written: go on */
+  SYNC_CHILD_CREATE_RUNTIME,   /* child: mounts ready, before pivot_root: run prestart + createRuntime hooks */
+  SYNC_PARENT_HOOKS_DONE,      /* parent: those hooks ran; payload: the state JSON for the container's hooks */
+  SYNC_CHILD_PTY,              /* child: the pty master (SCM_RIGHTS) for the console socket / foreground */
+  SYNC_CHILD_SECCOMP_LISTENER, /* child: the seccomp notify fd (SCM_RIGHTS) for linux.seccomp.listenerPath */
+  SYNC_CHILD_READY,            /* child: set up; now waiting on the exec fifo for `start` */
+  SYNC_CHILD_ERROR,            /* child: setup failed; errno in `err`, message as payload */
+  SYNC_CHILD_INIT_PID,         /* child: I forked the real init/exec process (a pid namespace created after
+                                  joining a user namespace); payload: its pid; I exit now */
+  SYNC_PARENT_RECORDED,        /* parent: the state record says "created" (exec: the pid file is written):
+                                  stop dying with me */
+  SYNC_CHILD_DETACHED,         /* child: parent-death signal cleared: the runtime may exit now */
 };
 
 struct sync_hdr
@@ -104,7 +104,7 @@ int sync_parent_release (int sock, ocirun_error_t *err);
 #ifdef OCIRUN_FAULT_INJECTION
 void ocirun_fault_point (const char *name);
 #else
-#define ocirun_fault_point(name) ((void) 0)
+#  define ocirun_fault_point(name) ((void) 0)
 #endif
 
 #endif

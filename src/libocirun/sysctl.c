@@ -47,7 +47,8 @@ check_key (const oci_config *c, const char *key, ocirun_error_t *err)
        * before the sysctls, so the sysctl would silently win */
       if (!has_ns (c, "uts"))
         return ocirun_make_error (err, 0, "linux.sysctl[\"%s\"]: needs a uts namespace", key);
-      return ocirun_make_error (err, 0, "linux.sysctl[\"%s\"]: not allowed: it conflicts with the `hostname` field", key);
+      return ocirun_make_error (err, 0, "linux.sysctl[\"%s\"]: not allowed: it conflicts with the `hostname` field",
+                                key);
     }
   if (strcmp (key, "kernel.domainname") == 0)
     {

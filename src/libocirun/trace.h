@@ -23,26 +23,26 @@ void ocirun_trace_restart_ (const char *side);
  * the "trace" level, whatever the verbosity; then forget it. */
 void ocirun_trace_report_ (void);
 
-#define ocirun_trace(phase)                                                                                         \
-  do                                                                                                                \
-    {                                                                                                               \
-      if (__builtin_expect (ocirun_trace_enabled, 0))                                                               \
-        ocirun_trace_mark_ (phase);                                                                                 \
-    }                                                                                                               \
+#define ocirun_trace(phase)                                                                                            \
+  do                                                                                                                   \
+    {                                                                                                                  \
+      if (__builtin_expect (ocirun_trace_enabled, 0))                                                                  \
+        ocirun_trace_mark_ (phase);                                                                                    \
+    }                                                                                                                  \
   while (0)
-#define ocirun_trace_restart(side)                                                                                  \
-  do                                                                                                                \
-    {                                                                                                               \
-      if (__builtin_expect (ocirun_trace_enabled, 0))                                                               \
-        ocirun_trace_restart_ (side);                                                                               \
-    }                                                                                                               \
+#define ocirun_trace_restart(side)                                                                                     \
+  do                                                                                                                   \
+    {                                                                                                                  \
+      if (__builtin_expect (ocirun_trace_enabled, 0))                                                                  \
+        ocirun_trace_restart_ (side);                                                                                  \
+    }                                                                                                                  \
   while (0)
-#define ocirun_trace_report()                                                                                       \
-  do                                                                                                                \
-    {                                                                                                               \
-      if (__builtin_expect (ocirun_trace_enabled, 0))                                                               \
-        ocirun_trace_report_ ();                                                                                    \
-    }                                                                                                               \
+#define ocirun_trace_report()                                                                                          \
+  do                                                                                                                   \
+    {                                                                                                                  \
+      if (__builtin_expect (ocirun_trace_enabled, 0))                                                                  \
+        ocirun_trace_report_ ();                                                                                       \
+    }                                                                                                                  \
   while (0)
 
 #endif

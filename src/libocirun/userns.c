@@ -223,8 +223,7 @@ find_helper (const char *name)
  * range is either our own single id or inside one of our /etc/subuid
  * (subgid) ranges. */
 static int
-check_subids (const char *file, uint32_t own, const oci_id_mapping *m, size_t n, const char *field,
-              ocirun_error_t *err)
+check_subids (const char *file, uint32_t own, const oci_id_mapping *m, size_t n, const char *field, ocirun_error_t *err)
 {
   cleanup_free char *text = NULL;
   cleanup_free char *name = NULL;
@@ -268,7 +267,8 @@ check_subids (const char *file, uint32_t own, const oci_id_mapping *m, size_t n,
       if (ok)
         continue;
       if (nr == 0)
-        return ocirun_make_error (err, 0, "%s: no entry for user `%s` (%u) in %s: an unprivileged user can map only "
+        return ocirun_make_error (err, 0,
+                                  "%s: no entry for user `%s` (%u) in %s: an unprivileged user can map only "
                                   "its own id without one",
                                   field, name, geteuid (), file);
       return ocirun_make_error (err, 0, "%s[%zu]: hostID range %u-%u is not allowed for user `%s` by %s", field, i,
@@ -527,14 +527,12 @@ ocirun_userns_check_user (const oci_process *p, pid_t pid, const char *where, oc
   if (read_map (path, &gm, &ng, err) < 0)
     return -1;
   if (!id_mapped (um, nu, p->user.uid))
-    return ocirun_make_error (err, 0, "%s: uid %u is not mapped in the container's user namespace", where,
-                              p->user.uid);
+    return ocirun_make_error (err, 0, "%s: uid %u is not mapped in the container's user namespace", where, p->user.uid);
   if (!id_mapped (gm, ng, p->user.gid))
-    return ocirun_make_error (err, 0, "%s: gid %u is not mapped in the container's user namespace", where,
-                              p->user.gid);
+    return ocirun_make_error (err, 0, "%s: gid %u is not mapped in the container's user namespace", where, p->user.gid);
   for (i = 0; i < p->user.additional_gids_len; i++)
     if (!id_mapped (gm, ng, p->user.additional_gids[i]))
-      return ocirun_make_error (err, 0, "%s: additional gid %u is not mapped in the container's user namespace",
-                                where, p->user.additional_gids[i]);
+      return ocirun_make_error (err, 0, "%s: additional gid %u is not mapped in the container's user namespace", where,
+                                p->user.additional_gids[i]);
   return 0;
 }

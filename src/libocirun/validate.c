@@ -61,14 +61,17 @@ validate_linux (const oci_config *c, ocirun_error_t *err)
   if (!ns_present (c, "mount", NULL))
     {
       if (l->masked_paths_len)
-        return ocirun_make_error (err, 0, "linux.maskedPaths: needs a mount namespace of the container's own "
-                                          "(linux.namespaces has no `mount`)");
+        return ocirun_make_error (err, 0,
+                                  "linux.maskedPaths: needs a mount namespace of the container's own "
+                                  "(linux.namespaces has no `mount`)");
       if (l->readonly_paths_len)
-        return ocirun_make_error (err, 0, "linux.readonlyPaths: needs a mount namespace of the container's own "
-                                          "(linux.namespaces has no `mount`)");
+        return ocirun_make_error (err, 0,
+                                  "linux.readonlyPaths: needs a mount namespace of the container's own "
+                                  "(linux.namespaces has no `mount`)");
       if (c->root && c->root->readonly)
-        return ocirun_make_error (err, 0, "root.readonly: needs a mount namespace of the container's own "
-                                          "(linux.namespaces has no `mount`)");
+        return ocirun_make_error (err, 0,
+                                  "root.readonly: needs a mount namespace of the container's own "
+                                  "(linux.namespaces has no `mount`)");
     }
   if (ns_present (c, "user", &path))
     {
@@ -93,12 +96,11 @@ validate_linux (const oci_config *c, ocirun_error_t *err)
       if (d->path[0] != '/')
         return ocirun_make_error (err, 0, "linux.devices[%zu].path: must be absolute, got `%s`", i, d->path);
       if (d->type[0] != 'p' && (d->major < 0 || d->minor < 0))
-        return ocirun_make_error (err, 0, "linux.devices[%zu]: major and minor are required for type `%s`", i,
-                                  d->type);
+        return ocirun_make_error (err, 0, "linux.devices[%zu]: major and minor are required for type `%s`", i, d->type);
     }
   if (l->rootfs_propagation)
     {
-      static const char *const ok[] = { "shared", "slave", "private", "unbindable",
+      static const char *const ok[] = { "shared",  "slave",  "private",  "unbindable",
                                         "rshared", "rslave", "rprivate", "runbindable" };
       for (i = 0; i < ARRAY_SIZE (ok); i++)
         if (strcmp (l->rootfs_propagation, ok[i]) == 0)
@@ -200,7 +202,7 @@ ocirun_config_validate (const oci_config *c, bool need_process, ocirun_error_t *
    * accepts it with a warning; so do we, once the config is known good */
   for (i = 0; i < c->mounts_len; i++)
     if (c->mounts[i].destination[0] != '/')
-      ocirun_warning ("mounts[%zu].destination: `%s` is not absolute (deprecated by the runtime-spec): taken as `/%s`", i,
-                      c->mounts[i].destination, c->mounts[i].destination);
+      ocirun_warning ("mounts[%zu].destination: `%s` is not absolute (deprecated by the runtime-spec): taken as `/%s`",
+                      i, c->mounts[i].destination, c->mounts[i].destination);
   return 0;
 }

@@ -33,8 +33,8 @@
 #include "cgroup_internal.h"
 #include "utils.h"
 
-static char base[64];     /* "/ocirun-test-<pid>" */
-static const char *mode;  /* "v1" "hybrid" "v2" */
+static char base[64];    /* "/ocirun-test-<pid>" */
+static const char *mode; /* "v1" "hybrid" "v2" */
 static bool v2;
 
 static void
@@ -227,8 +227,8 @@ dir_exists (const char *p)
 static char **
 all_paths (ocirun_cgroup *cg, size_t *n)
 {
-  static const char *const names[] = { "cpu", "cpuacct", "cpuset", "memory", "devices", "freezer",
-                                       "blkio", "pids", "name=systemd", "unified" };
+  static const char *const names[] = { "cpu",     "cpuacct", "cpuset", "memory",       "devices",
+                                       "freezer", "blkio",   "pids",   "name=systemd", "unified" };
   char **r = xmalloc0 ((ARRAY_SIZE (names) + 1) * sizeof (char *));
   size_t i, k = 0;
   for (i = 0; i < ARRAY_SIZE (names); i++)
@@ -729,12 +729,12 @@ test_values (void)
       CHECK (file_is (cg, "cpu", "cpu.cfs_period_us", "100000"), "cpu.cfs_period_us");
       CHECK (file_is (cg, "cpu", "cpu.cfs_burst_us", "10000"), "cpu.cfs_burst_us");
       if (l->resources->block_io->has_weight)
-      {
-        const char *b = ocirun_cgroup_path (cg, "blkio");
-        const char *wf = cg_exists (b, "blkio.weight") ? "blkio.weight" : "blkio.bfq.weight";
-        cleanup_free char *w = read_cg (cg, "blkio", wf);
-        CHECK (strstr (w, "500") != NULL, "%s = %s", wf, w);
-      }
+        {
+          const char *b = ocirun_cgroup_path (cg, "blkio");
+          const char *wf = cg_exists (b, "blkio.weight") ? "blkio.weight" : "blkio.bfq.weight";
+          cleanup_free char *w = read_cg (cg, "blkio", wf);
+          CHECK (strstr (w, "500") != NULL, "%s = %s", wf, w);
+        }
       CHECK (file_is (cg, "cpuset", "cpuset.cpus", "0"), "cpuset.cpus");
       CHECK (file_is (cg, "cpuset", "cpuset.mems", "0"), "cpuset.mems");
       CHECK (file_is (cg, "pids", "pids.max", "10"), "pids.max");
@@ -884,8 +884,13 @@ test_devices_effect (void)
   /* update with new rules: /dev/kmsg allowed */
   {
     oci_resources r = { 0 };
-    oci_device_cgroup d = { .allow = true, .type = (char *) "c", .has_major = true, .major = 1, .has_minor = true,
-                            .minor = 11, .access = (char *) "r" };
+    oci_device_cgroup d = { .allow = true,
+                            .type = (char *) "c",
+                            .has_major = true,
+                            .major = 1,
+                            .has_minor = true,
+                            .minor = 11,
+                            .access = (char *) "r" };
     r.devices = &d;
     r.devices_len = 1;
     CHECK (ocirun_cgroup_update (cg, &r, &e) == 0, "update devices: %s", e ? e->msg : "");
@@ -1524,7 +1529,8 @@ test_errors (void)
   l = new_linux (path);
   add_unified (l, "nosuchctl.max", "1");
   expect_create_error ("unified unknown controller", l,
-                       strcmp (mode, "v1") == 0 ? "linux.resources.unified" : "linux.resources.unified[\"nosuchctl.max\"]");
+                       strcmp (mode, "v1") == 0 ? "linux.resources.unified"
+                                                : "linux.resources.unified[\"nosuchctl.max\"]");
   free_linux (l);
 
   l = new_linux (path);
@@ -1665,8 +1671,8 @@ test_v2_extras (void)
         {
           struct
           {
-            uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid,
-                set_tid_size, cgroup;
+            uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size,
+                cgroup;
           } args = { 0 };
           long pid;
           args.flags = 0x200000000ULL; /* CLONE_INTO_CGROUP */
@@ -1898,9 +1904,9 @@ test_rootless (void)
 static void
 check_leftovers (void)
 {
-  static const char *const roots[] = { "/sys/fs/cgroup", "/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids",
+  static const char *const roots[] = { "/sys/fs/cgroup",         "/sys/fs/cgroup/memory",  "/sys/fs/cgroup/pids",
                                        "/sys/fs/cgroup/cpu",     "/sys/fs/cgroup/unified", "/sys/fs/cgroup/devices",
-                                       "/sys/fs/cgroup/freezer", "/sys/fs/cgroup/blkio", "/sys/fs/cgroup/cpuset" };
+                                       "/sys/fs/cgroup/freezer", "/sys/fs/cgroup/blkio",   "/sys/fs/cgroup/cpuset" };
   size_t i;
   section ("nothing left behind");
   for (i = 0; i < ARRAY_SIZE (roots); i++)

@@ -15,46 +15,46 @@
 #include "oci_spec.h"
 
 #ifndef TEST_DATA_DIR
-#define TEST_DATA_DIR "tests/unit/data"
+#  define TEST_DATA_DIR "tests/unit/data"
 #endif
 
 static int n_passed, n_failed;
 static bool test_failed;
 
-#define CHECK(cond)                                                                                       \
-  do                                                                                                      \
-    {                                                                                                     \
-      if (! (cond))                                                                                       \
-        {                                                                                                 \
-          fprintf (stderr, "  %s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);                   \
-          test_failed = true;                                                                             \
-        }                                                                                                 \
-    }                                                                                                     \
+#define CHECK(cond)                                                                                                    \
+  do                                                                                                                   \
+    {                                                                                                                  \
+      if (!(cond))                                                                                                     \
+        {                                                                                                              \
+          fprintf (stderr, "  %s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);                                  \
+          test_failed = true;                                                                                          \
+        }                                                                                                              \
+    }                                                                                                                  \
   while (0)
 
-#define CHECK_STR(a, b)                                                                                   \
-  do                                                                                                      \
-    {                                                                                                     \
-      const char *a_ = (a), *b_ = (b);                                                                    \
-      if (a_ == NULL || b_ == NULL ? a_ != b_ : strcmp (a_, b_) != 0)                                    \
-        {                                                                                                 \
-          fprintf (stderr, "  %s:%d: %s: got \"%s\", expected \"%s\"\n", __FILE__, __LINE__, #a,        \
-                   a_ ? a_ : "(null)", b_ ? b_ : "(null)");                                              \
-          test_failed = true;                                                                             \
-        }                                                                                                 \
-    }                                                                                                     \
+#define CHECK_STR(a, b)                                                                                                \
+  do                                                                                                                   \
+    {                                                                                                                  \
+      const char *a_ = (a), *b_ = (b);                                                                                 \
+      if (a_ == NULL || b_ == NULL ? a_ != b_ : strcmp (a_, b_) != 0)                                                  \
+        {                                                                                                              \
+          fprintf (stderr, "  %s:%d: %s: got \"%s\", expected \"%s\"\n", __FILE__, __LINE__, #a, a_ ? a_ : "(null)",   \
+                   b_ ? b_ : "(null)");                                                                                \
+          test_failed = true;                                                                                          \
+        }                                                                                                              \
+    }                                                                                                                  \
   while (0)
 
-#define CHECK_INT(a, b)                                                                                   \
-  do                                                                                                      \
-    {                                                                                                     \
-      long long a_ = (long long) (a), b_ = (long long) (b);                                              \
-      if (a_ != b_)                                                                                       \
-        {                                                                                                 \
-          fprintf (stderr, "  %s:%d: %s: got %lld, expected %lld\n", __FILE__, __LINE__, #a, a_, b_);   \
-          test_failed = true;                                                                             \
-        }                                                                                                 \
-    }                                                                                                     \
+#define CHECK_INT(a, b)                                                                                                \
+  do                                                                                                                   \
+    {                                                                                                                  \
+      long long a_ = (long long) (a), b_ = (long long) (b);                                                            \
+      if (a_ != b_)                                                                                                    \
+        {                                                                                                              \
+          fprintf (stderr, "  %s:%d: %s: got %lld, expected %lld\n", __FILE__, __LINE__, #a, a_, b_);                  \
+          test_failed = true;                                                                                          \
+        }                                                                                                              \
+    }                                                                                                                  \
   while (0)
 
 static void
@@ -246,9 +246,9 @@ static void
 check_full_resources (const oci_resources *r)
 {
   CHECK_INT (r->devices_len, 2);
-  CHECK (! r->devices[0].allow);
+  CHECK (!r->devices[0].allow);
   CHECK (r->devices[0].type == NULL);
-  CHECK (! r->devices[0].has_major && ! r->devices[0].has_minor);
+  CHECK (!r->devices[0].has_major && !r->devices[0].has_minor);
   CHECK_STR (r->devices[0].access, "rwm");
   CHECK (r->devices[1].allow);
   CHECK_STR (r->devices[1].type, "c");
@@ -266,7 +266,7 @@ check_full_resources (const oci_resources *r)
       CHECK (m->has_kernel && m->kernel == 0);
       CHECK (m->has_kernel_tcp && m->kernel_tcp == 1024);
       CHECK (m->has_swappiness && m->swappiness == 0);
-      CHECK (m->has_disable_oom_killer && ! m->disable_oom_killer);
+      CHECK (m->has_disable_oom_killer && !m->disable_oom_killer);
       CHECK (m->has_use_hierarchy && m->use_hierarchy);
       CHECK (m->has_check_before_update && m->check_before_update);
     }
@@ -295,7 +295,7 @@ check_full_resources (const oci_resources *r)
       CHECK_INT (b->weight_device[0].minor, 0);
       CHECK (b->weight_device[0].has_weight && b->weight_device[0].weight == 500);
       CHECK (b->weight_device[0].has_leaf_weight && b->weight_device[0].leaf_weight == 300);
-      CHECK (b->weight_device[1].has_weight && ! b->weight_device[1].has_leaf_weight);
+      CHECK (b->weight_device[1].has_weight && !b->weight_device[1].has_leaf_weight);
       CHECK_INT (b->weight_device[1].minor, 16);
       CHECK_INT (b->throttle_read_bps_device_len, 1);
       CHECK_INT (b->throttle_read_bps_device[0].rate, 600);
@@ -328,7 +328,7 @@ check_full_resources (const oci_resources *r)
   CHECK (r->rdma[0].has_hca_handles && r->rdma[0].hca_handles == 3);
   CHECK (r->rdma[0].has_hca_objects && r->rdma[0].hca_objects == 10000);
   CHECK_STR (r->rdma[1].name, "mlx4_0");
-  CHECK (! r->rdma[1].has_hca_handles);
+  CHECK (!r->rdma[1].has_hca_handles);
   CHECK (r->rdma[1].has_hca_objects && r->rdma[1].hca_objects == 1000);
   CHECK_INT (r->unified.len, 2);
   CHECK_STR (r->unified.keys[0], "io.max");
@@ -375,7 +375,7 @@ check_full_linux (const oci_linux *l)
   CHECK (l->devices[0].has_uid && l->devices[0].uid == 0);
   CHECK (l->devices[0].has_gid && l->devices[0].gid == 0);
   CHECK_STR (l->devices[1].type, "b");
-  CHECK (! l->devices[1].has_file_mode && ! l->devices[1].has_uid && ! l->devices[1].has_gid);
+  CHECK (!l->devices[1].has_file_mode && !l->devices[1].has_uid && !l->devices[1].has_gid);
   CHECK_STR (l->devices[2].type, "p");
 
   CHECK_STR (l->cgroups_path, "/myRuntime/myContainer");
@@ -415,13 +415,13 @@ check_full_linux (const oci_linux *l)
       CHECK_INT (s->syscalls[0].names_len, 2);
       CHECK_STR (s->syscalls[0].names[1], "chmod");
       CHECK_STR (s->syscalls[0].action, "SCMP_ACT_ALLOW");
-      CHECK (! s->syscalls[0].has_errno_ret);
+      CHECK (!s->syscalls[0].has_errno_ret);
       CHECK (s->syscalls[0].args == NULL && s->syscalls[0].args_len == 0);
       CHECK (s->syscalls[1].has_errno_ret && s->syscalls[1].errno_ret == 38);
       CHECK_INT (s->syscalls[1].args_len, 2);
       CHECK_INT (s->syscalls[1].args[0].index, 0);
       CHECK (s->syscalls[1].args[0].value == UINT64_MAX);
-      CHECK (! s->syscalls[1].args[0].has_value_two);
+      CHECK (!s->syscalls[1].args[0].has_value_two);
       CHECK_STR (s->syscalls[1].args[0].op, "SCMP_CMP_EQ");
       CHECK_INT (s->syscalls[1].args[1].index, 1);
       CHECK_INT (s->syscalls[1].args[1].value, 255);
@@ -585,23 +585,23 @@ test_absent_vs_zero (void)
       oci_process *p = c->process;
       oci_memory *m = c->linux_->resources->memory;
       oci_cpu *cpu = c->linux_->resources->cpu;
-      CHECK (! p->terminal && p->console_size == NULL);
-      CHECK (! p->user.has_umask);
+      CHECK (!p->terminal && p->console_size == NULL);
+      CHECK (!p->user.has_umask);
       CHECK (p->user.additional_gids == NULL);
       CHECK (p->args == NULL && p->env == NULL && p->capabilities == NULL && p->rlimits == NULL);
-      CHECK (! p->has_oom_score_adj);
-      CHECK (! p->no_new_privileges);
+      CHECK (!p->has_oom_score_adj);
+      CHECK (!p->no_new_privileges);
       CHECK (p->scheduler == NULL && p->io_priority == NULL && p->exec_cpu_affinity == NULL);
-      CHECK (! m->has_limit && ! m->has_reservation && ! m->has_swap && ! m->has_kernel && ! m->has_kernel_tcp);
-      CHECK (! m->has_swappiness && ! m->has_disable_oom_killer && ! m->has_use_hierarchy);
-      CHECK (! m->has_check_before_update);
-      CHECK (! cpu->has_shares && ! cpu->has_quota && ! cpu->has_burst && ! cpu->has_period);
-      CHECK (! cpu->has_realtime_runtime && ! cpu->has_realtime_period && ! cpu->has_idle);
+      CHECK (!m->has_limit && !m->has_reservation && !m->has_swap && !m->has_kernel && !m->has_kernel_tcp);
+      CHECK (!m->has_swappiness && !m->has_disable_oom_killer && !m->has_use_hierarchy);
+      CHECK (!m->has_check_before_update);
+      CHECK (!cpu->has_shares && !cpu->has_quota && !cpu->has_burst && !cpu->has_period);
+      CHECK (!cpu->has_realtime_runtime && !cpu->has_realtime_period && !cpu->has_idle);
       CHECK (cpu->cpus == NULL && cpu->mems == NULL);
-      CHECK (! c->linux_->resources->block_io->has_weight);
-      CHECK (! c->linux_->resources->network->has_class_id);
+      CHECK (!c->linux_->resources->block_io->has_weight);
+      CHECK (!c->linux_->resources->network->has_class_id);
       CHECK (c->linux_->resources->pids == NULL);
-      CHECK (! c->linux_->seccomp->has_default_errno_ret);
+      CHECK (!c->linux_->seccomp->has_default_errno_ret);
       CHECK (c->linux_->seccomp->syscalls == NULL);
       oci_config_free (c);
     }
@@ -627,8 +627,8 @@ test_absent_vs_zero (void)
       CHECK (m->has_limit && m->limit == 0);
       CHECK (m->has_swap && m->swap == 0);
       CHECK (m->has_swappiness && m->swappiness == 0);
-      CHECK (m->has_disable_oom_killer && ! m->disable_oom_killer);
-      CHECK (! m->has_reservation);
+      CHECK (m->has_disable_oom_killer && !m->disable_oom_killer);
+      CHECK (!m->has_reservation);
       CHECK (c->linux_->resources->cpu->has_shares && c->linux_->resources->cpu->shares == 0);
       CHECK (c->linux_->resources->cpu->has_quota && c->linux_->resources->cpu->has_idle);
       CHECK (c->linux_->resources->pids && c->linux_->resources->pids->limit == 0);
@@ -644,7 +644,7 @@ test_absent_vs_zero (void)
                  "\"linux\":{\"resources\":{\"pids\":{}}}}");
   if (c)
     {
-      CHECK (c->process->user.uid == 0 && c->process->user.gid == 0 && ! c->process->user.has_umask);
+      CHECK (c->process->user.uid == 0 && c->process->user.gid == 0 && !c->process->user.has_umask);
       CHECK (c->linux_->resources->pids != NULL && c->linux_->resources->pids->limit == 0);
       oci_config_free (c);
     }
@@ -668,7 +668,7 @@ test_null_is_absent (void)
   CHECK (c->hostname == NULL && c->root == NULL && c->mounts == NULL);
   CHECK_INT (c->annotations.len, 1);
   CHECK_STR (oci_map_get (&c->annotations, "b"), "x");
-  CHECK (! c->linux_->resources->memory->has_limit);
+  CHECK (!c->linux_->resources->memory->has_limit);
   CHECK_INT (c->linux_->net_devices_len, 0);
   oci_config_free (c);
 
@@ -703,12 +703,13 @@ static void
 test_duplicate_keys (void)
 {
   /* the last one wins; nothing leaks (checked under ASan) */
-  oci_config *c = EXPECT_OK ("{\"ociVersion\":\"1\",\"ociVersion\":\"2\",\"hostname\":\"a\",\"hostname\":\"b\","
-                             "\"process\":{\"cwd\":\"/\",\"args\":[\"a\"],\"args\":[\"b\",\"c\"],"
-                             "\"user\":{\"uid\":1,\"gid\":1,\"additionalGids\":[1]},"
-                             "\"user\":{\"uid\":2,\"gid\":2}},"
-                             "\"linux\":{\"resources\":{\"memory\":{\"limit\":1}},\"resources\":{\"pids\":{\"limit\":3}}},"
-                             "\"annotations\":{\"k\":\"1\",\"k\":\"2\"}}");
+  oci_config *c = EXPECT_OK (
+      "{\"ociVersion\":\"1\",\"ociVersion\":\"2\",\"hostname\":\"a\",\"hostname\":\"b\","
+      "\"process\":{\"cwd\":\"/\",\"args\":[\"a\"],\"args\":[\"b\",\"c\"],"
+      "\"user\":{\"uid\":1,\"gid\":1,\"additionalGids\":[1]},"
+      "\"user\":{\"uid\":2,\"gid\":2}},"
+      "\"linux\":{\"resources\":{\"memory\":{\"limit\":1}},\"resources\":{\"pids\":{\"limit\":3}}},"
+      "\"annotations\":{\"k\":\"1\",\"k\":\"2\"}}");
   if (c == NULL)
     return;
   CHECK_STR (c->oci_version, "2");
@@ -727,8 +728,15 @@ static void
 test_malformed_json (void)
 {
   static const char *const docs[] = {
-    "", "{", "{\"ociVersion\": }", "{\"ociVersion\": \"1\",}", "{\"ociVersion\": \"1\"} x", "{'a': 1}",
-    "{\"a\": tru}", "{\"a\": \"unterminated}", "\xff\xfe",
+    "",
+    "{",
+    "{\"ociVersion\": }",
+    "{\"ociVersion\": \"1\",}",
+    "{\"ociVersion\": \"1\"} x",
+    "{'a': 1}",
+    "{\"a\": tru}",
+    "{\"a\": \"unterminated}",
+    "\xff\xfe",
   };
   size_t i;
 
@@ -859,7 +867,8 @@ test_wrong_types (void)
                 "config.json: linux.sysctl[\"net.ipv4.ip_forward\"]: expected a string, got an integer");
   EXPECT_ERROR ("{\"ociVersion\":\"1\",\"annotations\":{\"a\\\"b\":{}}}",
                 "config.json: annotations[\"a\\\"b\"]: expected a string, got an object");
-  EXPECT_ERROR ("{\"ociVersion\":\"1\",\"annotations\":[]}", "config.json: annotations: expected an object, got an array");
+  EXPECT_ERROR ("{\"ociVersion\":\"1\",\"annotations\":[]}",
+                "config.json: annotations: expected an object, got an array");
   EXPECT_ERROR ("{\"ociVersion\":\"1\",\"linux\":{\"resources\":{\"rdma\":{\"mlx5\":{\"hcaHandles\":\"3\"}}}}}",
                 "config.json: linux.resources.rdma[\"mlx5\"].hcaHandles: expected an integer, got a string");
   EXPECT_ERROR ("{\"ociVersion\":\"1\",\"linux\":{\"resources\":{\"rdma\":[]}}}",
@@ -1123,7 +1132,7 @@ test_resources_alone (void)
       CHECK (r->memory && r->memory->has_limit && r->memory->limit == 1048576);
       CHECK (r->memory && r->memory->has_swap && r->memory->swap == -1);
       CHECK (r->cpu && r->cpu->has_quota && r->cpu->quota == 50000 && r->cpu->period == 100000);
-      CHECK (r->cpu && ! r->cpu->has_shares);
+      CHECK (r->cpu && !r->cpu->has_shares);
       CHECK (r->pids && r->pids->limit == -1);
       CHECK (r->block_io == NULL && r->network == NULL && r->devices == NULL);
       CHECK_STR (oci_map_get (&r->unified, "cpu.weight"), "100");
@@ -1222,7 +1231,7 @@ test_state_roundtrip (void)
   CHECK_STR (json, "{\"ociVersion\":\"1.3.0\",\"id\":\"ctr-1\",\"status\":\"stopped\","
                    "\"bundle\":\"/var/lib/bundles/ctr-1\"}");
   back = json ? oci_state_parse_data (json, strlen (json), NULL, &err) : NULL;
-  CHECK (back != NULL && ! back->has_pid && back->annotations.len == 0);
+  CHECK (back != NULL && !back->has_pid && back->annotations.len == 0);
   oci_state_free (back);
   free (json);
 

@@ -17,7 +17,6 @@
 #include "job.h"
 #include "utils.h"
 
-
 /* fuzz-strings: a control character in a user-supplied name made the
  * error two lines (and could forge a log line) */
 static void
@@ -25,7 +24,9 @@ test_error_one_line (void)
 {
   ocirun_error_t err = NULL;
   ocirun_make_error (&err, 0, "exec --user: expected UID[:GID] as numbers, got `%s`", "1\nocirun: fake\t\x7f");
-  CHECK (err && strcmp (err->msg, "exec --user: expected UID[:GID] as numbers, got `1\\x0aocirun: fake\\x09\\x7f`") == 0,
+  CHECK (err
+             && strcmp (err->msg, "exec --user: expected UID[:GID] as numbers, got `1\\x0aocirun: fake\\x09\\x7f`")
+                    == 0,
          "got %s", err ? err->msg : "(null)");
   ocirun_error_prefix (&err, "a\nb");
   CHECK (err && strncmp (err->msg, "a\\x0ab: exec --user", 19) == 0, "got %s", err ? err->msg : "(null)");
@@ -95,9 +96,15 @@ static void
 test_path_clean (void)
 {
   static const char *const cases[][2] = {
-    { "/dev/fuse/", "/dev/fuse" }, { "//dev//./fuse", "/dev/fuse" }, { "/dev/../../etc/x", "/etc/x" },
-    { "/", "/" },                  { "/a/b/..", "/a" },               { "/..", "/" },
-    { "/a/./", "/a" },             { "/a/..b/c", "/a/..b/c" },        { "/a/b/../../c/", "/c" },
+    { "/dev/fuse/", "/dev/fuse" },
+    { "//dev//./fuse", "/dev/fuse" },
+    { "/dev/../../etc/x", "/etc/x" },
+    { "/", "/" },
+    { "/a/b/..", "/a" },
+    { "/..", "/" },
+    { "/a/./", "/a" },
+    { "/a/..b/c", "/a/..b/c" },
+    { "/a/b/../../c/", "/c" },
   };
   size_t i;
   for (i = 0; i < sizeof cases / sizeof cases[0]; i++)

@@ -384,8 +384,7 @@ child_getppid (void *arg)
   return 0;
 }
 
-static int
-trap_nr = -1;
+static int trap_nr = -1;
 static void
 on_sigsys (int sig, siginfo_t *si, void *uc)
 {
@@ -644,15 +643,17 @@ test_errors (void)
 
   s = profile_new ("SCMP_ACT_ALLOW");
   set_errno (add_syscall (s, "SCMP_ACT_KILL", "mkdir", NULL), 1);
-  compile_fails (s, "linux.seccomp.syscalls[0].errnoRet: not supported with action \"SCMP_ACT_KILL\" (only SCMP_ACT_ERRNO "
-                    "and SCMP_ACT_TRACE)");
+  compile_fails (s,
+                 "linux.seccomp.syscalls[0].errnoRet: not supported with action \"SCMP_ACT_KILL\" (only SCMP_ACT_ERRNO "
+                 "and SCMP_ACT_TRACE)");
   profile_free (s);
 
   s = profile_new ("SCMP_ACT_ALLOW");
   s->has_default_errno_ret = true;
   s->default_errno_ret = 1;
-  compile_fails (s, "linux.seccomp.defaultErrnoRet: not supported with action \"SCMP_ACT_ALLOW\" (only SCMP_ACT_ERRNO and "
-                    "SCMP_ACT_TRACE)");
+  compile_fails (s,
+                 "linux.seccomp.defaultErrnoRet: not supported with action \"SCMP_ACT_ALLOW\" (only SCMP_ACT_ERRNO and "
+                 "SCMP_ACT_TRACE)");
   profile_free (s);
 
   s = profile_new ("SCMP_ACT_ALLOW");
@@ -665,8 +666,9 @@ test_errors (void)
   compile_fails (s, "linux.seccomp.listenerPath: required when SCMP_ACT_NOTIFY is used");
   s->listener_path = xstrdup ("/run/agent.sock");
   add_syscall (s, "SCMP_ACT_NOTIFY", "getpid", "write", NULL);
-  compile_fails (s, "linux.seccomp.syscalls[1].names[1]: SCMP_ACT_NOTIFY cannot be used for \"write\" (the runtime needs "
-                    "it to hand over the listener fd)");
+  compile_fails (s,
+                 "linux.seccomp.syscalls[1].names[1]: SCMP_ACT_NOTIFY cannot be used for \"write\" (the runtime needs "
+                 "it to hand over the listener fd)");
   profile_free (s);
 
   s = profile_new ("SCMP_ACT_NOTIFY");
@@ -1404,7 +1406,6 @@ rm_tree (void)
   return r;
 }
 
-
 /* The -ENOSYS prologue alone, in front of a hand-written program (allow
  * exit_group/exit, EPERM for the rest), installed in a child: above the
  * largest number -> ENOSYS, at or below -> the program's EPERM; x32
@@ -1448,7 +1449,7 @@ stub_child (const struct ocirun_enosys_arch *a, size_t n, long nr)
 static void
 test_enosys_stub (void)
 {
-#  if defined(__x86_64__) && !defined(__ILP32__)
+#if defined(__x86_64__) && !defined(__ILP32__)
   struct ocirun_enosys_arch x86 = { AUDIT_ARCH_I386, 300, -1 };
   struct ocirun_enosys_arch both[] = { { AUDIT_ARCH_I386, 300, -1 }, { AUDIT_ARCH_X86_64, 300, 0x40000000 + 200 } };
   struct ocirun_enosys_arch native = { AUDIT_ARCH_X86_64, 300, -1 };
@@ -1473,7 +1474,7 @@ test_enosys_stub (void)
   for (i = 0; i < 200; i++)
     many[i] = (struct ocirun_enosys_arch) { 0x1000 + (uint32_t) i, 300, -1 };
   CHECK ((r = stub_child (many, 200, 1000)) == -2, "200 architectures: no stub (%d)", r);
-#  endif
+#endif
 }
 
 int

@@ -16,7 +16,6 @@
 #include "cgroup_internal.h"
 #include "utils.h"
 
-
 static void
 expand_ok (const char *in, const char *want)
 {
@@ -48,8 +47,8 @@ parse_ok (const char *path, bool rootless, const char *want_slice, const char *w
   ocirun_error_t e = NULL;
   int r = cg_sd_parse_path (path, "ctr1", rootless, &slice, &unit, &e);
   CHECK (r == 0 && slice && unit && strcmp (slice, want_slice) == 0 && strcmp (unit, want_unit) == 0,
-         "parse \"%s\": got %s %s (%s), want %s %s", path ? path : "(null)", slice, unit, e ? e->msg : "",
-         want_slice, want_unit);
+         "parse \"%s\": got %s %s (%s), want %s %s", path ? path : "(null)", slice, unit, e ? e->msg : "", want_slice,
+         want_unit);
   free (slice);
   free (unit);
   ocirun_error_release (&e);
@@ -75,7 +74,8 @@ test_paths (void)
   expand_ok ("-.slice", "/");
   expand_ok ("a-b-c.slice", "/a.slice/a-b.slice/a-b-c.slice");
   expand_ok ("machine.slice", "/machine.slice");
-  expand_ok ("kubepods-besteffort-pod1234.slice", "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod1234.slice");
+  expand_ok ("kubepods-besteffort-pod1234.slice",
+             "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod1234.slice");
   expand_ok ("user-1000.slice", "/user.slice/user-1000.slice");
   expand_bad ("system");
   expand_bad ("a/b.slice");
@@ -212,9 +212,9 @@ test_resources (void)
   CHECK (strstr (t, "DevicePolicy=s:auto\n") && strstr (t, "DeviceAllow=D:\n"), "allow-all devices: %s", t);
   free (t);
 
-  c = (oci_cpu){ 0 };
+  c = (oci_cpu) { 0 };
   c.cpus = (char *) "0-x";
-  r = (oci_resources){ 0 };
+  r = (oci_resources) { 0 };
   r.cpu = &c;
   t = props_of (&r, true);
   CHECK (strstr (t, "linux.resources.cpu.cpus"), "bad cpus: %s", t);
