@@ -419,6 +419,7 @@ def test_cgroup_path_reused_after_kill_and_delete(ctr, work, pidns):
             ef.seek(0)
             assert r.rc == 0, "iteration %d: run -d: %s" % (i, ef.read())
         c.pid = c.state()["pid"]
+        rtlib.forget_reaped(c.pid)
         assert c.rt.kill(c.id, "KILL").rc == 0
         if wait_stopped or not force:
             wait_for(lambda: (rtlib.reap_orphans(), helpers.status_of(c.rt, c.id) == "stopped")[1])

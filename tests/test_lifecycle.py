@@ -346,6 +346,7 @@ def test_run_detached(ctr, rt):
                    stdout=o, stderr=e)
     assert r.rc == 0, (r, c.stderr_text())
     c.pid = int(Path(c.pid_file).read_text())
+    rtlib.forget_reaped(c.pid)
     c.wait_output(1)
     st = c.state()
     assert st["status"] == "running" and st["pid"] == c.pid

@@ -48,6 +48,14 @@ def reap_orphans():
         _reaped[pid] = status
 
 
+def forget_reaped(pid):
+    """A pid just given to a new container: a status remembered for it
+    belongs to an earlier process (a long run forks far more than pid_max,
+    32768 here, so pids come round again); without this, wait() of the new
+    container returned that process's status (e.g. -9 of a killed one)."""
+    _reaped.pop(pid, None)
+
+
 def pid_alive(pid):
     """True if pid exists and is not a zombie."""
     try:
@@ -198,6 +206,7 @@ class Container:
         if r.ok:
             try:
                 self.pid = int(Path(self.pid_file).read_text().strip())
+                forget_reaped(self.pid)
             except (FileNotFoundError, ValueError):
                 self.pid = None
         if check and not r.ok:
