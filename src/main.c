@@ -140,12 +140,9 @@ version (void)
 #else
           " -SECCOMP"
 #endif
-#ifdef HAVE_SELINUX
-          " +SELINUX"
-#else
-          " -SELINUX"
-#endif
-          " -APPARMOR -SYSTEMD +CRIU\n");
+          /* lsm.c writes the LSM attributes itself (no library): both always;
+           * the systemd driver loads libsystemd when a command asks for it */
+          " +SELINUX +APPARMOR +SYSTEMD +CRIU\n");
 }
 
 int

@@ -358,7 +358,10 @@ ocirun_process_setup (struct ocirun_job *job, const oci_process *p, ocirun_error
   return 0;
 }
 
-/* Everything from clone to "ready", run as the container's init. */
+/* Everything from clone to "ready", run as the container's init.  Longer
+ * than our ~120-line rule on purpose: it is the one straight list of the
+ * setup steps in the order the spec and the kernel need (docs/architecture.md),
+ * read top to bottom; each step is a call into its module. */
 static int
 init_setup (struct ocirun_job *job, char **hook_state, ocirun_error_t *err)
 {
