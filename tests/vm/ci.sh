@@ -143,29 +143,26 @@ tests/vm/run.sh -t "${CI_VM_TIMEOUT:-1500}" -c "${CI_VM_CPUS:-1}" -m "${CI_VM_ME
 vmrc=$?
 T2=$(date +%s)
 
-sdruns=()
-for m in ${CI_VM_SYSTEMD-v2 v1}; do
-	say "running the systemd guest ($m)"
+# one booted guest of a kind: systemd as PID 1 (-s MODE) or an LSM (-l MODE);
+# its pytest log lands in "$log/LOG-NAME.log", counted below
+guestruns=()
+run_guest() { # what flag mode timeout guest-arg guest-name log-name
+	local what=$1 flag=$2 mode=$3 timeout=$4 garg=$5 gname=$6 name=$7 t rc
+	say "running the $what guest ($mode)"
 	t=$(date +%s)
-	tests/vm/run.sh -s "$m" -t "${CI_VM_SD_TIMEOUT:-600}" -c "${CI_VM_CPUS:-1}" -m "${CI_VM_MEM:-1G}" \
-		-w "$SRC" -e "PYTHON=$PYTHON" "$SRC/tests/vm/ci.sh" --guest-systemd "$log" "systemd-$m"
+	tests/vm/run.sh "$flag" "$mode" -t "$timeout" -c "${CI_VM_CPUS:-1}" -m "${CI_VM_MEM:-1G}" \
+		-w "$SRC" -e "PYTHON=$PYTHON" "$SRC/tests/vm/ci.sh" "$garg" "$log" "$gname"
 	rc=$?
-	[ "$rc" = 0 ] || echo "ci.sh: the systemd guest ($m) exited with status $rc"
-	echo "ci.sh: systemd guest ($m): $(($(date +%s) - t))s"
-	sdruns+=("systemd-$m")
+	[ "$rc" = 0 ] || echo "ci.sh: the $what guest ($mode) exited with status $rc"
+	echo "ci.sh: $what guest ($mode): $(($(date +%s) - t))s"
+	guestruns+=("$name")
+}
+for m in ${CI_VM_SYSTEMD-v2 v1}; do
+	run_guest systemd -s "$m" "${CI_VM_SD_TIMEOUT:-600}" --guest-systemd "systemd-$m" "systemd-$m"
 done
 T3=$(date +%s)
-
-lsmruns=()
 for m in ${CI_VM_LSM-apparmor selinux}; do
-	say "running the LSM guest ($m)"
-	t=$(date +%s)
-	tests/vm/run.sh -l "$m" -t "${CI_VM_LSM_TIMEOUT:-600}" -c "${CI_VM_CPUS:-1}" -m "${CI_VM_MEM:-1G}" \
-		-w "$SRC" -e "PYTHON=$PYTHON" "$SRC/tests/vm/ci.sh" --guest-lsm "$log" "$m"
-	rc=$?
-	[ "$rc" = 0 ] || echo "ci.sh: the LSM guest ($m) exited with status $rc"
-	echo "ci.sh: LSM guest ($m): $(($(date +%s) - t))s"
-	lsmruns+=("lsm-$m")
+	run_guest LSM -l "$m" "${CI_VM_LSM_TIMEOUT:-600}" --guest-lsm "$m" "lsm-$m"
 done
 T4=$(date +%s)
 
@@ -205,7 +202,7 @@ count_pytest() { # NAME: $log/NAME.log and $log/NAME.rc
 }
 count_pytest pytest
 count_pytest pytest-criu
-for n in "${sdruns[@]}" "${lsmruns[@]}"; do count_pytest "$n"; done
+for n in "${guestruns[@]}"; do count_pytest "$n"; done
 [ "$vmrc" = 0 ] || echo "ci.sh: the VM exited with status $vmrc"
 
 echo
