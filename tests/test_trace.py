@@ -106,9 +106,31 @@ def test_trace_to_json_log(ctr, work):
     assert set(sides) == {"runtime", "container"}, recs
     check_side(sides["runtime"], RUNTIME_RUN)
     check_side(sides["container"], CONTAINER)
-    # --log alone (no --debug) also records the command's outcome
-    assert any(x["level"] == "info" and x["msg"].startswith("run: done") for x in recs), recs
-    assert not any(x["level"] == "debug" for x in recs), recs
+    # --log alone (no --debug): the trace asked for, nothing else (no info
+    # or debug lines: see test_log_file_of_a_failed_create_is_one_json_object)
+    assert all(x["level"] == "trace" for x in recs), recs
+
+
+def test_log_file_of_a_failed_create_is_one_json_object(ctr, work):
+    """podman reads its `oci-log` (--log, --log-format json, appended to by
+    every create of the container) as one json object after a failed
+    create: a successful create writes nothing there, and a failed one
+    exactly its error (runc's practice)."""
+    c = ctr(default_config(["/bin/true"]))
+    log = work / ("oci-log-%s" % c.id)
+    # the created init keeps its stdio: files, not pipes
+    with open(c.stdout_path, "wb") as o, open(c.stderr_path, "wb") as e:
+        r = c.rt.run("--log", log, "--log-format", "json", "create", "--bundle", c.bundle, c.id, env=env(),
+                     stdout=o, stderr=e)
+    assert r.rc == 0, (r, c.stderr_text())
+    assert log.read_text() == "", log.read_text()
+    r = c.rt.run("--log", log, "--log-format", "json", "delete", "--force", c.id, env=env())
+    assert r.rc == 0 and log.read_text() == "", (r, log.read_text())
+    c2 = ctr(default_config(["/no/such/program"]))
+    r = c2.rt.run("--log", log, "--log-format", "json", "create", "--bundle", c2.bundle, c2.id, env=env())
+    assert r.rc != 0, r
+    obj = json.loads(log.read_text())  # the whole file: one object
+    assert obj["level"] == "error" and "no such file or directory" in obj["msg"], obj
 
 
 def test_debug_logs_each_step_and_the_breakdown_text_log(ctr, work):

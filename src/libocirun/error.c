@@ -135,12 +135,14 @@ int
 ocirun_log_init (const char *log_file, bool json, bool debug)
 {
   log_json = json;
+  /* Without --debug a log file gets warnings and errors only, as runc's
+   * does in practice: podman reads the log of a failed create as ONE json
+   * object (its `oci-log`, appended to by every create of the container),
+   * and containerd takes the last error line; an info line there (say the
+   * outcome of an earlier successful command) would turn podman's error
+   * into "no logs from conmon" and lose the 126/127 it derives from it. */
   if (debug)
     ocirun_log_verbosity = OCIRUN_LOG_DEBUG;
-  else if (log_file && *log_file)
-    /* runc's default level: a log file receives info lines too (the
-     * outcome of each command), not only warnings and errors */
-    ocirun_log_verbosity = OCIRUN_LOG_INFO;
   if (log_file && *log_file)
     {
       int fd = open (log_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
