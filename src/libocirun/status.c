@@ -145,6 +145,40 @@ ocirun_status_needs_config (const struct ocirun_status *st, int needs)
 
 static int status_load (const char *root, const char *id, struct ocirun_status *st, bool readonly, ocirun_error_t *err);
 
+/* state.json and runtime are replaced by rename, never written in place:
+ * a read of one shorter than asked is its end, without the read that
+ * returns 0 (`list` reads both of every container) */
+static int
+read_record_fd (int fd, const char *name, char **out, size_t *len, ocirun_error_t *err)
+{
+  enum
+  {
+    SMALL = 4096
+  };
+  char *buf = xmalloc0 (SMALL + 1);
+  ssize_t n;
+  do
+    n = read (fd, buf, SMALL);
+  while (n < 0 && errno == EINTR);
+  if (n < 0)
+    {
+      free (buf);
+      return ocirun_make_error (err, errno, "read `%s`", name);
+    }
+  if (n < SMALL)
+    {
+      buf[n] = '\0';
+      *out = buf;
+      if (len)
+        *len = (size_t) n;
+      return 0;
+    }
+  free (buf);
+  if (lseek (fd, 0, SEEK_SET) < 0)
+    return ocirun_make_error (err, errno, "seek `%s`", name);
+  return read_all_fd (fd, name, out, len, err);
+}
+
 int
 ocirun_status_load (const char *root, const char *id, struct ocirun_status *st, ocirun_error_t *err)
 {
@@ -208,7 +242,7 @@ status_load (const char *root, const char *id, struct ocirun_status *st, bool re
   fd = openat (st->dirfd, "runtime", O_RDONLY | O_CLOEXEC);
   if (fd >= 0)
     {
-      ret = read_all_fd (fd, "runtime", &rec, NULL, err);
+      ret = read_record_fd (fd, "runtime", &rec, NULL, err);
       if (ret < 0)
         return ret;
       st->written_record = xstrdup (rec);
@@ -230,7 +264,7 @@ status_load (const char *root, const char *id, struct ocirun_status *st, bool re
         }
       return ocirun_make_error (err, errno, "open `%s/state.json`", st->dir);
     }
-  ret = read_all_fd (fd, "state.json", &data, &len, err);
+  ret = read_record_fd (fd, "state.json", &data, &len, err);
   if (ret < 0)
     return ret;
   st->state = oci_state_parse_data (data, len, "state.json", &perr);
