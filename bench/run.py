@@ -204,6 +204,12 @@ class Runtime:
         self.root = os.path.join(work, "state-" + name)
         self.work = work
         self.env = None
+        # any ocirun build (an A/B run names two): it has the seccomp cache
+        try:
+            v = subprocess.run([path, "--version"], capture_output=True, text=True).stdout
+        except OSError:
+            v = ""
+        self.is_ocirun = v.startswith("ocirun")
 
     def cmd(self, *args):
         return [self.path, "--root", self.root] + list(args)
@@ -427,7 +433,7 @@ class Bench:
             for mode in ("cold", "cached"):
                 def fn(rt):
                     env = dict(os.environ)
-                    if rt.name == "ocirun":
+                    if rt.is_ocirun:
                         if mode == "cold":
                             env["OCIRUN_SECCOMP_CACHE"] = ""  # set but empty: no cache
                         else:

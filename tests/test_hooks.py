@@ -308,3 +308,65 @@ def test_runtime_hooks_stay_in_the_runtime_pid_namespace_when_joining_one(ctr, w
             os.kill(t, 9)  # the namespace's init: its death ends the namespace
         holder.kill()
         holder.wait()
+
+
+def _drop_needs(c):
+    """The runtime record as an ocirun before `needs=` wrote it."""
+    rec = c.state_dir() / "runtime"
+    lines = rec.read_text().splitlines(keepends=True)
+    assert any(ln.startswith("needs=") for ln in lines), lines
+    rec.write_text("".join(ln for ln in lines if not ln.startswith("needs=")))
+
+
+def test_start_and_delete_read_the_saved_config_only_for_its_hooks(ctr, work):
+    """create records what start and delete need from the saved config.json
+    (needs= in the runtime record): without poststart/poststop hooks they do
+    not parse it (a damaged copy shows it), with them they do."""
+    c = ctr(default_config(["/bin/true"]))
+    c.create()
+    rec = (c.state_dir() / "runtime").read_text()
+    assert "needs=\n" in rec, rec
+    (c.state_dir() / "config.json").write_text("{damaged")
+    c.start()
+    c.wait()
+    wait_for(lambda: c.state()["status"] == "stopped")
+    c.delete()
+    assert c.left_behind() == []
+
+    c2 = ctr(default_config(["/bin/true"]))
+    h = Hooks(c2, work)
+    c2.config["hooks"] = {k: [h.entry(k)] for k in ("poststart", "poststop")}
+    c2.write_config()
+    c2.create()
+    assert "needs=poststart,poststop\n" in (c2.state_dir() / "runtime").read_text()
+    c2.start()
+    c2.wait()
+    wait_for(lambda: c2.state()["status"] == "stopped")
+    c2.delete()
+    assert h.ran("poststart") and h.ran("poststop")
+
+
+def test_a_record_without_needs_reads_the_saved_config(ctr, work):
+    """A state dir written before `needs=` existed: start and delete read
+    the saved config.json as they did (its hooks still run)."""
+    c = ctr(default_config(["/bin/true"]))
+    h = Hooks(c, work)
+    c.config["hooks"] = {k: [h.entry(k)] for k in ("poststart", "poststop")}
+    c.write_config()
+    c.create()
+    _drop_needs(c)
+    c.start()
+    c.wait()
+    wait_for(lambda: c.state()["status"] == "stopped")
+    c.delete()
+    assert h.ran("poststart") and h.ran("poststop")
+
+    # and what it read is what counts: a damaged copy fails start
+    c2 = ctr(default_config(["/bin/true"]))
+    c2.create()
+    _drop_needs(c2)
+    (c2.state_dir() / "config.json").write_text("{damaged")
+    r = c2.start(check=False)
+    assert r.rc != 0 and "config.json" in r.err, r
+    c2.delete(force=True)
+    assert c2.left_behind() == []

@@ -44,6 +44,21 @@ def test_state_json_fields(ctr, rt):
     assert st.get("annotations") == {"org.example.k": "v1"}
 
 
+def test_state_of_a_record_larger_than_one_read(ctr, rt):
+    """state.json is read in one call when it is small (status.c): one of
+    several pages (big annotations) is still read whole, by state and list."""
+    cfg = probe_cfg("pause")
+    cfg["annotations"] = {"org.example.k%d" % i: "v" * 300 for i in range(40)}
+    c = ctr(cfg)
+    c.create()
+    assert (c.state_dir() / "state.json").stat().st_size > 3 * 4096
+    st = c.state()
+    assert st["status"] == "created" and st.get("annotations") == cfg["annotations"]
+    out = rt.run("list", "--format", "json")
+    assert out.rc == 0, out
+    assert [x["status"] for x in json.loads(out.out) if x["id"] == c.id] == ["created"]
+
+
 def test_pid_file_matches_state(ctr):
     c = ctr(probe_cfg("pause"))
     c.create()

@@ -150,9 +150,14 @@ start_locked (struct ocirun_context *ctx, struct ocirun_status *st, bool *postst
   if (strcmp (live, "created") != 0)
     return ocirun_make_error (err, 0, "container `%s` is %s: start needs a container in the created state", ctx->id,
                               live);
-  config = ocirun_load_saved_config (st, err);
-  if (config == NULL)
-    return -1;
+  /* the saved config only for its poststart hooks or the CPU unpin (the
+   * record says; an older record does not: read it) */
+  if (ocirun_status_needs_config (st, OCIRUN_NEEDS_POSTSTART | OCIRUN_NEEDS_UNPIN))
+    {
+      config = ocirun_load_saved_config (st, err);
+      if (config == NULL)
+        return -1;
+    }
   xasprintf (&fifo_path, "%s/exec.fifo", st->dir);
   fifo = open (fifo_path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
   if (fifo < 0)
@@ -178,10 +183,11 @@ start_locked (struct ocirun_context *ctx, struct ocirun_status *st, bool *postst
   pfd.events = 0;
   while (poll (&pfd, 1, -1) < 0 && errno == EINTR)
     ;
-  ocirun_init_unpin_after_exec (config, st->state->pid);
+  if (config)
+    ocirun_init_unpin_after_exec (config, st->state->pid);
   if (read_start_error (st, err) < 0)
     return -1;
-  if (config->hooks && config->hooks->poststart_len)
+  if (config && config->hooks && config->hooks->poststart_len)
     {
       ocirun_error_t tmp = NULL;
       json = ocirun_state_json (st, "running");
@@ -601,8 +607,11 @@ ocirun_container_delete (struct ocirun_context *ctx, bool force, ocirun_error_t 
      * not stopped MUST have no effect on the container and MUST
      * generate an error." */
     return ocirun_make_error (err, 0, "container `%s` is %s: stop it first, or use delete --force", ctx->id, live);
-  config = ocirun_load_saved_config (&st, err);
-  ocirun_error_release (err);
+  if (ocirun_status_needs_config (&st, OCIRUN_NEEDS_POSTSTOP))
+    {
+      config = ocirun_load_saved_config (&st, err);
+      ocirun_error_release (err);
+    }
   if (st.cgroup && *st.cgroup && ocirun_cgroup_load (st.cgroup, &cg, err) < 0)
     return -1;
   ocirun_fault_point ("delete:kill");

@@ -40,7 +40,7 @@ cleanup_seccomp_filterp (ocirun_seccomp_filter **f)
 #define cleanup_status __attribute__ ((cleanup (ocirun_status_release)))
 #define OCIRUN_STATUS_INIT                                                                                             \
   {                                                                                                                    \
-    .dirfd = -1                                                                                                        \
+    .dirfd = -1, .config_needs = -1                                                                                    \
   }
 
 /* ---- container.c ---- */

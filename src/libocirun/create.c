@@ -151,6 +151,13 @@ status_init_creating (struct ocirun_status *st, const char *id, const char *bund
   st->created = now_rfc3339 ();
   st->rootfs = xstrdup (rootfs);
   st->terminal = config->process->terminal;
+  st->config_needs = 0;
+  if (config->hooks && config->hooks->poststart_len)
+    st->config_needs |= OCIRUN_NEEDS_POSTSTART;
+  if (config->hooks && config->hooks->poststop_len)
+    st->config_needs |= OCIRUN_NEEDS_POSTSTOP;
+  if (ocirun_init_pins_cpu (config))
+    st->config_needs |= OCIRUN_NEEDS_UNPIN;
 }
 
 /* The record names the cgroup before it exists: a runtime killed while

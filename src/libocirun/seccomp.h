@@ -72,5 +72,7 @@ bool ocirun_seccomp_filter_from_cache (const ocirun_seccomp_filter *f);
 size_t ocirun_seccomp_filter_length (const ocirun_seccomp_filter *f);
 /* The SHA-256 used for cache keys and checksums (exposed for its tests). */
 void ocirun_sha256 (const void *data, size_t len, uint8_t out[32]);
+/* Tests: the portable rounds even where the CPU has SHA-NI. */
+void ocirun_sha256_force_portable (bool portable);
 
 #endif

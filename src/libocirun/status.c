@@ -42,6 +42,7 @@ ocirun_status_create (const char *root, const char *id, struct ocirun_status *st
   int ret;
   memset (st, 0, sizeof *st);
   st->dirfd = -1;
+  st->config_needs = -1;
   ret = ocirun_state_dir_ensure (root, err);
   if (ret < 0)
     return ret;
@@ -57,6 +58,8 @@ ocirun_status_create (const char *root, const char *id, struct ocirun_status *st
     return ocirun_make_error (err, errno, "open `%s`", st->dir);
   return lock_dir (st, err);
 }
+
+static int parse_needs (char *list);
 
 static int
 parse_runtime_record (struct ocirun_status *st, char *data)
@@ -88,11 +91,93 @@ parse_runtime_record (struct ocirun_status *st, char *data)
         }
       else if (strcmp (line, "terminal") == 0)
         st->terminal = strcmp (eq, "1") == 0;
+      else if (strcmp (line, "needs") == 0)
+        st->config_needs = parse_needs (eq);
     }
   return 0;
 }
 
+static const struct
+{
+  const char *name;
+  int bit;
+} needs_names[] = {
+  { "poststart", OCIRUN_NEEDS_POSTSTART },
+  { "poststop", OCIRUN_NEEDS_POSTSTOP },
+  { "unpin", OCIRUN_NEEDS_UNPIN },
+};
+
+/* "poststart,unpin" -> bits; a word we do not know (a newer ocirun's
+ * record) -> -1: read the config, as for a record without the key */
+static int
+parse_needs (char *list)
+{
+  char *save = NULL, *w;
+  int bits = 0;
+  size_t i;
+  for (w = strtok_r (list, ",", &save); w; w = strtok_r (NULL, ",", &save))
+    {
+      for (i = 0; i < sizeof needs_names / sizeof needs_names[0]; i++)
+        if (strcmp (w, needs_names[i].name) == 0)
+          break;
+      if (i == sizeof needs_names / sizeof needs_names[0])
+        return -1;
+      bits |= needs_names[i].bit;
+    }
+  return bits;
+}
+
+static void
+format_needs (int bits, char *buf, size_t size)
+{
+  size_t i, used = 0;
+  buf[0] = '\0';
+  for (i = 0; i < sizeof needs_names / sizeof needs_names[0]; i++)
+    if (bits & needs_names[i].bit)
+      used += snprintf (buf + used, size - used, "%s%s", used ? "," : "", needs_names[i].name);
+}
+
+bool
+ocirun_status_needs_config (const struct ocirun_status *st, int needs)
+{
+  return st->config_needs < 0 || (st->config_needs & needs) != 0;
+}
+
 static int status_load (const char *root, const char *id, struct ocirun_status *st, bool readonly, ocirun_error_t *err);
+
+/* state.json and runtime are replaced by rename, never written in place:
+ * a read of one shorter than asked is its end, without the read that
+ * returns 0 (`list` reads both of every container) */
+static int
+read_record_fd (int fd, const char *name, char **out, size_t *len, ocirun_error_t *err)
+{
+  enum
+  {
+    SMALL = 4096
+  };
+  char *buf = xmalloc0 (SMALL + 1);
+  ssize_t n;
+  do
+    n = read (fd, buf, SMALL);
+  while (n < 0 && errno == EINTR);
+  if (n < 0)
+    {
+      free (buf);
+      return ocirun_make_error (err, errno, "read `%s`", name);
+    }
+  if (n < SMALL)
+    {
+      buf[n] = '\0';
+      *out = buf;
+      if (len)
+        *len = (size_t) n;
+      return 0;
+    }
+  free (buf);
+  if (lseek (fd, 0, SEEK_SET) < 0)
+    return ocirun_make_error (err, errno, "seek `%s`", name);
+  return read_all_fd (fd, name, out, len, err);
+}
 
 int
 ocirun_status_load (const char *root, const char *id, struct ocirun_status *st, ocirun_error_t *err)
@@ -119,6 +204,7 @@ status_load (const char *root, const char *id, struct ocirun_status *st, bool re
 
   memset (st, 0, sizeof *st);
   st->dirfd = -1;
+  st->config_needs = -1; /* unless the record says */
   xasprintf (&st->dir, "%s/%s", root, id);
   st->dirfd = open (st->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (st->dirfd < 0)
@@ -156,7 +242,7 @@ status_load (const char *root, const char *id, struct ocirun_status *st, bool re
   fd = openat (st->dirfd, "runtime", O_RDONLY | O_CLOEXEC);
   if (fd >= 0)
     {
-      ret = read_all_fd (fd, "runtime", &rec, NULL, err);
+      ret = read_record_fd (fd, "runtime", &rec, NULL, err);
       if (ret < 0)
         return ret;
       st->written_record = xstrdup (rec);
@@ -178,7 +264,7 @@ status_load (const char *root, const char *id, struct ocirun_status *st, bool re
         }
       return ocirun_make_error (err, errno, "open `%s/state.json`", st->dir);
     }
-  ret = read_all_fd (fd, "state.json", &data, &len, err);
+  ret = read_record_fd (fd, "state.json", &data, &len, err);
   if (ret < 0)
     return ret;
   st->state = oci_state_parse_data (data, len, "state.json", &perr);
@@ -206,6 +292,8 @@ ocirun_status_write (struct ocirun_status *st, ocirun_error_t *err)
 {
   cleanup_free char *json = oci_state_generate (st->state, false);
   cleanup_free char *rec = NULL;
+  char needs[64] = "";
+  bool has_needs = st->config_needs >= 0;
   int ret;
   if (json == NULL)
     return ocirun_make_error (err, ENOMEM, "generate state");
@@ -216,9 +304,11 @@ ocirun_status_write (struct ocirun_status *st, ocirun_error_t *err)
     ocirun_fault_point (name);
   }
 #endif
-  xasprintf (&rec, "start_time=%llu\ncreated=%s\ncgroup=%s\nrootfs=%s\nterminal=%d\n", st->start_time,
+  if (has_needs)
+    format_needs (st->config_needs, needs, sizeof needs);
+  xasprintf (&rec, "start_time=%llu\ncreated=%s\ncgroup=%s\nrootfs=%s\nterminal=%d\n%s%s%s", st->start_time,
              st->created ? st->created : "", st->cgroup ? st->cgroup : "", st->rootfs ? st->rootfs : "",
-             st->terminal ? 1 : 0);
+             st->terminal ? 1 : 0, has_needs ? "needs=" : "", needs, has_needs ? "\n" : "");
   /* the private record changes twice in a container's life: skip the rest */
   if (st->written_record == NULL || strcmp (st->written_record, rec) != 0)
     {
@@ -327,4 +417,5 @@ ocirun_status_release (struct ocirun_status *st)
   free (st->written_record);
   memset (st, 0, sizeof *st);
   st->dirfd = -1;
+  st->config_needs = -1;
 }

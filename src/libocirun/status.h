@@ -29,7 +29,18 @@ struct ocirun_status
   char *written_record; /* the "runtime" record as last written/read */
   bool incomplete;      /* locked, but no usable state.json: what a create (or a
                            delete) killed half-way left; the load failed */
+  int config_needs;     /* OCIRUN_NEEDS_* bits, or -1: unknown (a record written
+                           before the key), the saved config.json must be read */
 };
+
+/* What `start` and `delete` need from the saved config.json, recorded at
+ * create ("needs=" in the runtime record) so that without them they do
+ * not read and parse it: for a big config that is milliseconds. */
+#define OCIRUN_NEEDS_POSTSTART (1 << 0) /* poststart hooks */
+#define OCIRUN_NEEDS_POSTSTOP (1 << 1)  /* poststop hooks */
+#define OCIRUN_NEEDS_UNPIN (1 << 2)     /* the init was pinned to a CPU (init.c) */
+/* Must the saved config be read for these needs? (unknown: yes) */
+bool ocirun_status_needs_config (const struct ocirun_status *st, int needs);
 
 /* mkdir the state dir (EEXIST -> "container `id` already exists") and lock it. */
 int ocirun_status_create (const char *root, const char *id, struct ocirun_status *st, ocirun_error_t *err);
