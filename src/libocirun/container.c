@@ -146,18 +146,22 @@ start_locked (struct ocirun_context *ctx, struct ocirun_status *st, bool *postst
   cleanup_free char *json = NULL;
   const char *live = ocirun_status_live (st);
   struct pollfd pfd;
+  bool unpin;
 
   if (strcmp (live, "created") != 0)
     return ocirun_make_error (err, 0, "container `%s` is %s: start needs a container in the created state", ctx->id,
                               live);
-  /* the saved config only for its poststart hooks or the CPU unpin (the
-   * record says; an older record does not: read it) */
-  if (ocirun_status_needs_config (st, OCIRUN_NEEDS_POSTSTART | OCIRUN_NEEDS_UNPIN))
+  /* the saved config only for its poststart hooks (the record says; an
+   * older record does not: read it) */
+  if (ocirun_status_needs_config (st, OCIRUN_NEEDS_POSTSTART))
     {
       config = ocirun_load_saved_config (st, err);
       if (config == NULL)
         return -1;
     }
+  /* the init was pinned to one CPU for its setup: the record says, or
+   * (an older record) the config, as create decided */
+  unpin = st->config_needs >= 0 ? (st->config_needs & OCIRUN_NEEDS_UNPIN) != 0 : ocirun_init_pins_cpu (config);
   xasprintf (&fifo_path, "%s/exec.fifo", st->dir);
   fifo = open (fifo_path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
   if (fifo < 0)
@@ -183,8 +187,8 @@ start_locked (struct ocirun_context *ctx, struct ocirun_status *st, bool *postst
   pfd.events = 0;
   while (poll (&pfd, 1, -1) < 0 && errno == EINTR)
     ;
-  if (config)
-    ocirun_init_unpin_after_exec (config, st->state->pid);
+  if (unpin)
+    ocirun_init_unpin_after_exec (st->state->pid);
   if (read_start_error (st, err) < 0)
     return -1;
   if (config && config->hooks && config->hooks->poststart_len)

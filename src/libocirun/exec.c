@@ -24,6 +24,7 @@
 #include "init.h"
 #include "intermediate.h"
 #include "job.h"
+#include "paths.h"
 #include "namespaces.h"
 #include "process.h"
 #include "rlimits.h"
@@ -91,7 +92,7 @@ process_from_stream (struct ocirun_exec_options *o, char **perr, ocirun_error_t 
       ocirun_make_error (err, errno, "process.json: keep a copy of `%s`", o->process_path);
       return NULL;
     }
-  snprintf (path, sizeof path, "/proc/self/fd/%d", mfd);
+  ocirun_fd_path (mfd, path, sizeof path);
   ocirun_exe_guard_replace_arg (o->process_path, path);
   steal_fd (&mfd); /* until our exit or the re-exec */
   return oci_process_parse_data (raw, len, "process.json", perr);

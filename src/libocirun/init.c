@@ -80,11 +80,11 @@ pin_cpu_for_setup (const oci_config *c)
  * init had them before the pin; the kernel narrows them to the container's
  * cpuset, which the join had given the init) */
 void
-ocirun_init_unpin_after_exec (const oci_config *c, pid_t pid)
+ocirun_init_unpin_after_exec (pid_t pid)
 {
   cpu_set_t all;
   int i;
-  if (pid <= 0 || !ocirun_init_pins_cpu (c))
+  if (pid <= 0)
     return;
   if (sched_getaffinity (0, sizeof all, &all) < 0)
     {

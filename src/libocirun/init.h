@@ -13,6 +13,6 @@ int ocirun_process_setup (struct ocirun_job *job, const oci_process *p, ocirun_e
 void ocirun_init_main (struct ocirun_job *job) __attribute__ ((noreturn));
 /* a small memory limit: setup and execve stay on one CPU (init.c says why) */
 bool ocirun_init_pins_cpu (const oci_config *c);
-void ocirun_init_unpin_after_exec (const oci_config *c, pid_t pid);
+void ocirun_init_unpin_after_exec (pid_t pid);
 
 #endif

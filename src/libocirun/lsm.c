@@ -236,18 +236,14 @@ ocirun_lsm_apply (const oci_process *p, ocirun_error_t *err)
       if (fd < 0 && tmp->status == ENOENT)
         {
           ocirun_error_release (&tmp);
-          fd = ocirun_procfs_open_self_attr ("exec", err);
-          if (fd < 0)
-            return ocirun_error_prefix (err, "process.apparmorProfile");
-          if (write (fd, v, strlen (v)) != (ssize_t) strlen (v))
-            return apparmor_error (p->apparmor_profile, err);
+          fd = ocirun_procfs_open_self_attr ("exec", &tmp);
         }
-      else if (fd < 0)
+      if (fd < 0)
         {
           *err = tmp;
           return ocirun_error_prefix (err, "process.apparmorProfile");
         }
-      else if (write (fd, v, strlen (v)) != (ssize_t) strlen (v))
+      if (write (fd, v, strlen (v)) != (ssize_t) strlen (v))
         return apparmor_error (p->apparmor_profile, err);
     }
   if (p->selinux_label && *p->selinux_label)
@@ -304,7 +300,7 @@ ocirun_lsm_label_mount_root (const oci_linux *l, const char *type, int rootfd, c
   fd = ocirun_open_in_root (rootfd, dest, O_PATH, 0, err);
   if (fd < 0)
     return -1;
-  snprintf (path, sizeof path, "/proc/self/fd/%d", fd);
+  ocirun_fd_path (fd, path, sizeof path);
   if (setxattr (path, "security.selinux", l->mount_label, strlen (l->mount_label), 0) < 0)
     return ocirun_make_error (err, errno, "linux.mountLabel: label `%s` with `%s`", dest, l->mount_label);
   return 0;

@@ -117,10 +117,10 @@ parse_needs (char *list)
   size_t i;
   for (w = strtok_r (list, ",", &save); w; w = strtok_r (NULL, ",", &save))
     {
-      for (i = 0; i < sizeof needs_names / sizeof needs_names[0]; i++)
+      for (i = 0; i < ARRAY_SIZE (needs_names); i++)
         if (strcmp (w, needs_names[i].name) == 0)
           break;
-      if (i == sizeof needs_names / sizeof needs_names[0])
+      if (i == ARRAY_SIZE (needs_names))
         return -1;
       bits |= needs_names[i].bit;
     }
@@ -132,7 +132,7 @@ format_needs (int bits, char *buf, size_t size)
 {
   size_t i, used = 0;
   buf[0] = '\0';
-  for (i = 0; i < sizeof needs_names / sizeof needs_names[0]; i++)
+  for (i = 0; i < ARRAY_SIZE (needs_names); i++)
     if (bits & needs_names[i].bit)
       used += snprintf (buf + used, size - used, "%s%s", used ? "," : "", needs_names[i].name);
 }

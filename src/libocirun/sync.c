@@ -135,10 +135,11 @@ sync_recv (int sock, struct sync_hdr *hdr, char **payload, int *fd, ocirun_error
   fault_msg ("recv", hdr->type);
   if (payload && hdr->len > 0)
     {
+      /* the buffer itself (size + 1 bytes): the payload moved to its start */
       size_t n = (size_t) r - sizeof *hdr;
-      char *p = xmalloc0 (n + 1);
-      memcpy (p, buf + sizeof *hdr, n);
-      *payload = p;
+      memmove (buf, buf + sizeof *hdr, n);
+      buf[n] = '\0';
+      *payload = steal_pointer (&buf);
     }
   return 0;
 }
