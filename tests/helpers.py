@@ -293,8 +293,9 @@ class OcirunContainer(rtlib.Container):
         if self.destroyed:
             return
         self.destroyed = True
+        r = None
         try:
-            self.rt.delete(self.id, force=True, timeout=30)
+            r = self.rt.delete(self.id, force=True, timeout=30)
         except Exception as e:  # noqa: BLE001
             self.leaks.append("delete --force raised %r" % e)
         # give a SIGKILLed init a moment to be reaped before judging
@@ -306,7 +307,10 @@ class OcirunContainer(rtlib.Container):
                 time.sleep(0.02)
         left = self.left_behind()
         if left:
-            self.leaks.append("%s after delete --force: %s" % (self.id, "; ".join(left)))
+            said = ""
+            if r is not None and getattr(r, "rc", 0) != 0:
+                said = " (delete --force exited %s: %s)" % (r.rc, (r.err or "").strip()[-500:])
+            self.leaks.append("%s after delete --force: %s%s" % (self.id, "; ".join(left), said))
         # fallback cleanup: only this container's own things
         for ln in mounts_mentioning(self.bundle):
             subprocess.run(["umount", "-l", ln.split()[4]], capture_output=True)

@@ -1205,7 +1205,17 @@ collect (const char *dir, pid_t **pids, size_t *n, size_t *cap, ocirun_error_t *
   char *line, *save = NULL;
 
   if (cg_read (dir, "cgroup.procs", &procs, err) < 0)
-    return -1;
+    {
+      /* removed under us (ENOENT), or being removed: a dead cgroup's
+       * files read ENODEV (systemd removes a scope's cgroups as soon as its
+       * processes are gone, racing a delete that lists them) */
+      if ((*err)->status == ENOENT || (*err)->status == ENODEV)
+        {
+          ocirun_error_release (err);
+          return 0;
+        }
+      return -1;
+    }
   for (line = strtok_r (procs, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
     {
       long long v;
@@ -1220,7 +1230,7 @@ collect (const char *dir, pid_t **pids, size_t *n, size_t *cap, ocirun_error_t *
     }
   d = opendir (dir);
   if (d == NULL)
-    return ocirun_make_error (err, errno, "open `%s`", dir);
+    return errno == ENOENT || errno == ENODEV ? 0 : ocirun_make_error (err, errno, "open `%s`", dir);
   while ((de = readdir (d)))
     {
       cleanup_free char *sub = NULL;
