@@ -536,7 +536,10 @@ setup_child (struct parent *p, ocirun_error_t *err)
 }
 
 /* runtime.md lifecycle steps 3-5: prestart, createRuntime, when the child
- * has its mounts ready. */
+ * has its mounts ready.  The state they read says "created": runtime.md
+ * defines `creating` as step 2 and `created` as after it (crun does the
+ * same; runc 1.1 says "creating").  The record on disk stays "creating"
+ * until record_created: that is what recovery after a crash reads. */
 static int
 run_runtime_hooks (struct parent *p, ocirun_error_t *err)
 {
@@ -544,7 +547,7 @@ run_runtime_hooks (struct parent *p, ocirun_error_t *err)
   if (sync_wait_for_hooks_request (p->sock, err) < 0)
     return -1;
   ocirun_trace ("wait: container mounts");
-  json = ocirun_state_json (&p->st, "creating");
+  json = ocirun_state_json (&p->st, "created");
   p->hooks_started = true;
   if (ocirun_hooks_run (p->config->hooks, HOOK_PRESTART, json, err) < 0
       || ocirun_hooks_run (p->config->hooks, HOOK_CREATE_RUNTIME, json, err) < 0)

@@ -1,5 +1,5 @@
 /* The `child`/`init` stage: the container's first process, from clone to
- * execve (DESIGN.md, "the path of one run").  Every failure goes back to
+ * execve (docs/architecture.md, "The stages").  Every failure goes back to
  * the parent over the sync socket with its real cause. */
 #include "config.h"
 
@@ -455,7 +455,7 @@ init_setup (struct ocirun_job *job, char **hook_state, ocirun_error_t *err)
   /* createContainer: in the container's namespaces, before pivot_root */
   if (c->hooks && c->hooks->create_container_len)
     {
-      cleanup_free char *st = state_in_container (state, "creating");
+      cleanup_free char *st = state_in_container (state, "created"); /* after step 2, as prestart */
       /* runc runs them from the rootfs directory */
       if (fchdir (rootfd) < 0)
         return ocirun_make_error (err, errno, "chdir to the rootfs `%s`", job->rootfs);
