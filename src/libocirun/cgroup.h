@@ -1,4 +1,4 @@
-/* cgroups behind one small ops table (DESIGN.md, style 5): the container side
+/* cgroups behind one small ops table (docs/design.md, style 5): the container side
  * only sees this interface; cgroup_v1.c and cgroup_v2.c implement it and
  * cgroup.c detects the host's layout (v1, v2, hybrid) once, at run time. */
 #ifndef OCIRUN_CGROUP_H

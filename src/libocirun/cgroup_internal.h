@@ -47,7 +47,7 @@ struct ocirun_cgroup
   struct cg_sd *sd; /* --systemd-cgroup: the unit (cgroup_systemd.c), else NULL */
 };
 
-/* The ops table (DESIGN.md, style 5): one writer per controller lives in
+/* The ops table (docs/design.md, style 5): one writer per controller lives in
  * cgroup_v1.c / cgroup_v2.c; hybrid uses the v1 table, which also knows
  * where the unified hierarchy may help (hugetlb, unified keys). */
 struct cg_ops

@@ -2,7 +2,7 @@
  * /sys/fs/cgroup of the container).  Runs in the child, in the container's
  * mount namespace, before pivot_root: the host's /sys/fs/cgroup is still
  * reachable.  The target is an O_PATH fd inside the rootfs; every mount
- * goes onto /proc/self/fd/N, never a path string (DESIGN.md: mount onto
+ * goes onto /proc/self/fd/N, never a path string (docs/design.md: mount onto
  * fds).
  *
  *   v2, cgroupns:     a cgroup2 mount (the namespace root is the container's cgroup)

@@ -1,4 +1,4 @@
-/* Checks of linux.resources before anything is written (DESIGN.md:
+/* Checks of linux.resources before anything is written (docs/design.md:
  * validate before clone), and linux.resources.unified, whose keys are
  * checked against the cgroup they go to.  Errors name the JSON path:
  * "linux.resources.memory.swap: must be >= memory.limit". */

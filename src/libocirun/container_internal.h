@@ -14,7 +14,7 @@
 #include "seccomp.h"
 #include "status.h"
 
-/* ---- cleanup helpers, one per owned type (DESIGN.md, style 3) ---- */
+/* ---- cleanup helpers, one per owned type (docs/design.md, style 3) ---- */
 static inline void
 cleanup_configp (oci_config **c)
 {

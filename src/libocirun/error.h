@@ -1,4 +1,4 @@
-/* The error contract (DESIGN.md, style 1): a function that can fail returns
+/* The error contract (docs/design.md, style 1): a function that can fail returns
  * an int < 0 (or NULL) and fills the ocirun_error_t passed last.  One
  * constructor, one way to add context, and main prints it exactly once. */
 #ifndef OCIRUN_ERROR_H

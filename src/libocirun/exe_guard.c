@@ -1,7 +1,7 @@
 /* CVE-2019-5736 (/proc/self/exe overwrite).
  *
  * The container's init and the `exec` child are clones of this process
- * (DESIGN.md: no re-exec into a second stage), so until they execve the
+ * (docs/design.md: no re-exec into a second stage), so until they execve the
  * container's program, /proc/<pid>/exe of a process *inside* the
  * container is the ocirun binary.  They are PR_SET_DUMPABLE=0, so opening
  * that link needs CAP_SYS_PTRACE over them; but a container that is given

@@ -53,7 +53,7 @@ struct ocirun_job
   bool rootfs_is_host; /* mounts.c: root.path is the host's "/" (no mount namespace): no devices */
 };
 
-/* stage names for prctl(PR_SET_NAME) (DESIGN.md, style 6) */
+/* stage names for prctl(PR_SET_NAME) (docs/design.md, style 6) */
 #define STAGE_CHILD "ocirun:[child]"
 #define STAGE_INIT "ocirun:[init]"
 #define STAGE_INTERMEDIATE "ocirun:[interm]" /* comm holds 15 characters */

@@ -11,7 +11,7 @@
 
 #include "error.h"
 
-/* Ownership helpers (DESIGN.md, style 3). */
+/* Ownership helpers (docs/design.md, style 3). */
 static inline void
 cleanup_freep (void *p)
 {
@@ -111,7 +111,7 @@ int parse_int64 (const char *s, long long *out);
 char *path_clean (const char *path);
 
 /* A symbol of an optional library (loaded only when a config asks for it,
- * DESIGN.md): where its address goes, and its name. */
+ * docs/design.md): where its address goes, and its name. */
 struct ocirun_dlsym
 {
   void **slot;

@@ -1,4 +1,4 @@
-/* Validate before clone (DESIGN.md): check the whole config in the parent,
+/* Validate before clone (docs/design.md): check the whole config in the parent,
  * with errors that name the JSON path, so the child may assume it is valid. */
 #include "config.h"
 

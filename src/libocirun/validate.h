@@ -1,4 +1,4 @@
-/* Validate before clone (validate.c; DESIGN.md): the whole config, in the
+/* Validate before clone (validate.c; docs/design.md): the whole config, in the
  * parent, with errors that name the JSON path. */
 #ifndef OCIRUN_VALIDATE_H
 #define OCIRUN_VALIDATE_H
