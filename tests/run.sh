@@ -187,6 +187,10 @@ if [ ${#PYTEST_EXTRA[@]} -eq 0 ] && [ "${SKIP_CONFORMANCE:-0}" != 1 ]; then
   # /run/ocirun-seccomp-cache, is shared by every ocirun on the host)
   OCIRUN_SECCOMP_CACHE=$(mktemp -d /tmp/ocirun-conformance-seccomp.XXXXXX)
   export OCIRUN_SECCOMP_CACHE
+  # an interrupted run (Ctrl-C, a timeout) must not leave it in /tmp
+  trap 'rm -rf "$OCIRUN_SECCOMP_CACHE"' EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
   if [ -x "$SRC/oci-conformance/run.sh" ]; then
     say "oci-conformance (oci-conformance/run.sh)"
     (cd "$SRC/oci-conformance" && RUNTIME=$OCIRUN OCI_CONFORMANCE_DEVIATIONS=$SRC/docs/conformance-deviations.txt \
@@ -200,6 +204,7 @@ if [ ${#PYTEST_EXTRA[@]} -eq 0 ] && [ "${SKIP_CONFORMANCE:-0}" != 1 ]; then
     say "oci-conformance: not present, skipped"
   fi
   rm -rf "$OCIRUN_SECCOMP_CACHE"
+  trap - EXIT INT TERM
   unset OCIRUN_SECCOMP_CACHE
 fi
 
