@@ -1345,14 +1345,9 @@ pids_everywhere (ocirun_cgroup *cg, pid_t **pids, size_t *n, bool *gone, ocirun_
       if (stat (cg->h[i].path, &sb) < 0)
         continue;
       *gone = false;
+      /* collect takes a cgroup removed under us as empty */
       if (collect (cg->h[i].path, pids, n, &cap, &e) < 0)
         {
-          /* removed under us: nothing there */
-          if (e->status == ENOENT)
-            {
-              ocirun_error_release (&e);
-              continue;
-            }
           *err = e;
           free (*pids);
           *pids = NULL;

@@ -140,9 +140,10 @@ preserved_fds (struct ocirun_job *job, oci_process *p)
 }
 
 /* runtime.md#state: "For hooks executed in the container namespace, [pid]
- * is the pid as seen by the container." */
+ * is the pid as seen by the container."  The status stays the parent's
+ * ("created": create's hooks run after lifecycle step 2). */
 static char *
-state_in_container (const char *json, const char *status)
+state_in_container (const char *json)
 {
   char *perr = NULL, *out;
   oci_state *s = oci_state_parse_data (json, strlen (json), "state", &perr);
@@ -151,8 +152,6 @@ state_in_container (const char *json, const char *status)
       free (perr);
       return xstrdup (json);
     }
-  free (s->status);
-  s->status = xstrdup (status);
   s->has_pid = true;
   s->pid = getpid ();
   out = oci_state_generate (s, false);
@@ -455,7 +454,7 @@ init_setup (struct ocirun_job *job, char **hook_state, ocirun_error_t *err)
   /* createContainer: in the container's namespaces, before pivot_root */
   if (c->hooks && c->hooks->create_container_len)
     {
-      cleanup_free char *st = state_in_container (state, "created"); /* after step 2, as prestart */
+      cleanup_free char *st = state_in_container (state);
       /* runc runs them from the rootfs directory */
       if (fchdir (rootfd) < 0)
         return ocirun_make_error (err, errno, "chdir to the rootfs `%s`", job->rootfs);
@@ -526,7 +525,7 @@ ocirun_init_main (struct ocirun_job *job)
 
   if (job->config->hooks && job->config->hooks->start_container_len)
     {
-      cleanup_free char *st = state_in_container (state, "created");
+      cleanup_free char *st = state_in_container (state);
       if (ocirun_hooks_run_in_container (job->config->hooks, HOOK_START_CONTAINER, st, job->config->process, &err) < 0)
         fail_after_start (job, &err, 1);
       ocirun_trace ("hooks");
